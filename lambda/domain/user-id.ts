@@ -1,0 +1,30 @@
+import { createHash } from 'node:crypto';
+
+/**
+ * The namespace of user IDs (a random UUID, fixed forever: changing it changes every user's ID).
+ */
+const USER_ID_NAMESPACE = 'c3b8a0a4-6f1e-4a0e-9d3b-5a2f7f0f2d11';
+
+/**
+ * A user's ID is a name-based UUID (RFC 9562 version 5) of their normalised email address.
+ *
+ * Deriving the ID from the email makes "one user per email" a single conditional write on the
+ * table's key: no second uniqueness item and no transaction (which local DynamoDB engines lack),
+ * a retried create can never make a second user, and a bulk import can check for existing users
+ * with one BatchGetItem.
+ */
+export function userIdForEmail(normalisedEmail: string): string {
+  const namespaceBytes = Buffer.from(USER_ID_NAMESPACE.replaceAll('-', ''), 'hex');
+  const hash = createHash('sha1').update(namespaceBytes).update(normalisedEmail, 'utf8').digest();
+  const bytes = hash.subarray(0, 16);
+  bytes[6] = (bytes[6] & 0x0f) | 0x50; // version 5
+  bytes[8] = (bytes[8] & 0x3f) | 0x80; // RFC 9562 variant
+  const hex = bytes.toString('hex');
+  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
+}
+
+const UUID_PATTERN = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+
+export function isUserId(value: string): boolean {
+  return UUID_PATTERN.test(value);
+}

@@ -1,0 +1,66 @@
+import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
+import { DeleteCommand, GetCommand, PutCommand, ScanCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { ConflictError } from '../domain/errors';
+import type { User } from '../domain/user';
+
+/** The users table's key: one partition key, `id` (see StatefulStack). */
+export const USERS_KEY_ATTRIBUTES = ['id'] as const;
+
+export interface UsersPage {
+  readonly users: User[];
+  /** The key to resume after, when DynamoDB says there may be more. */
+  readonly lastKey?: Record<string, string>;
+}
+
+/** Reads and writes user items. It knows DynamoDB; it does not know HTTP. */
+export class UsersStore {
+  constructor(
+    private readonly client: DynamoDBDocumentClient,
+    private readonly tableName: string,
+  ) {}
+
+  /** Stores a new user; a user with the same ID (so the same email) makes it a ConflictError. */
+  async create(user: User): Promise<void> {
+    try {
+      await this.client.send(
+        new PutCommand({
+          TableName: this.tableName,
+          Item: user,
+          ConditionExpression: 'attribute_not_exists(id)',
+        }),
+      );
+    } catch (error) {
+      if (error instanceof ConditionalCheckFailedException) {
+        throw new ConflictError(`A user with the email ${user.email} already exists`);
+      }
+      throw error;
+    }
+  }
+
+  async get(id: string): Promise<User | undefined> {
+    const result = await this.client.send(new GetCommand({ TableName: this.tableName, Key: { id } }));
+    return result.Item as User | undefined;
+  }
+
+  /** Deletes a user; false when there was none. */
+  async delete(id: string): Promise<boolean> {
+    try {
+      await this.client.send(
+        new DeleteCommand({ TableName: this.tableName, Key: { id }, ConditionExpression: 'attribute_exists(id)' }),
+      );
+      return true;
+    } catch (error) {
+      if (error instanceof ConditionalCheckFailedException) return false;
+      throw error;
+    }
+  }
+
+  /** One page of users, at most `limit` of them, read with a bounded Scan (never the whole table at once). */
+  async list(limit: number, startKey?: Record<string, string>): Promise<UsersPage> {
+    const result = await this.client.send(
+      new ScanCommand({ TableName: this.tableName, Limit: limit, ExclusiveStartKey: startKey }),
+    );
+    const users = (result.Items ?? []) as User[];
+    return result.LastEvaluatedKey ? { users, lastKey: result.LastEvaluatedKey as Record<string, string> } : { users };
+  }
+}

@@ -1,0 +1,47 @@
+import { CfnOutput, Stack, type StackProps } from 'aws-cdk-lib';
+import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
+import type { Construct } from 'constructs';
+import type { EnvironmentConfig } from './config';
+import { AppFunction } from './constructs/app-function';
+import { PublicApi } from './constructs/public-api';
+import { UsersApi } from './constructs/users-api';
+
+export interface ApiStackProps extends StackProps {
+  readonly config: EnvironmentConfig;
+  readonly usersTable: ITable;
+}
+
+/** The public REST API: the users routes and the hello-world example. */
+export class ApiStack extends Stack {
+  readonly publicApi: PublicApi;
+  readonly usersApi: UsersApi;
+  readonly hello: AppFunction;
+
+  constructor(scope: Construct, id: string, props: ApiStackProps) {
+    super(scope, id, props);
+    const { config } = props;
+    const logs = { logRetention: config.logRetention, logRemovalPolicy: config.dataRemovalPolicy };
+
+    this.publicApi = new PublicApi(this, 'PublicApi', {
+      description: `User-data platform API (${config.envName})`,
+      throttlingRateLimit: config.api.throttlingRateLimit,
+      throttlingBurstLimit: config.api.throttlingBurstLimit,
+      manageAccountLogsRole: config.api.manageAccountLogsRole,
+      ...logs,
+    });
+
+    this.usersApi = new UsersApi(this, 'UsersApi', { api: this.publicApi, usersTable: props.usersTable, ...logs });
+
+    this.hello = new AppFunction(this, 'Hello', {
+      handlerFile: 'hello.ts',
+      description: 'The smallest working example: Hello, {name}!',
+      serviceName: 'hello',
+      memorySize: 128,
+      ...logs,
+    });
+    this.publicApi.addRoute('GET', '/hello', this.hello.fn);
+
+    new CfnOutput(this, 'ApiUrl', { value: this.publicApi.api.url });
+    new CfnOutput(this, 'HelloFunctionName', { value: this.hello.fn.functionName });
+  }
+}

@@ -1,0 +1,37 @@
+import { Stage, Tags, type StageProps } from 'aws-cdk-lib';
+import type { Construct } from 'constructs';
+import { ApiStack } from './api-stack';
+import type { EnvironmentConfig } from './config';
+import { StatefulStack } from './stateful-stack';
+
+export interface AppStageProps extends StageProps {
+  readonly config: EnvironmentConfig;
+}
+
+/**
+ * One environment: its stateful stack and the stateless stacks that use it. Deploy one with
+ * `npx cdk deploy '<env>/*'`.
+ */
+export class AppStage extends Stage {
+  readonly stateful: StatefulStack;
+  readonly api: ApiStack;
+
+  constructor(scope: Construct, id: string, props: AppStageProps) {
+    super(scope, id, { ...props, env: { account: props.config.account, region: props.config.region } });
+    const { config } = props;
+    const common = { config, terminationProtection: config.terminationProtection };
+
+    this.stateful = new StatefulStack(this, 'Stateful', {
+      ...common,
+      description: `Tables and buckets of the user-data platform (${config.envName})`,
+    });
+    this.api = new ApiStack(this, 'Api', {
+      ...common,
+      description: `Users API of the user-data platform (${config.envName})`,
+      usersTable: this.stateful.usersTable,
+    });
+
+    Tags.of(this).add('project', 'user-data-platform');
+    Tags.of(this).add('environment', config.envName);
+  }
+}

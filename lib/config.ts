@@ -1,0 +1,101 @@
+import { RemovalPolicy } from 'aws-cdk-lib';
+import { RetentionDays } from 'aws-cdk-lib/aws-logs';
+
+export const ENVIRONMENT_NAMES = ['dev', 'staging', 'prod'] as const;
+export type EnvironmentName = (typeof ENVIRONMENT_NAMES)[number];
+
+/**
+ * Everything that differs between environments, in one typed object per environment. Constructs
+ * receive the parts they need as props; nothing below bin/ reads context or process.env.
+ */
+export interface EnvironmentConfig {
+  readonly envName: EnvironmentName;
+  /** The AWS account this environment deploys to. */
+  readonly account: string;
+  readonly region: string;
+  /**
+   * Availability zones, given explicitly so synth never needs an AWS lookup (and so no credentials).
+   */
+  readonly availabilityZones: readonly string[];
+
+  /** RETAIN plus deletion protection on tables and buckets; DESTROY only where data is disposable. */
+  readonly dataRemovalPolicy: RemovalPolicy;
+  readonly pointInTimeRecovery: boolean;
+  /** CloudFormation termination protection on every stack of the environment. */
+  readonly terminationProtection: boolean;
+  readonly logRetention: RetentionDays;
+
+  readonly api: {
+    /** Steady-state requests per second for the whole stage. */
+    readonly throttlingRateLimit: number;
+    /** Burst bucket size for the whole stage. */
+    readonly throttlingBurstLimit: number;
+    /**
+     * API Gateway writes logs through one role per account and region. Create it here unless
+     * another environment in the same account already does.
+     */
+    readonly manageAccountLogsRole: boolean;
+  };
+
+  readonly functions: {
+    /** Warm instances for the users API functions; 0 disables provisioned concurrency. */
+    readonly provisionedConcurrency: number;
+  };
+}
+
+/**
+ * The AWS accounts to deploy to. Replace these with your own: they are the only account IDs in
+ * the project. One account per environment is AWS's recommended isolation.
+ */
+export const ACCOUNTS: Record<EnvironmentName, string> = {
+  dev: '111111111111',
+  staging: '222222222222',
+  prod: '333333333333',
+};
+
+const REGION = 'eu-west-1';
+const AZS = ['eu-west-1a', 'eu-west-1b', 'eu-west-1c'];
+
+export const ENVIRONMENTS: Record<EnvironmentName, EnvironmentConfig> = {
+  dev: {
+    envName: 'dev',
+    account: ACCOUNTS.dev,
+    region: REGION,
+    availabilityZones: AZS,
+    dataRemovalPolicy: RemovalPolicy.DESTROY,
+    pointInTimeRecovery: false,
+    terminationProtection: false,
+    logRetention: RetentionDays.ONE_WEEK,
+    api: { throttlingRateLimit: 20, throttlingBurstLimit: 40, manageAccountLogsRole: true },
+    functions: { provisionedConcurrency: 0 },
+  },
+  staging: {
+    envName: 'staging',
+    account: ACCOUNTS.staging,
+    region: REGION,
+    availabilityZones: AZS,
+    dataRemovalPolicy: RemovalPolicy.RETAIN,
+    pointInTimeRecovery: true,
+    terminationProtection: false,
+    logRetention: RetentionDays.ONE_MONTH,
+    api: { throttlingRateLimit: 50, throttlingBurstLimit: 100, manageAccountLogsRole: true },
+    functions: { provisionedConcurrency: 0 },
+  },
+  prod: {
+    envName: 'prod',
+    account: ACCOUNTS.prod,
+    region: REGION,
+    availabilityZones: AZS,
+    dataRemovalPolicy: RemovalPolicy.RETAIN,
+    pointInTimeRecovery: true,
+    terminationProtection: true,
+    logRetention: RetentionDays.ONE_YEAR,
+    api: { throttlingRateLimit: 500, throttlingBurstLimit: 1000, manageAccountLogsRole: true },
+    functions: { provisionedConcurrency: 2 },
+  },
+};
+
+/** Whether this environment keeps its data when a stack is deleted or a resource replaced. */
+export function retainsData(config: EnvironmentConfig): boolean {
+  return config.dataRemovalPolicy !== RemovalPolicy.DESTROY;
+}

@@ -1,0 +1,32 @@
+import { Stack, type StackProps } from 'aws-cdk-lib';
+import { AttributeType, BillingMode, Table, TableEncryption } from 'aws-cdk-lib/aws-dynamodb';
+import type { Construct } from 'constructs';
+import { retainsData, type EnvironmentConfig } from './config';
+
+export interface StatefulStackProps extends StackProps {
+  readonly config: EnvironmentConfig;
+}
+
+/**
+ * Everything that holds data, apart from what processes it, so stateless stacks can be
+ * replaced, renamed or deleted freely. Logical IDs here are pinned by a test
+ * (test/infra/stateful-ids.test.ts): changing one replaces the resource and loses its data.
+ */
+export class StatefulStack extends Stack {
+  readonly usersTable: Table;
+
+  constructor(scope: Construct, id: string, props: StatefulStackProps) {
+    super(scope, id, props);
+    const { config } = props;
+
+    this.usersTable = new Table(this, 'UsersTable', {
+      partitionKey: { name: 'id', type: AttributeType.STRING },
+      billingMode: BillingMode.PAY_PER_REQUEST,
+      // Encrypted at rest with an AWS-owned key: no KMS charges, no key policy to get wrong.
+      encryption: TableEncryption.DEFAULT,
+      pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: config.pointInTimeRecovery },
+      deletionProtection: retainsData(config),
+      removalPolicy: config.dataRemovalPolicy,
+    });
+  }
+}
