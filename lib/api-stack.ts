@@ -9,6 +9,7 @@ import { UsersApi } from './constructs/users-api';
 export interface ApiStackProps extends StackProps {
   readonly config: EnvironmentConfig;
   readonly usersTable: ITable;
+  readonly activityTable: ITable;
 }
 
 /** The public REST API: the users routes and the hello-world example. */
@@ -30,7 +31,7 @@ export class ApiStack extends Stack {
       ...logs,
     });
 
-    this.usersApi = new UsersApi(this, 'UsersApi', { api: this.publicApi, usersTable: props.usersTable, ...logs });
+    this.usersApi = new UsersApi(this, 'UsersApi', { api: this.publicApi, usersTable: props.usersTable, activityTable: props.activityTable, ...logs });
 
     this.hello = new AppFunction(this, 'Hello', {
       handlerFile: 'hello.ts',

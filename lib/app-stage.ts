@@ -29,6 +29,7 @@ export class AppStage extends Stage {
       ...common,
       description: `Users API of the user-data platform (${config.envName})`,
       usersTable: this.stateful.usersTable,
+      activityTable: this.stateful.activityTable,
     });
 
     Tags.of(this).add('project', 'user-data-platform');

@@ -14,19 +14,29 @@ export interface StatefulStackProps extends StackProps {
  */
 export class StatefulStack extends Stack {
   readonly usersTable: Table;
+  /** Daily activity counters (`pk` = `DAY#YYYY-MM-DD`), read by the daily report. */
+  readonly activityTable: Table;
 
   constructor(scope: Construct, id: string, props: StatefulStackProps) {
     super(scope, id, props);
     const { config } = props;
 
-    this.usersTable = new Table(this, 'UsersTable', {
-      partitionKey: { name: 'id', type: AttributeType.STRING },
+    const tableDefaults = {
       billingMode: BillingMode.PAY_PER_REQUEST,
       // Encrypted at rest with an AWS-owned key: no KMS charges, no key policy to get wrong.
       encryption: TableEncryption.DEFAULT,
       pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: config.pointInTimeRecovery },
       deletionProtection: retainsData(config),
       removalPolicy: config.dataRemovalPolicy,
+    };
+
+    this.usersTable = new Table(this, 'UsersTable', {
+      ...tableDefaults,
+      partitionKey: { name: 'id', type: AttributeType.STRING },
+    });
+    this.activityTable = new Table(this, 'ActivityTable', {
+      ...tableDefaults,
+      partitionKey: { name: 'pk', type: AttributeType.STRING },
     });
   }
 }

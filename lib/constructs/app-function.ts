@@ -13,7 +13,7 @@ const PROJECT_ROOT = path.join(__dirname, '..', '..');
 const HANDLERS_DIR = path.join(PROJECT_ROOT, 'lambda', 'handlers');
 
 export interface AppFunctionProps {
-  /** The handler's file name in lambda/handlers, for example `create-user.ts`; it must export `handler`. */
+  /** The handler file, relative to lambda/handlers (for example `create-user.ts`); it must export `handler`. */
   readonly handlerFile: string;
   readonly description: string;
   /** Groups the function's logs and metrics (POWERTOOLS_SERVICE_NAME). */
@@ -50,7 +50,7 @@ export class AppFunction extends Construct {
     });
 
     this.fn = new NodejsFunction(this, 'Function', {
-      entry: path.join(HANDLERS_DIR, props.handlerFile),
+      entry: path.resolve(HANDLERS_DIR, props.handlerFile),
       handler: 'handler',
       description: props.description,
       runtime: FUNCTION_RUNTIME,

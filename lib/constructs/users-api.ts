@@ -10,6 +10,8 @@ import { structuralModelOf } from './request-models';
 export interface UsersApiProps {
   readonly api: PublicApi;
   readonly usersTable: ITable;
+  /** Where user creations are counted for the daily report. */
+  readonly activityTable: ITable;
   readonly logRetention: RetentionDays;
   /** @default RemovalPolicy.DESTROY */
   readonly logRemovalPolicy?: RemovalPolicy;
@@ -40,9 +42,9 @@ export class UsersApi extends Construct {
 
     this.functions = {
       listUsers: make('ListUsers', 'list-users.ts', 'GET /users').useTable('USERS_TABLE_NAME', props.usersTable, 'read'),
-      createUser: make('CreateUser', 'create-user.ts', 'POST /users').useTable('USERS_TABLE_NAME', props.usersTable, [
-        'dynamodb:PutItem',
-      ]),
+      createUser: make('CreateUser', 'create-user.ts', 'POST /users')
+        .useTable('USERS_TABLE_NAME', props.usersTable, ['dynamodb:PutItem'])
+        .useTable('ACTIVITY_TABLE_NAME', props.activityTable, ['dynamodb:UpdateItem']),
       getUser: make('GetUser', 'get-user.ts', 'GET /users/{id}').useTable('USERS_TABLE_NAME', props.usersTable, 'read'),
       deleteUser: make('DeleteUser', 'delete-user.ts', 'DELETE /users/{id}').useTable('USERS_TABLE_NAME', props.usersTable, [
         'dynamodb:DeleteItem',

@@ -1,0 +1,35 @@
+import { App, type Stack } from 'aws-cdk-lib';
+import { Template } from 'aws-cdk-lib/assertions';
+import type { AppStage } from '../../lib/app-stage';
+import { ENVIRONMENT_NAMES, ENVIRONMENTS, type EnvironmentName } from '../../lib/config';
+import { addEnvironments } from '../../lib/platform';
+
+/**
+ * The whole app, every environment, synthesized once per test file without bundling
+ * (bundling is checked by the real synth in CI and by test/infra/bundling.test.ts).
+ */
+export function synthesizeApp(): Record<EnvironmentName, AppStage> {
+  const app = new App({ context: { 'aws:cdk:bundling-stacks': [] } });
+  const stages = addEnvironments(
+    app,
+    ENVIRONMENT_NAMES.map((name) => ENVIRONMENTS[name]),
+  );
+  return Object.fromEntries(stages.map((stage) => [stage.stageName, stage])) as Record<EnvironmentName, AppStage>;
+}
+
+/** Every stack of a stage, by construct ID. */
+export function stacksOf(stage: AppStage): Stack[] {
+  return stage.node.children.filter((child): child is Stack => (child as Stack).templateOptions !== undefined);
+}
+
+const templates = new WeakMap<Stack, Template>();
+
+/** The stack's template, computed once. */
+export function templateOf(stack: Stack): Template {
+  let template = templates.get(stack);
+  if (template === undefined) {
+    template = Template.fromStack(stack);
+    templates.set(stack, template);
+  }
+  return template;
+}
