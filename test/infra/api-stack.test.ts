@@ -1,0 +1,165 @@
+import { Match, type Template } from 'aws-cdk-lib/assertions';
+import { ENVIRONMENT_NAMES } from '../../lib/config';
+import { synthesizeApp, templateOf } from '../support/synth';
+
+const stages = synthesizeApp();
+const api = (env: (typeof ENVIRONMENT_NAMES)[number]): Template => templateOf(stages[env].api);
+
+/** The logical ID of the function whose description is `description` (each route's function describes its route). */
+function functionWithDescription(template: Template, description: string): string {
+  const matches = Object.keys(template.findResources('AWS::Lambda::Function', { Properties: { Description: description } }));
+  expect(matches).toHaveLength(1);
+  return matches[0];
+}
+
+/** The actions of every policy statement attached to a function's role. */
+function actionsOf(template: Template, functionLogicalId: string): string[] {
+  const fn = template.toJSON().Resources[functionLogicalId];
+  const roleId = fn.Properties.Role['Fn::GetAtt'][0] as string;
+  const policies = Object.values(template.findResources('AWS::IAM::Policy')).filter((policy) =>
+    (policy.Properties.Roles as { Ref: string }[]).some((role) => role.Ref === roleId),
+  );
+  return policies
+    .flatMap((policy) => policy.Properties.PolicyDocument.Statement as { Action: string | string[] }[])
+    .flatMap((statement) => (Array.isArray(statement.Action) ? statement.Action : [statement.Action]))
+    .sort();
+}
+
+describe('users API', () => {
+  const template = api('dev');
+
+  it('routes GET and POST /users, GET and DELETE /users/{id}, and GET /hello', () => {
+    const resources = template.findResources('AWS::ApiGateway::Resource');
+    const pathPartOf = (id: string) => resources[id].Properties.PathPart as string;
+    const parentOf = (id: string): string | undefined => resources[id].Properties.ParentId.Ref as string | undefined;
+    const pathOf = (id: string): string => {
+      const parent = parentOf(id);
+      return `${parent && resources[parent] ? pathOf(parent) : ''}/${pathPartOf(id)}`;
+    };
+    const routes = Object.values(template.findResources('AWS::ApiGateway::Method'))
+      .map((method) => `${method.Properties.HttpMethod} ${pathOf(method.Properties.ResourceId.Ref)}`)
+      .sort();
+
+    expect(routes).toEqual(['DELETE /users/{id}', 'GET /hello', 'GET /users', 'GET /users/{id}', 'POST /users']);
+  });
+
+  it('runs one function per handler on ARM64 and Node.js 24, traced, with JSON logs in its own log group', () => {
+    const functions = template.findResources('AWS::Lambda::Function');
+
+    expect(Object.keys(functions)).toHaveLength(5);
+    for (const fn of Object.values(functions)) {
+      expect(fn.Properties).toMatchObject({
+        Runtime: 'nodejs24.x',
+        Architectures: ['arm64'],
+        TracingConfig: { Mode: 'Active' },
+        LoggingConfig: { LogFormat: 'JSON', LogGroup: { Ref: expect.any(String) } },
+        Handler: 'index.handler',
+      });
+    }
+  });
+
+  it('passes the users table to each users function by name, never hard-coded', () => {
+    for (const description of ['GET /users', 'POST /users', 'GET /users/{id}', 'DELETE /users/{id}']) {
+      const fn = template.toJSON().Resources[functionWithDescription(template, description)];
+      expect(fn.Properties.Environment.Variables.USERS_TABLE_NAME).toEqual({
+        'Fn::ImportValue': expect.stringContaining('UsersTable'),
+      });
+    }
+  });
+
+  it('grants each function only the table actions its route uses', () => {
+    expect(actionsOf(template, functionWithDescription(template, 'POST /users'))).toEqual([
+      'dynamodb:PutItem',
+      'dynamodb:UpdateItem',
+      'xray:PutTelemetryRecords',
+      'xray:PutTraceSegments',
+    ]);
+    expect(actionsOf(template, functionWithDescription(template, 'DELETE /users/{id}'))).toEqual([
+      'dynamodb:DeleteItem',
+      'xray:PutTelemetryRecords',
+      'xray:PutTraceSegments',
+    ]);
+    const readActions = actionsOf(template, functionWithDescription(template, 'GET /users'));
+    expect(readActions).toEqual(expect.arrayContaining(['dynamodb:GetItem', 'dynamodb:Scan', 'dynamodb:Query']));
+    expect(readActions.filter((action) => action.startsWith('dynamodb:') && /Put|Delete|Update|Write/.test(action))).toEqual([]);
+  });
+
+  it('validates POST /users bodies at the gateway with a model built from the handler schema', () => {
+    template.hasResourceProperties('AWS::ApiGateway::RequestValidator', { ValidateRequestBody: true, ValidateRequestParameters: false });
+    template.hasResourceProperties('AWS::ApiGateway::Model', {
+      ContentType: 'application/json',
+      Schema: {
+        $schema: 'http://json-schema.org/draft-04/schema#',
+        type: 'object',
+        required: ['name', 'email'],
+        properties: { name: { type: 'string' }, email: { type: 'string' }, phone: { type: 'string' } },
+      },
+    });
+    template.hasResourceProperties('AWS::ApiGateway::Method', {
+      HttpMethod: 'POST',
+      RequestValidatorId: { Ref: Match.anyValue() },
+      RequestModels: { 'application/json': { Ref: Match.anyValue() } },
+    });
+  });
+
+  it('answers unknown routes with a JSON 404, and gateway errors in the handlers’ error shape', () => {
+    template.hasResourceProperties('AWS::ApiGateway::GatewayResponse', {
+      ResponseType: 'MISSING_AUTHENTICATION_TOKEN',
+      StatusCode: '404',
+      ResponseTemplates: { 'application/json': '{"error":"NotFound","message":"No route matches this method and path"}' },
+    });
+    for (const type of ['BAD_REQUEST_BODY', 'THROTTLED', 'DEFAULT_4XX', 'DEFAULT_5XX']) {
+      const responses = template.findResources('AWS::ApiGateway::GatewayResponse', { Properties: { ResponseType: type } });
+      const body = Object.values(responses)[0].Properties.ResponseTemplates['application/json'] as string;
+      expect(body).toMatch(/^\{"error":"[A-Za-z]+","message":/);
+    }
+  });
+
+  it('writes JSON access logs, traces requests, and keeps logs as long as the environment says', () => {
+    template.hasResourceProperties('AWS::ApiGateway::Stage', {
+      TracingEnabled: true,
+      AccessLogSetting: { DestinationArn: Match.anyValue(), Format: Match.stringLikeRegexp('^\\{.*"requestId":"\\$context.requestId"') },
+    });
+    expect(Object.values(template.findResources('AWS::Logs::LogGroup')).map((group) => group.Properties.RetentionInDays)).toEqual(
+      Array(6).fill(7),
+    );
+    expect(Object.values(api('prod').findResources('AWS::Logs::LogGroup')).map((group) => group.Properties.RetentionInDays)).toEqual(
+      Array(6).fill(365),
+    );
+  });
+
+  it.each([
+    ['dev', 20, 40],
+    ['staging', 50, 100],
+    ['prod', 500, 1000],
+  ] as const)('throttles the %s stage at %i requests per second, bursts of %i', (env, rate, burst) => {
+    api(env).hasResourceProperties('AWS::ApiGateway::Stage', {
+      MethodSettings: Match.arrayWith([
+        Match.objectLike({ HttpMethod: '*', ResourcePath: '/*', ThrottlingRateLimit: rate, ThrottlingBurstLimit: burst }),
+      ]),
+    });
+  });
+});
+
+describe('environments', () => {
+  it('retains API logs outside dev and deletes them with a dev stack', () => {
+    const policies = (env: (typeof ENVIRONMENT_NAMES)[number]) =>
+      new Set(Object.values(api(env).findResources('AWS::Logs::LogGroup')).map((group) => group.DeletionPolicy));
+
+    expect(policies('dev')).toEqual(new Set(['Delete']));
+    expect(policies('staging')).toEqual(new Set(['Retain']));
+    expect(policies('prod')).toEqual(new Set(['Retain']));
+  });
+
+  it('protects prod stacks from termination, and only prod', () => {
+    for (const env of ENVIRONMENT_NAMES) {
+      expect(stages[env].api.terminationProtection).toBe(env === 'prod');
+      expect(stages[env].stateful.terminationProtection).toBe(env === 'prod');
+    }
+  });
+
+  it('deploys each environment to its own account and region, with no lookups', () => {
+    expect(ENVIRONMENT_NAMES.map((env) => stages[env].account)).toEqual(['111111111111', '222222222222', '333333333333']);
+    for (const env of ENVIRONMENT_NAMES) expect(stages[env].region).toBe('eu-west-1');
+  });
+});

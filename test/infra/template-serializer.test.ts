@@ -1,0 +1,58 @@
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { App, Stack } from 'aws-cdk-lib';
+import { Template } from 'aws-cdk-lib/assertions';
+import { RetentionDays } from 'aws-cdk-lib/aws-logs';
+import { AppFunction } from '../../lib/constructs/app-function';
+import { normaliseTemplate } from '../support/template-serializer';
+
+/**
+ * The one test that bundles for real (esbuild, through AppFunction's settings): it proves the
+ * snapshot serializer hides a change to handler code, and that a bundle is an ESM file.
+ */
+const workDir = fs.mkdtempSync(path.join(__dirname, '..', '..', '.test-tmp-'));
+const handlerFile = path.join(workDir, 'greeting.ts');
+
+function synthesizeWithHandler(source: string): { template: Record<string, unknown>; outdir: string } {
+  fs.writeFileSync(handlerFile, source);
+  const app = new App({ outdir: fs.mkdtempSync(path.join(workDir, 'out-')) });
+  const stack = new Stack(app, 'Bundled');
+  new AppFunction(stack, 'Greeting', {
+    handlerFile,
+    description: 'bundling check',
+    serviceName: 'test',
+    logRetention: RetentionDays.ONE_DAY,
+  });
+  const template = Template.fromStack(stack).toJSON();
+  return { template, outdir: app.outdir };
+}
+
+afterAll(() => fs.rmSync(workDir, { recursive: true, force: true }));
+
+describe('template serializer', () => {
+  // Two real bundling synths, shared by the tests below.
+  const before = synthesizeWithHandler("export const handler = async () => ({ statusCode: 200, body: 'one' });\n");
+  const after = synthesizeWithHandler("export const handler = async () => ({ statusCode: 200, body: 'two' });\n");
+
+  it('leaves a template unchanged when only handler code changed', () => {
+    expect(JSON.stringify(after.template)).not.toEqual(JSON.stringify(before.template));
+    expect(normaliseTemplate(after.template)).toEqual(normaliseTemplate(before.template));
+  });
+
+  it('still shows a change to the infrastructure', () => {
+    const base = before.template;
+    const changed = JSON.parse(JSON.stringify(base)) as { Resources: Record<string, { Type: string; Properties: { MemorySize?: number } }> };
+    const fn = Object.values(changed.Resources).find((resource) => resource.Type === 'AWS::Lambda::Function');
+    fn!.Properties.MemorySize = 1024;
+
+    expect(normaliseTemplate(changed)).not.toEqual(normaliseTemplate(base));
+  });
+
+  it('bundles handlers as minified ES modules', () => {
+    const assetDir = fs.readdirSync(after.outdir).find((entry) => entry.startsWith('asset.'));
+    const bundle = fs.readFileSync(path.join(after.outdir, assetDir!, 'index.mjs'), 'utf8');
+
+    expect(bundle).toMatch(/export\s*\{/);
+    expect(bundle.split('\n').length).toBeLessThan(5);
+  });
+});
