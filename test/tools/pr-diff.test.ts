@@ -128,7 +128,7 @@ describe('pr-diff', () => {
       expect(stackId).toBe('dev/Stateful');
       expect(change.kind).toBe('removed');
       expect(change.logicalId).toMatch(/^UsersTable[0-9A-F]{8}$/);
-      expect(change.statefulReason).toBe('AWS::DynamoDB::Table holds data');
+      expect(change.statefulReason).toBe('stateful type');
       expect(result.markdown.split('\n')[0]).toMatch(/^❌ \*\*FAIL\*\*: 1 stateful resource would be replaced or removed/);
     });
 

@@ -91,7 +91,8 @@ function synth(projectDir: string, outDir: string, label: string): void {
   const result = spawnSync(
     'npx',
     ['--no-install', 'cdk', 'synth', '--quiet', '--no-notices', '--no-version-reporting', '--no-lookups', '--no-staging', '-o', outDir],
-    { cwd: projectDir, stdio: ['ignore', 'inherit', 'inherit'], env: { ...process.env, CDK_DISABLE_CLI_TELEMETRY: 'true' } },
+    // The CLI's stdout goes to our stderr: our stdout is the Markdown summary only.
+    { cwd: projectDir, stdio: ['ignore', 2, 'inherit'], env: { ...process.env, CDK_DISABLE_CLI_TELEMETRY: 'true' } },
   );
   if (result.error) throw new UsageError(`cannot run the CDK CLI for ${label}: ${result.error.message}`);
   if (result.status !== 0) throw new UsageError(`cdk synth of ${label} failed (exit ${result.status}); see the output above`);
@@ -118,7 +119,7 @@ function synthBase(repoRoot: string, rev: string, outDir: string, notes: string[
       fs.symlinkSync(path.join(repoRoot, 'node_modules'), path.join(worktree, 'node_modules'), 'dir');
     } else {
       process.stderr.write('pr-diff: package-lock.json differs from the base: running npm ci for the base\n');
-      const ci = spawnSync('npm', ['ci', '--no-audit', '--no-fund'], { cwd: worktree, stdio: ['ignore', 'inherit', 'inherit'] });
+      const ci = spawnSync('npm', ['ci', '--no-audit', '--no-fund'], { cwd: worktree, stdio: ['ignore', 2, 'inherit'] });
       if (ci.status !== 0) throw new UsageError(`npm ci for base ${rev} failed (exit ${ci.status})`);
     }
     synth(worktree, outDir, `base ${rev}`);

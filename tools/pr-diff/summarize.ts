@@ -121,7 +121,7 @@ export interface SummarizeOptions {
 /** Why a template resource counts as stateful, or undefined if it does not. */
 export function statefulReason(resource: TemplateResource | undefined): string | undefined {
   if (!resource) return undefined;
-  if (STATEFUL_RESOURCE_TYPES.includes(resource.Type)) return `${resource.Type} holds data`;
+  if (STATEFUL_RESOURCE_TYPES.includes(resource.Type)) return 'stateful type';
   for (const key of ['DeletionPolicy', 'UpdateReplacePolicy'] as const) {
     const policy = resource[key];
     if (typeof policy === 'string' && RETAINING_POLICIES.includes(policy)) return `${key}: ${policy}`;
