@@ -71,7 +71,6 @@ describe('pr-diff', () => {
   const templates: Record<string, TemplateMap> = {};
 
   beforeAll(() => {
-    const started = Date.now();
     root = fs.mkdtempSync(path.join(os.tmpdir(), 'pr-diff-test-'));
     const variants: Record<string, Partial<Variant>> = {
       base: {},
@@ -84,7 +83,6 @@ describe('pr-diff', () => {
       dirs[name] = synthVariant(root, name, overrides);
       templates[name] = readAssemblyTemplates(dirs[name]);
     }
-    console.log(`synth ${Date.now() - started} ms`);
   });
 
   afterAll(() => {
@@ -200,6 +198,23 @@ describe('pr-diff', () => {
     const retained = summarize(topic('Retain'), {});
     expect(retained.verdict).toBe('fail');
     expect(retained.blocking[0].change.statefulReason).toBe('DeletionPolicy: Retain');
+  });
+
+  it('fails when a stateful resource moves to another stack, pointing at where it went', () => {
+    const bucket = { Type: 'AWS::S3::Bucket', DeletionPolicy: 'Retain', UpdateReplacePolicy: 'Retain' };
+    const result = summarize({ 'dev/Stateful': { Resources: { Uploads: bucket } } }, { 'dev/Storage': { Resources: { Uploads: bucket } } });
+
+    expect(result.verdict).toBe('fail');
+    expect(result.stacks.map((s) => [s.stackId, s.status])).toEqual([
+      ['dev/Stateful', 'removed'],
+      ['dev/Storage', 'added'],
+    ]);
+    expect(result.blocking[0].change.details).toEqual([
+      'removed from the stack but retained (orphaned) in the account',
+      'its stack is no longer in the app',
+      'logical ID changed from `Uploads`? (same type added as `Uploads` in `dev/Storage`)',
+    ]);
+    expect(result.markdown).toContain('### `dev/Stateful` (stack removed)');
   });
 
   describe('cli', () => {

@@ -159,7 +159,11 @@ function summarizeStack(stackId: string, oldTemplate: Template | undefined, newT
   for (const logicalId of diff.resources.logicalIds.sort()) {
     const change = diff.resources.get(logicalId);
     if (!change.isDifferent) continue;
-    const summary = summarizeResource(logicalId, change);
+    let summary = summarizeResource(logicalId, change);
+    if (!newTemplate && summary.kind === 'removed') {
+      // `cdk deploy` leaves a stack that left the app in place; `cdk destroy` or a manual delete removes it.
+      summary = { ...summary, details: [...summary.details, 'its stack is no longer in the app'] };
+    }
     ({ added, modified, replaced, removed })[summary.kind].push(summary);
   }
 
