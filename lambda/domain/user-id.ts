@@ -14,8 +14,13 @@ const USER_ID_NAMESPACE = 'c3b8a0a4-6f1e-4a0e-9d3b-5a2f7f0f2d11';
  * with one BatchGetItem.
  */
 export function userIdForEmail(normalisedEmail: string): string {
-  const namespaceBytes = Buffer.from(USER_ID_NAMESPACE.replaceAll('-', ''), 'hex');
-  const hash = createHash('sha1').update(namespaceBytes).update(normalisedEmail, 'utf8').digest();
+  return uuidV5(USER_ID_NAMESPACE, normalisedEmail);
+}
+
+/** A name-based UUID, version 5 (SHA-1), of `name` in `namespace` (RFC 9562, section 5.5). */
+export function uuidV5(namespace: string, name: string): string {
+  const namespaceBytes = Buffer.from(namespace.replaceAll('-', ''), 'hex');
+  const hash = createHash('sha1').update(namespaceBytes).update(name, 'utf8').digest();
   const bytes = hash.subarray(0, 16);
   bytes[6] = (bytes[6] & 0x0f) | 0x50; // version 5
   bytes[8] = (bytes[8] & 0x3f) | 0x80; // RFC 9562 variant

@@ -1,5 +1,5 @@
 import { JsonSchemaType, JsonSchemaVersion, type JsonSchema } from 'aws-cdk-lib/aws-apigateway';
-import { z } from 'zod';
+import * as z from 'zod/mini';
 
 const TYPES: Record<string, JsonSchemaType> = {
   string: JsonSchemaType.STRING,
@@ -23,7 +23,7 @@ interface DraftFourProperty {
  * refuses what is structurally wrong, cheaply and before Lambda runs, with one precise message,
  * and the handler, with the same zod schema, names each problem with a field's content.
  */
-export function structuralModelOf(schema: z.ZodType): JsonSchema {
+export function structuralModelOf(schema: z.ZodMiniType): JsonSchema {
   const full = z.toJSONSchema(schema, { target: 'draft-4', io: 'input' }) as {
     type?: string;
     required?: string[];
