@@ -31,7 +31,13 @@ export class ApiStack extends Stack {
       ...logs,
     });
 
-    this.usersApi = new UsersApi(this, 'UsersApi', { api: this.publicApi, usersTable: props.usersTable, activityTable: props.activityTable, ...logs });
+    this.usersApi = new UsersApi(this, 'UsersApi', {
+      api: this.publicApi,
+      usersTable: props.usersTable,
+      activityTable: props.activityTable,
+      provisionedConcurrency: config.functions.provisionedConcurrency,
+      ...logs,
+    });
 
     this.hello = new AppFunction(this, 'Hello', {
       handlerFile: 'hello.ts',

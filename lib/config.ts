@@ -38,7 +38,10 @@ export interface EnvironmentConfig {
   };
 
   readonly functions: {
-    /** Warm instances for the users API functions; 0 disables provisioned concurrency. */
+    /**
+     * Warm instances for each users API function (kept by a `live` alias, scaled on utilisation up
+     * to 5 times this); 0 disables provisioned concurrency and its cost.
+     */
     readonly provisionedConcurrency: number;
   };
 }
@@ -91,7 +94,7 @@ export const ENVIRONMENTS: Record<EnvironmentName, EnvironmentConfig> = {
     terminationProtection: true,
     logRetention: RetentionDays.ONE_YEAR,
     api: { throttlingRateLimit: 500, throttlingBurstLimit: 1000, manageAccountLogsRole: true },
-    functions: { provisionedConcurrency: 2 },
+    functions: { provisionedConcurrency: 1 },
   },
 };
 

@@ -1,7 +1,16 @@
 import * as path from 'node:path';
 import { Duration, RemovalPolicy } from 'aws-cdk-lib';
 import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
-import { Architecture, LoggingFormat, ApplicationLogLevel, SystemLogLevel, Runtime, Tracing } from 'aws-cdk-lib/aws-lambda';
+import {
+  Alias,
+  ApplicationLogLevel,
+  Architecture,
+  LoggingFormat,
+  Runtime,
+  SystemLogLevel,
+  Tracing,
+  type IFunction,
+} from 'aws-cdk-lib/aws-lambda';
 import { NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { LogGroup, type RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
@@ -27,6 +36,12 @@ export interface AppFunctionProps {
   readonly timeout?: Duration;
   /** Extra environment variables. Prefer the `use*` helpers, which set a variable and its grant together. */
   readonly environment?: Record<string, string>;
+  /**
+   * Warm instances kept ready through a `live` alias, scaled on utilisation up to 5 times this
+   * number. Callers invoke `invokeTarget`, so the warm instances are the ones that serve.
+   * @default 0 (no alias, no provisioned concurrency)
+   */
+  readonly provisionedConcurrency?: number;
 }
 
 /** A grant preset, or the exact DynamoDB actions (for example `['dynamodb:PutItem']`) when a preset is wider than needed. */
@@ -40,6 +55,10 @@ export type TableAccess = 'read' | 'write' | 'readWrite' | readonly `dynamodb:${
 export class AppFunction extends Construct {
   readonly fn: NodejsFunction;
   readonly logGroup: LogGroup;
+  /** The `live` alias when the function has provisioned concurrency. */
+  readonly alias?: Alias;
+  /** What callers should invoke: the alias when there is one, else the function. */
+  readonly invokeTarget: IFunction;
 
   constructor(scope: Construct, id: string, props: AppFunctionProps) {
     super(scope, id);
@@ -77,7 +96,22 @@ export class AppFunction extends Construct {
         // No source maps: they add to every cold start for stack traces we can read from logs anyway.
         sourceMap: false,
       },
+      // Old versions are deleted once the alias has moved on, so versions do not pile up.
+      currentVersionOptions: { removalPolicy: RemovalPolicy.DESTROY },
     });
+
+    const warm = props.provisionedConcurrency ?? 0;
+    if (warm > 0) {
+      this.alias = new Alias(this, 'Live', {
+        aliasName: 'live',
+        version: this.fn.currentVersion,
+        provisionedConcurrentExecutions: warm,
+      });
+      this.alias
+        .addAutoScaling({ minCapacity: warm, maxCapacity: warm * 5 })
+        .scaleOnUtilization({ utilizationTarget: 0.7 });
+    }
+    this.invokeTarget = this.alias ?? this.fn;
   }
 
   /** Gives the function a table: its name in `envVar` and the least access it needs, set together. */

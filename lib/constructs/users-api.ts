@@ -15,6 +15,8 @@ export interface UsersApiProps {
   readonly logRetention: RetentionDays;
   /** @default RemovalPolicy.DESTROY */
   readonly logRemovalPolicy?: RemovalPolicy;
+  /** Warm instances per users function. @default 0 */
+  readonly provisionedConcurrency?: number;
 }
 
 /**
@@ -38,6 +40,7 @@ export class UsersApi extends Construct {
         serviceName: 'users-api',
         logRetention: props.logRetention,
         logRemovalPolicy: props.logRemovalPolicy,
+        provisionedConcurrency: props.provisionedConcurrency,
       });
 
     this.functions = {
@@ -51,11 +54,11 @@ export class UsersApi extends Construct {
       ]),
     };
 
-    props.api.addRoute('GET', '/users', this.functions.listUsers.fn);
-    props.api.addRoute('POST', '/users', this.functions.createUser.fn, {
+    props.api.addRoute('GET', '/users', this.functions.listUsers.invokeTarget);
+    props.api.addRoute('POST', '/users', this.functions.createUser.invokeTarget, {
       bodyModel: { name: 'CreateUser', schema: structuralModelOf(newUserSchema) },
     });
-    props.api.addRoute('GET', '/users/{id}', this.functions.getUser.fn);
-    props.api.addRoute('DELETE', '/users/{id}', this.functions.deleteUser.fn);
+    props.api.addRoute('GET', '/users/{id}', this.functions.getUser.invokeTarget);
+    props.api.addRoute('DELETE', '/users/{id}', this.functions.deleteUser.invokeTarget);
   }
 }

@@ -163,3 +163,43 @@ describe('environments', () => {
     for (const env of ENVIRONMENT_NAMES) expect(stages[env].region).toBe('eu-west-1');
   });
 });
+
+describe('provisioned concurrency', () => {
+  it('keeps one warm instance per users function in prod, behind a live alias scaled on utilisation', () => {
+    const prod = api('prod');
+    const aliases = prod.findResources('AWS::Lambda::Alias');
+
+    expect(Object.values(aliases).map((alias) => alias.Properties.ProvisionedConcurrencyConfig)).toEqual(
+      Array(4).fill({ ProvisionedConcurrentExecutions: 1 }),
+    );
+    prod.resourceCountIs('AWS::ApplicationAutoScaling::ScalableTarget', 4);
+    prod.hasResourceProperties('AWS::ApplicationAutoScaling::ScalableTarget', {
+      MinCapacity: 1,
+      MaxCapacity: 5,
+      ScalableDimension: 'lambda:function:ProvisionedConcurrency',
+    });
+    prod.hasResourceProperties('AWS::ApplicationAutoScaling::ScalingPolicy', {
+      TargetTrackingScalingPolicyConfiguration: {
+        TargetValue: 0.7,
+        PredefinedMetricSpecification: { PredefinedMetricType: 'LambdaProvisionedConcurrencyUtilization' },
+      },
+    });
+  });
+
+  it('sends prod API requests to the aliases, so the warm instances serve them', () => {
+    const prod = api('prod');
+    const aliasIds = Object.keys(prod.findResources('AWS::Lambda::Alias'));
+    const integrationTargets = Object.values(prod.findResources('AWS::ApiGateway::Method')).map((method) =>
+      JSON.stringify(method.Properties.Integration.Uri),
+    );
+    const targetsAnAlias = integrationTargets.filter((uri) => aliasIds.some((aliasId) => uri.includes(`"Ref":"${aliasId}"`)));
+
+    expect(aliasIds).toHaveLength(4);
+    expect(targetsAnAlias).toHaveLength(4);
+  });
+
+  it('keeps dev free of provisioned concurrency and its cost', () => {
+    api('dev').resourceCountIs('AWS::Lambda::Alias', 0);
+    api('dev').resourceCountIs('AWS::ApplicationAutoScaling::ScalableTarget', 0);
+  });
+});
