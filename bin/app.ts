@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 import { App } from 'aws-cdk-lib';
 import { ENVIRONMENT_NAMES, ENVIRONMENTS, type EnvironmentName } from '../lib/config';
+import { applyComplianceChecks } from '../lib/compliance';
 import { addEnvironments } from '../lib/platform';
 
 /**
@@ -21,3 +22,5 @@ addEnvironments(
   app,
   (names as EnvironmentName[]).map((name) => ENVIRONMENTS[name]),
 );
+
+applyComplianceChecks(app);

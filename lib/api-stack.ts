@@ -43,6 +43,8 @@ export class ApiStack extends Stack {
       handlerFile: 'hello.ts',
       description: 'The smallest working example: Hello, {name}!',
       serviceName: 'hello',
+      // Reachable through the API; a direct invocation is synchronous too (the essay's `aws lambda invoke`).
+      invocation: { kind: 'api' },
       memorySize: 128,
       ...logs,
     });

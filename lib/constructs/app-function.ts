@@ -1,5 +1,5 @@
 import * as path from 'node:path';
-import { Duration, RemovalPolicy } from 'aws-cdk-lib';
+import { Duration, RemovalPolicy, Validations } from 'aws-cdk-lib';
 import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
 import {
   Alias,
@@ -11,9 +11,17 @@ import {
   Tracing,
   type IFunction,
 } from 'aws-cdk-lib/aws-lambda';
+import { Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import { NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
+import type { IQueue } from 'aws-cdk-lib/aws-sqs';
 import { LogGroup, type RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
+
+const DLQ_NOT_APPLICABLE: Record<Exclude<Invocation['kind'], 'async'>, string> = {
+  api: 'Invoked synchronously by API Gateway: a failure is the HTTP response, and a function DLQ only receives failed asynchronous invocations.',
+  sqs: 'Invoked by an SQS event source mapping: failed messages return to the queue and move to its redrive DLQ after maxReceiveCount.',
+  stepFunctions: "Invoked synchronously by Step Functions Tasks, whose Retry and Catch record every failure in the execution.",
+};
 
 /** The Lambda runtime of every function in the project. */
 export const FUNCTION_RUNTIME = Runtime.NODEJS_24_X;
@@ -27,6 +35,8 @@ export interface AppFunctionProps {
   readonly description: string;
   /** Groups the function's logs and metrics (POWERTOOLS_SERVICE_NAME). */
   readonly serviceName: string;
+  /** How the function is invoked, which decides where its failures end up. */
+  readonly invocation: Invocation;
   readonly logRetention: RetentionDays;
   /** What happens to the log group when the function is removed. @default RemovalPolicy.DESTROY */
   readonly logRemovalPolicy?: RemovalPolicy;
@@ -45,6 +55,20 @@ export interface AppFunctionProps {
 }
 
 /** A grant preset, or the exact DynamoDB actions (for example `['dynamodb:PutItem']`) when a preset is wider than needed. */
+/**
+ * How a function is invoked decides where its failures go. Only asynchronous invocations need a
+ * dead-letter queue of the function's own; the others already have a place for failures.
+ */
+export type Invocation =
+  /** API Gateway waits for the answer: a failure is the client's response. */
+  | { readonly kind: 'api' }
+  /** An SQS event source mapping: failed messages return to the queue and end in its DLQ. */
+  | { readonly kind: 'sqs' }
+  /** A Step Functions Task: the state machine's Retry and Catch handle failures. */
+  | { readonly kind: 'stepFunctions' }
+  /** Asynchronous (EventBridge Scheduler, S3, SNS, async Invoke): failed events go to this DLQ after retries. */
+  | { readonly kind: 'async'; readonly deadLetterQueue: IQueue };
+
 export type TableAccess = 'read' | 'write' | 'readWrite' | readonly `dynamodb:${string}`[];
 
 /**
@@ -68,7 +92,13 @@ export class AppFunction extends Construct {
       removalPolicy: props.logRemovalPolicy ?? RemovalPolicy.DESTROY,
     });
 
+    // Our own role instead of AWSLambdaBasicExecutionRole: it may write to this function's log
+    // group only, not create log groups or write to any other.
+    const role = new Role(this, 'Role', { assumedBy: new ServicePrincipal('lambda.amazonaws.com') });
+    this.logGroup.grantWrite(role);
+
     this.fn = new NodejsFunction(this, 'Function', {
+      role,
       entry: path.resolve(HANDLERS_DIR, props.handlerFile),
       handler: 'handler',
       description: props.description,
@@ -96,6 +126,9 @@ export class AppFunction extends Construct {
         // No source maps: they add to every cold start for stack traces we can read from logs anyway.
         sourceMap: false,
       },
+      ...(props.invocation.kind === 'async'
+        ? { deadLetterQueue: props.invocation.deadLetterQueue, retryAttempts: 2 }
+        : {}),
       // Old versions are deleted once the alias has moved on, so versions do not pile up.
       currentVersionOptions: { removalPolicy: RemovalPolicy.DESTROY },
     });
@@ -112,6 +145,17 @@ export class AppFunction extends Construct {
         .scaleOnUtilization({ utilizationTarget: 0.7 });
     }
     this.invokeTarget = this.alias ?? this.fn;
+
+    Validations.of(role).acknowledge({
+      id: 'AwsSolutions-IAM5[Resource::*]',
+      reason: 'Active tracing needs xray:PutTraceSegments and xray:PutTelemetryRecords, which support no resource-level permissions.',
+    });
+    if (props.invocation.kind !== 'async') {
+      Validations.of(this.fn).acknowledge({
+        id: 'Serverless-LambdaDLQ',
+        reason: DLQ_NOT_APPLICABLE[props.invocation.kind],
+      });
+    }
   }
 
   /** Gives the function a table: its name in `envVar` and the least access it needs, set together. */

@@ -1,4 +1,4 @@
-import { RemovalPolicy } from 'aws-cdk-lib';
+import { RemovalPolicy, Validations } from 'aws-cdk-lib';
 import {
   AccessLogFormat,
   EndpointType,
@@ -46,7 +46,7 @@ function errorTemplate(error: string, message: string, details?: string): Record
  */
 export class PublicApi extends Construct {
   readonly api: RestApi;
-  private bodyValidator?: RequestValidator;
+  private readonly validator: RequestValidator;
 
   constructor(scope: Construct, id: string, props: PublicApiProps) {
     super(scope, id);
@@ -113,6 +113,32 @@ export class PublicApi extends Construct {
       type: ResponseType.DEFAULT_5XX,
       templates: errorTemplate('InternalError', '$context.error.messageString'),
     });
+
+    // Every route validates its declared parameters, and its body where it has a model.
+    this.validator = new RequestValidator(this, 'Validator', {
+      restApi: this.api,
+      validateRequestBody: true,
+      validateRequestParameters: true,
+    });
+
+    for (const id of ['AwsSolutions-APIG4', 'AwsSolutions-COG4']) {
+      Validations.of(this.api).acknowledge({
+        id,
+        reason:
+          'The platform API has no authorizer yet: choosing end-user identity (Cognito) or service identity (IAM) is a product decision recorded in the README. Stage throttling limits abuse meanwhile.',
+      });
+    }
+    Validations.of(this.api).acknowledge({
+      id: 'AwsSolutions-APIG3',
+      reason: 'No WAF web ACL (about $5 a month plus $1 per rule): stage throttling and request validation guard the API; attach an ACL when it is exposed to untrusted clients at scale.',
+    });
+    const accountLogsRole = this.api.node.tryFindChild('CloudWatchRole');
+    if (accountLogsRole !== undefined) {
+      Validations.of(accountLogsRole).acknowledge({
+        id: 'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AmazonAPIGatewayPushToCloudWatchLogs]',
+        reason: "The account-wide role API Gateway writes logs with; AWS's managed policy is the documented one for it and is kept current by AWS.",
+      });
+    }
   }
 
   /** Routes `method path` to a function (Lambda proxy integration), creating resources as needed. */
@@ -124,10 +150,10 @@ export class PublicApi extends Construct {
 
     const bodyModel = options.bodyModel;
     resource.addMethod(method, new LambdaIntegration(handler), {
+      requestValidator: this.validator,
       ...(bodyModel === undefined
         ? {}
         : {
-            requestValidator: this.validator(),
             requestModels: {
               'application/json': new Model(this, `${bodyModel.name}Model`, {
                 restApi: this.api,
@@ -137,14 +163,5 @@ export class PublicApi extends Construct {
             },
           }),
     });
-  }
-
-  private validator(): RequestValidator {
-    this.bodyValidator ??= new RequestValidator(this, 'BodyValidator', {
-      restApi: this.api,
-      validateRequestBody: true,
-      validateRequestParameters: false,
-    });
-    return this.bodyValidator;
   }
 }

@@ -38,6 +38,7 @@ export class UsersApi extends Construct {
         handlerFile,
         description,
         serviceName: 'users-api',
+        invocation: { kind: 'api' },
         logRetention: props.logRetention,
         logRemovalPolicy: props.logRemovalPolicy,
         provisionedConcurrency: props.provisionedConcurrency,

@@ -58,6 +58,22 @@ describe('users API', () => {
     }
   });
 
+  it('gives functions their own roles, with no AWS managed policies, writing only to their own log group', () => {
+    const roles = Object.entries(template.findResources('AWS::IAM::Role')).filter(([, role]) =>
+      JSON.stringify(role.Properties.AssumeRolePolicyDocument).includes('lambda.amazonaws.com'),
+    );
+
+    expect(roles).toHaveLength(5);
+    for (const [, role] of roles) expect(role.Properties.ManagedPolicyArns).toBeUndefined();
+    const logStatements = Object.values(template.findResources('AWS::IAM::Policy'))
+      .flatMap((policy) => policy.Properties.PolicyDocument.Statement as { Action: string[]; Resource: unknown }[])
+      .filter((statement) => JSON.stringify(statement.Action).includes('logs:'));
+    expect(logStatements).toHaveLength(5);
+    for (const statement of logStatements) {
+      expect(statement.Resource).toEqual({ 'Fn::GetAtt': [expect.stringMatching(/Logs[0-9A-F]{8}$/), 'Arn'] });
+    }
+  });
+
   it('passes the users table to each users function by name, never hard-coded', () => {
     for (const description of ['GET /users', 'POST /users', 'GET /users/{id}', 'DELETE /users/{id}']) {
       const fn = template.toJSON().Resources[functionWithDescription(template, description)];
@@ -71,11 +87,15 @@ describe('users API', () => {
     expect(actionsOf(template, functionWithDescription(template, 'POST /users'))).toEqual([
       'dynamodb:PutItem',
       'dynamodb:UpdateItem',
+      'logs:CreateLogStream',
+      'logs:PutLogEvents',
       'xray:PutTelemetryRecords',
       'xray:PutTraceSegments',
     ]);
     expect(actionsOf(template, functionWithDescription(template, 'DELETE /users/{id}'))).toEqual([
       'dynamodb:DeleteItem',
+      'logs:CreateLogStream',
+      'logs:PutLogEvents',
       'xray:PutTelemetryRecords',
       'xray:PutTraceSegments',
     ]);
@@ -85,7 +105,7 @@ describe('users API', () => {
   });
 
   it('validates POST /users bodies at the gateway with a model built from the handler schema', () => {
-    template.hasResourceProperties('AWS::ApiGateway::RequestValidator', { ValidateRequestBody: true, ValidateRequestParameters: false });
+    template.hasResourceProperties('AWS::ApiGateway::RequestValidator', { ValidateRequestBody: true, ValidateRequestParameters: true });
     template.hasResourceProperties('AWS::ApiGateway::Model', {
       ContentType: 'application/json',
       Schema: {

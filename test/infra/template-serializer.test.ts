@@ -21,6 +21,7 @@ function synthesizeWithHandler(source: string): { template: Record<string, unkno
     handlerFile,
     description: 'bundling check',
     serviceName: 'test',
+    invocation: { kind: 'api' },
     logRetention: RetentionDays.ONE_DAY,
   });
   const template = Template.fromStack(stack).toJSON();
