@@ -2,6 +2,7 @@ import { Stack, type StackProps } from 'aws-cdk-lib';
 import { AttributeType, BillingMode, Table, TableEncryption } from 'aws-cdk-lib/aws-dynamodb';
 import type { Construct } from 'constructs';
 import { retainsData, type EnvironmentConfig } from './config';
+import { UploadStorage } from './constructs/upload-storage';
 
 export interface StatefulStackProps extends StackProps {
   readonly config: EnvironmentConfig;
@@ -16,6 +17,10 @@ export class StatefulStack extends Stack {
   readonly usersTable: Table;
   /** Daily activity counters (`pk` = `DAY#YYYY-MM-DD`), read by the daily report. */
   readonly activityTable: Table;
+  /** One item per uploaded object version (`objectId` = `<bucket>/<key>`, `versionId`). */
+  readonly filesTable: Table;
+  /** The uploads bucket, its topic of object-created events, and the files queue with its DLQ. */
+  readonly uploads: UploadStorage;
 
   constructor(scope: Construct, id: string, props: StatefulStackProps) {
     super(scope, id, props);
@@ -38,5 +43,12 @@ export class StatefulStack extends Stack {
       ...tableDefaults,
       partitionKey: { name: 'pk', type: AttributeType.STRING },
     });
+    this.filesTable = new Table(this, 'FilesTable', {
+      ...tableDefaults,
+      partitionKey: { name: 'objectId', type: AttributeType.STRING },
+      sortKey: { name: 'versionId', type: AttributeType.STRING },
+    });
+
+    this.uploads = new UploadStorage(this, 'Uploads', { uploads: config.uploads, removalPolicy: config.dataRemovalPolicy });
   }
 }

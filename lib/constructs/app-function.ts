@@ -1,9 +1,11 @@
 import * as path from 'node:path';
 import { Duration, RemovalPolicy } from 'aws-cdk-lib';
 import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
+import { PolicyStatement } from 'aws-cdk-lib/aws-iam';
 import { Architecture, LoggingFormat, ApplicationLogLevel, SystemLogLevel, Runtime, Tracing } from 'aws-cdk-lib/aws-lambda';
 import { NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { LogGroup, type RetentionDays } from 'aws-cdk-lib/aws-logs';
+import type { IBucket } from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
 
 /** The Lambda runtime of every function in the project. */
@@ -87,6 +89,18 @@ export class AppFunction extends Construct {
     else if (access === 'write') table.grantWriteData(this.fn);
     else if (access === 'readWrite') table.grantReadWriteData(this.fn);
     else table.grant(this.fn, ...access);
+    return this;
+  }
+
+  /**
+   * Lets the function read objects whose keys match `keyPattern` (for example `incoming/*`), any
+   * version of them, and nothing else of the bucket: no listing, no bucket configuration.
+   */
+  readObjects(bucket: IBucket, keyPattern: string): this {
+    this.fn.addToRolePolicy(
+      new PolicyStatement({ actions: ['s3:GetObject', 's3:GetObjectVersion'], resources: [bucket.arnForObjects(keyPattern)] }),
+    );
+    bucket.encryptionKey?.grantDecrypt(this.fn);
     return this;
   }
 }
