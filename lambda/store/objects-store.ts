@@ -8,7 +8,7 @@ const MISSING_ERRORS = new Set(['NoSuchKey', 'NoSuchVersion', 'NotFound']);
 
 function isMissing(error: unknown): boolean {
   if (error instanceof NoSuchKey) return true;
-  return error instanceof S3ServiceException && (MISSING_ERRORS.has(error.name) || error.$metadata.httpStatusCode === 404);
+  return error instanceof S3ServiceException && MISSING_ERRORS.has(error.name);
 }
 
 function isInvalidRange(error: unknown): boolean {
@@ -34,10 +34,11 @@ export class ObjectsStore implements ObjectReader {
     let output: GetObjectCommandOutput;
     let head: Uint8Array;
     try {
-      ({ output, bytes: head } = await this.get(object, 0, headBytes));
+      // An empty object is read whole: S3 refuses any byte range of it (416).
+      ({ output, bytes: head } = object.size > 0 ? await this.get(object, 0, headBytes) : await this.get(object));
     } catch (error) {
       if (isMissing(error)) return { kind: 'missing' };
-      // S3 answers 416 to any range on an empty object: read it whole (it is empty).
+      // The event said the object had bytes, but S3 refused the range: it is empty, so read it whole.
       if (!isInvalidRange(error)) throw error;
       try {
         ({ output, bytes: head } = await this.get(object));
