@@ -3,6 +3,7 @@ import type { Construct } from 'constructs';
 import { ApiStack } from './api-stack';
 import type { EnvironmentConfig } from './config';
 import { StatefulStack } from './stateful-stack';
+import { UploadsStack } from './uploads-stack';
 
 export interface AppStageProps extends StageProps {
   readonly config: EnvironmentConfig;
@@ -15,6 +16,7 @@ export interface AppStageProps extends StageProps {
 export class AppStage extends Stage {
   readonly stateful: StatefulStack;
   readonly api: ApiStack;
+  readonly uploads: UploadsStack;
 
   constructor(scope: Construct, id: string, props: AppStageProps) {
     super(scope, id, { ...props, env: { account: props.config.account, region: props.config.region } });
@@ -29,6 +31,15 @@ export class AppStage extends Stage {
       ...common,
       description: `Users API of the user-data platform (${config.envName})`,
       usersTable: this.stateful.usersTable,
+      activityTable: this.stateful.activityTable,
+    });
+    this.uploads = new UploadsStack(this, 'Uploads', {
+      ...common,
+      description: `Upload processing of the user-data platform (${config.envName})`,
+      uploadsBucket: this.stateful.uploads.bucket,
+      filesQueue: this.stateful.uploads.filesQueue,
+      filesDeadLetterQueue: this.stateful.uploads.filesDeadLetterQueue,
+      filesTable: this.stateful.filesTable,
       activityTable: this.stateful.activityTable,
     });
 

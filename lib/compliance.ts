@@ -1,5 +1,58 @@
-import { Validations, type App } from 'aws-cdk-lib';
+import {
+  Stack,
+  Validations,
+  type App,
+  type IPolicyValidationContextBeta1,
+  type IPolicyValidationPluginBeta1,
+  type PolicyValidationPluginReportBeta1,
+} from 'aws-cdk-lib';
 import { AwsSolutionsChecks, ServerlessChecks } from 'cdk-nag';
+import type { IConstruct } from 'constructs';
+
+// cdk-nag names each IAM5 finding after the resource as it flattens it; the same function names
+// the acknowledgement, so it covers exactly that resource and nothing wider.
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const { flattenCfnReference } = require('cdk-nag/lib/utils/flatten-cfn-reference') as {
+  flattenCfnReference: (reference: unknown) => string;
+};
+
+interface WildcardAcknowledgement {
+  readonly scope: IConstruct;
+  readonly resource: string;
+  readonly reason: string;
+}
+
+const wildcardAcknowledgements = new WeakMap<IConstruct, WildcardAcknowledgement[]>();
+
+/**
+ * Acknowledges one wildcard resource (for example `arn:...:bucket/incoming/*`) in the IAM policies
+ * under `scope`: the acknowledgement names that resource exactly, as cdk-nag's finding does.
+ *
+ * The resource may be a cross-stack reference, which only takes its final form (the one cdk-nag
+ * sees) once the app is synthesized; so the acknowledgement is written then, just before the
+ * checks' findings are matched against acknowledgements (see LateAcknowledgements).
+ */
+export function acknowledgeWildcardResource(scope: IConstruct, resource: string, reason: string): void {
+  const root = scope.node.root;
+  const entries = wildcardAcknowledgements.get(root) ?? [];
+  entries.push({ scope, resource, reason });
+  wildcardAcknowledgements.set(root, entries);
+}
+
+/** Writes the acknowledgements of acknowledgeWildcardResource once references are resolved. */
+class LateAcknowledgements implements IPolicyValidationPluginBeta1 {
+  readonly name = 'LateAcknowledgements';
+
+  constructor(private readonly root: IConstruct) {}
+
+  validate(_context: IPolicyValidationContextBeta1): PolicyValidationPluginReportBeta1 {
+    for (const { scope, resource, reason } of wildcardAcknowledgements.get(this.root) ?? []) {
+      const finding = flattenCfnReference(Stack.of(scope).resolve(resource));
+      Validations.of(scope).acknowledge({ id: `AwsSolutions-IAM5[Resource::${finding}]`, reason });
+    }
+    return { success: true, violations: [] };
+  }
+}
 
 /**
  * Checks every stack of the app against the AWS Solutions and Serverless rule packs at synth.
@@ -7,5 +60,5 @@ import { AwsSolutionsChecks, ServerlessChecks } from 'cdk-nag';
  * reason, next to the code that creates it (`Validations.of(construct).acknowledge(...)`).
  */
 export function applyComplianceChecks(app: App): void {
-  Validations.of(app).addPlugins(new AwsSolutionsChecks(app), new ServerlessChecks(app));
+  Validations.of(app).addPlugins(new LateAcknowledgements(app), new AwsSolutionsChecks(app), new ServerlessChecks(app));
 }

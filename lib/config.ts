@@ -1,4 +1,4 @@
-import { RemovalPolicy } from 'aws-cdk-lib';
+import { Duration, RemovalPolicy } from 'aws-cdk-lib';
 import { RetentionDays } from 'aws-cdk-lib/aws-logs';
 
 export const ENVIRONMENT_NAMES = ['dev', 'staging', 'prod'] as const;
@@ -44,6 +44,24 @@ export interface EnvironmentConfig {
      */
     readonly provisionedConcurrency: number;
   };
+
+  /** Upload processing: the files queue and its consumer (see lib/constructs/upload-processing.ts). */
+  readonly uploads: UploadsConfig;
+}
+
+export interface UploadsConfig {
+  /** Messages per invocation of the consumer (1–10 with no batching window). */
+  readonly batchSize: number;
+  /** How long Lambda gathers messages before invoking; zero invokes as soon as messages arrive. */
+  readonly maxBatchingWindow: Duration;
+  /** Most concurrent invocations the queue's event source starts (2–1000): protects the tables and S3. */
+  readonly maxConcurrency: number;
+  /** The consumer's timeout; the queue's visibility timeout is derived from it. */
+  readonly functionTimeout: Duration;
+  /** Deliveries of a message before it moves to the dead-letter queue (at least 5, as AWS advises). */
+  readonly maxReceiveCount: number;
+  /** Days after which an unfinished multipart upload's parts are deleted (they are billed until then). */
+  readonly abortIncompleteMultipartUploadDays: number;
 }
 
 /**
@@ -71,6 +89,14 @@ export const ENVIRONMENTS: Record<EnvironmentName, EnvironmentConfig> = {
     logRetention: RetentionDays.ONE_WEEK,
     api: { throttlingRateLimit: 20, throttlingBurstLimit: 40, manageAccountLogsRole: true },
     functions: { provisionedConcurrency: 0 },
+    uploads: {
+      batchSize: 10,
+      maxBatchingWindow: Duration.seconds(1),
+      maxConcurrency: 2,
+      functionTimeout: Duration.seconds(30),
+      maxReceiveCount: 5,
+      abortIncompleteMultipartUploadDays: 1,
+    },
   },
   staging: {
     envName: 'staging',
@@ -83,6 +109,14 @@ export const ENVIRONMENTS: Record<EnvironmentName, EnvironmentConfig> = {
     logRetention: RetentionDays.ONE_MONTH,
     api: { throttlingRateLimit: 50, throttlingBurstLimit: 100, manageAccountLogsRole: true },
     functions: { provisionedConcurrency: 0 },
+    uploads: {
+      batchSize: 10,
+      maxBatchingWindow: Duration.seconds(1),
+      maxConcurrency: 5,
+      functionTimeout: Duration.seconds(30),
+      maxReceiveCount: 5,
+      abortIncompleteMultipartUploadDays: 7,
+    },
   },
   prod: {
     envName: 'prod',
@@ -95,6 +129,14 @@ export const ENVIRONMENTS: Record<EnvironmentName, EnvironmentConfig> = {
     logRetention: RetentionDays.ONE_YEAR,
     api: { throttlingRateLimit: 500, throttlingBurstLimit: 1000, manageAccountLogsRole: true },
     functions: { provisionedConcurrency: 1 },
+    uploads: {
+      batchSize: 10,
+      maxBatchingWindow: Duration.seconds(1),
+      maxConcurrency: 20,
+      functionTimeout: Duration.seconds(30),
+      maxReceiveCount: 5,
+      abortIncompleteMultipartUploadDays: 7,
+    },
   },
 };
 

@@ -2,6 +2,7 @@ import { Stack, Validations, type StackProps } from 'aws-cdk-lib';
 import { AttributeType, BillingMode, Table, TableEncryption, type TableProps } from 'aws-cdk-lib/aws-dynamodb';
 import type { Construct } from 'constructs';
 import { retainsData, type EnvironmentConfig } from './config';
+import { UploadStorage } from './constructs/upload-storage';
 
 export interface StatefulStackProps extends StackProps {
   readonly config: EnvironmentConfig;
@@ -16,6 +17,10 @@ export class StatefulStack extends Stack {
   readonly usersTable: Table;
   /** Daily activity counters (`pk` = `DAY#YYYY-MM-DD`), read by the daily report. */
   readonly activityTable: Table;
+  /** One item per uploaded object version (`objectId` = `<bucket>/<key>`, `versionId`). */
+  readonly filesTable: Table;
+  /** The uploads bucket, its topic of object-created events, and the files queue with its DLQ. */
+  readonly uploads: UploadStorage;
 
   constructor(
     scope: Construct,
@@ -26,6 +31,15 @@ export class StatefulStack extends Stack {
 
     this.usersTable = this.dataTable('UsersTable', { partitionKey: { name: 'id', type: AttributeType.STRING } });
     this.activityTable = this.dataTable('ActivityTable', { partitionKey: { name: 'pk', type: AttributeType.STRING } });
+    this.filesTable = this.dataTable('FilesTable', {
+      partitionKey: { name: 'objectId', type: AttributeType.STRING },
+      sortKey: { name: 'versionId', type: AttributeType.STRING },
+    });
+
+    this.uploads = new UploadStorage(this, 'Uploads', {
+      uploads: props.config.uploads,
+      removalPolicy: props.config.dataRemovalPolicy,
+    });
   }
 
   /** A table with the environment's data protection: every table of the platform is made here. */

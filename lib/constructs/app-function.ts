@@ -1,5 +1,5 @@
 import * as path from 'node:path';
-import { Duration, RemovalPolicy, Validations } from 'aws-cdk-lib';
+import { Duration, Names, RemovalPolicy, Validations } from 'aws-cdk-lib';
 import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
 import {
   Alias,
@@ -11,11 +11,14 @@ import {
   Tracing,
   type IFunction,
 } from 'aws-cdk-lib/aws-lambda';
-import { Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
+import { PolicyStatement, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import { NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
+import { SqsEventSource, type SqsEventSourceProps } from 'aws-cdk-lib/aws-lambda-event-sources';
 import type { IQueue } from 'aws-cdk-lib/aws-sqs';
 import { LogGroup, type RetentionDays } from 'aws-cdk-lib/aws-logs';
+import type { IBucket } from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
+import { acknowledgeWildcardResource } from '../compliance';
 
 const DLQ_NOT_APPLICABLE: Record<Exclude<Invocation['kind'], 'async'>, string> = {
   api: 'Invoked synchronously by API Gateway: a failure is the HTTP response, and a function DLQ only receives failed asynchronous invocations.',
@@ -158,6 +161,22 @@ export class AppFunction extends Construct {
     }
   }
 
+  /**
+   * Consumes a queue in batches with partial batch responses: the handler returns
+   * `batchItemFailures`, so one failed message is retried (and, after the queue's maxReceiveCount,
+   * moved to its DLQ) without failing its batch-mates.
+   */
+  consumeQueue(queue: IQueue, options: Omit<SqsEventSourceProps, 'reportBatchItemFailures'> = {}): this {
+    const source = new SqsEventSource(queue, { ...options, reportBatchItemFailures: true });
+    this.fn.addEventSource(source);
+    const mapping = this.fn.node.tryFindChild(`SqsEventSource:${Names.nodeUniqueId(queue.node)}`) ?? this.fn;
+    Validations.of(mapping).acknowledge({
+      id: 'Serverless-LambdaEventSourceMappingDestination',
+      reason: "SQS event sources take no on-failure destination; a failed message returns to the queue and moves to the queue's DLQ.",
+    });
+    return this;
+  }
+
   /** Gives the function a table: its name in `envVar` and the least access it needs, set together. */
   useTable(envVar: string, table: ITable, access: TableAccess): this {
     this.fn.addEnvironment(envVar, table.tableName);
@@ -165,6 +184,24 @@ export class AppFunction extends Construct {
     else if (access === 'write') table.grantWriteData(this.fn);
     else if (access === 'readWrite') table.grantReadWriteData(this.fn);
     else table.grant(this.fn, ...access);
+    return this;
+  }
+
+  /**
+   * Lets the function read objects whose keys match `keyPattern` (for example `incoming/*`), any
+   * version of them, and nothing else of the bucket: no listing, no bucket configuration.
+   */
+  readObjects(bucket: IBucket, keyPattern: string): this {
+    const objects = bucket.arnForObjects(keyPattern);
+    this.fn.addToRolePolicy(new PolicyStatement({ actions: ['s3:GetObject', 's3:GetObjectVersion'], resources: [objects] }));
+    if (keyPattern.includes('*')) {
+      acknowledgeWildcardResource(
+        this.fn.role!,
+        objects,
+        `Reads the objects under ${keyPattern} that events name; their keys cannot be known when the policy is written.`,
+      );
+    }
+    bucket.encryptionKey?.grantDecrypt(this.fn);
     return this;
   }
 }

@@ -1,10 +1,10 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { App } from 'aws-cdk-lib';
 import { applyComplianceChecks } from '../../lib/compliance';
 import { ENVIRONMENT_NAMES, ENVIRONMENTS } from '../../lib/config';
 import { addEnvironments } from '../../lib/platform';
+import { testApp } from '../support/synth';
 
 interface ValidationReport {
   pluginReports: { pluginName: string; violations: { ruleName: string; severity: string; violatingConstructs: { constructPath: string }[] }[] }[];
@@ -13,7 +13,7 @@ interface ValidationReport {
 /** The app exactly as bin/app.ts builds it, checked by cdk-nag's AwsSolutions and Serverless packs. */
 function synthesizeWithChecks(): { synthError?: Error; findings: string[] } {
   const outdir = fs.mkdtempSync(path.join(os.tmpdir(), 'nag-'));
-  const app = new App({ outdir, context: { 'aws:cdk:bundling-stacks': [] } });
+  const app = testApp({ outdir });
   addEnvironments(
     app,
     ENVIRONMENT_NAMES.map((name) => ENVIRONMENTS[name]),

@@ -10,7 +10,16 @@ const stateful = (env: EnvironmentName) => templateOf(stages[env].stateful);
  */
 const STATEFUL_TYPES = ['AWS::DynamoDB::Table', 'AWS::S3::Bucket', 'AWS::SQS::Queue', 'AWS::KMS::Key'];
 
-const PINNED_LOGICAL_IDS = ['ActivityTable0B58B12C', 'UsersTable9725E9C8'];
+const PINNED_LOGICAL_IDS = [
+  'ActivityTable0B58B12C',
+  'FilesTable1399FAA4',
+  'UploadsAccessLogsB2D59324',
+  'UploadsBucketC4B27CC7',
+  'UploadsFilesDeadLetterQueueBB6E087A',
+  'UploadsFilesQueue354AF880',
+  'UploadsTopicKey63BA75FD',
+  'UsersTable9725E9C8',
+];
 
 describe('stateful stack', () => {
   it.each(ENVIRONMENT_NAMES)('keeps the logical IDs of its data stores in %s (a change would replace them)', (env) => {

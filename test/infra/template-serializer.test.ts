@@ -1,9 +1,10 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { App, Stack } from 'aws-cdk-lib';
+import { Stack } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { AppFunction } from '../../lib/constructs/app-function';
+import { testApp } from '../support/synth';
 import { normaliseTemplate } from '../support/template-serializer';
 
 /**
@@ -15,7 +16,7 @@ const handlerFile = path.join(workDir, 'greeting.ts');
 
 function synthesizeWithHandler(source: string): { template: Record<string, unknown>; outdir: string } {
   fs.writeFileSync(handlerFile, source);
-  const app = new App({ outdir: fs.mkdtempSync(path.join(workDir, 'out-')) });
+  const app = testApp({ outdir: fs.mkdtempSync(path.join(workDir, 'out-')), bundle: true });
   const stack = new Stack(app, 'Bundled');
   new AppFunction(stack, 'Greeting', {
     handlerFile,

@@ -1,15 +1,15 @@
-import { App } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import { ENVIRONMENTS } from '../../lib/config';
 import { StatefulStack } from '../../lib/stateful-stack';
 import { createTableFromTemplate, type LocalDynamo } from './local-dynamodb';
+import { testApp } from './synth';
 
 let statefulTemplate: { Resources: Record<string, { Type: string; Properties: Record<string, unknown> }> } | undefined;
 
 /** The dev stateful stack's template, synthesized once per test file. */
 export function statefulStackTemplate(): NonNullable<typeof statefulTemplate> {
   statefulTemplate ??= Template.fromStack(
-    new StatefulStack(new App(), 'Stateful', { config: ENVIRONMENTS.dev }),
+    new StatefulStack(testApp(), 'Stateful', { config: ENVIRONMENTS.dev }),
   ).toJSON() as NonNullable<typeof statefulTemplate>;
   return statefulTemplate;
 }

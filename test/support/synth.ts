@@ -1,15 +1,30 @@
-import { App, type Stack } from 'aws-cdk-lib';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { App, type AppProps, type Stack } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import type { AppStage } from '../../lib/app-stage';
 import { ENVIRONMENT_NAMES, ENVIRONMENTS, type EnvironmentName } from '../../lib/config';
 import { addEnvironments } from '../../lib/platform';
+
+/** The feature flags of cdk.json: tests synthesize with the same flags as `cdk synth`. */
+const FEATURE_FLAGS = (JSON.parse(fs.readFileSync(path.join(__dirname, '..', '..', 'cdk.json'), 'utf8')) as { context: Record<string, unknown> })
+  .context;
+
+/** An App as the CLI would make it, without bundling unless `bundle` is set. */
+export function testApp(props: AppProps & { bundle?: boolean } = {}): App {
+  const { bundle, ...appProps } = props;
+  return new App({
+    ...appProps,
+    context: { ...FEATURE_FLAGS, ...(bundle ? {} : { 'aws:cdk:bundling-stacks': [] }), ...appProps.context },
+  });
+}
 
 /**
  * The whole app, every environment, synthesized once per test file without bundling
  * (bundling is checked by the real synth in CI and by test/infra/bundling.test.ts).
  */
 export function synthesizeApp(): Record<EnvironmentName, AppStage> {
-  const app = new App({ context: { 'aws:cdk:bundling-stacks': [] } });
+  const app = testApp();
   const stages = addEnvironments(
     app,
     ENVIRONMENT_NAMES.map((name) => ENVIRONMENTS[name]),

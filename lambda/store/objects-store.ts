@@ -1,0 +1,71 @@
+import { GetObjectCommand, NoSuchKey, S3ServiceException, type GetObjectCommandOutput, type S3Client } from '@aws-sdk/client-s3';
+import type { ObjectHead, ObjectReader } from '../domain/file-record';
+import type { ByteSource } from '../domain/image-dimensions';
+import type { CreatedObject } from '../domain/upload-events';
+
+/** S3 errors that mean the object version no longer exists. */
+const MISSING_ERRORS = new Set(['NoSuchKey', 'NoSuchVersion', 'NotFound']);
+
+function isMissing(error: unknown): boolean {
+  if (error instanceof NoSuchKey) return true;
+  return error instanceof S3ServiceException && MISSING_ERRORS.has(error.name);
+}
+
+function isInvalidRange(error: unknown): boolean {
+  return error instanceof S3ServiceException && (error.name === 'InvalidRange' || error.$metadata.httpStatusCode === 416);
+}
+
+/** The object's total size from `Content-Range: bytes 0-4095/123456`, or the length of a whole-object read. */
+function totalSize(output: GetObjectCommandOutput): number | undefined {
+  const match = /\/(\d+)$/.exec(output.ContentRange ?? '');
+  if (match) return Number(match[1]);
+  return output.ContentLength;
+}
+
+/**
+ * Reads uploaded objects with ranged GetObject calls: a file is never downloaded whole, only the
+ * bytes its header needs. Every read names the version from the event, so an object overwritten
+ * since is still described as it was uploaded.
+ */
+export class ObjectsStore implements ObjectReader {
+  constructor(private readonly client: S3Client) {}
+
+  async readHead(object: CreatedObject, headBytes: number): Promise<ObjectHead> {
+    let output: GetObjectCommandOutput;
+    let head: Uint8Array;
+    try {
+      // An empty object is read whole: S3 refuses any byte range of it (416).
+      ({ output, bytes: head } = object.size > 0 ? await this.get(object, 0, headBytes) : await this.get(object));
+    } catch (error) {
+      if (isMissing(error)) return { kind: 'missing' };
+      // The event said the object had bytes, but S3 refused the range: it is empty, so read it whole.
+      if (!isInvalidRange(error)) throw error;
+      try {
+        ({ output, bytes: head } = await this.get(object));
+      } catch (retryError) {
+        if (isMissing(retryError)) return { kind: 'missing' };
+        throw retryError;
+      }
+    }
+    const size = totalSize(output) ?? object.size;
+    const source: ByteSource = {
+      size,
+      read: async (offset, length) => (await this.get(object, offset, length)).bytes,
+    };
+    return { kind: 'found', size, contentType: output.ContentType, eTag: output.ETag, head, source };
+  }
+
+  private async get(object: CreatedObject, offset?: number, length?: number): Promise<{ output: GetObjectCommandOutput; bytes: Uint8Array }> {
+    const output = await this.client.send(
+      new GetObjectCommand({
+        Bucket: object.bucket,
+        Key: object.key,
+        ...(object.versioned ? { VersionId: object.versionId } : {}),
+        ...(offset !== undefined && length !== undefined ? { Range: `bytes=${offset}-${offset + length - 1}` } : {}),
+      }),
+    );
+    // Reading the body to its end also returns the connection to the pool.
+    const bytes = output.Body ? await output.Body.transformToByteArray() : new Uint8Array();
+    return { output, bytes };
+  }
+}

@@ -1,0 +1,61 @@
+import * as fs from 'node:fs/promises';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { CreateBucketCommand, S3Client } from '@aws-sdk/client-s3';
+import S3rver from 's3rver';
+import { DUMMY_ACCOUNT } from 's3rver/lib/models/account';
+
+/**
+ * The dummy credentials the tests give the SDK (test/support/local-aws-env.ts). s3rver checks
+ * signatures against its own accounts, so they are registered as a key pair of its dummy account.
+ */
+const TEST_CREDENTIALS = { accessKeyId: 'test', secretAccessKey: 'test' };
+
+/** An S3-compatible server (s3rver) on a free loopback port, storing objects in a temporary folder. */
+export interface LocalS3 {
+  readonly endpoint: string;
+  /** A client for the test's own calls (uploads, deletes), configured for s3rver. */
+  readonly client: S3Client;
+  createBucket(name: string): Promise<void>;
+  /** Stops the server and deletes its folder. */
+  stop(): Promise<void>;
+}
+
+/**
+ * Starts s3rver with the buckets given. Bucket names must be 3–63 characters. The client uses
+ * path-style addressing and checksums only when required: with the SDK's default checksums,
+ * s3rver stores streamed PutObject bodies corrupted (see the toolchain notes).
+ */
+export async function startLocalS3(buckets: readonly string[] = []): Promise<LocalS3> {
+  DUMMY_ACCOUNT.createKeyPair(TEST_CREDENTIALS.accessKeyId, TEST_CREDENTIALS.secretAccessKey);
+  const directory = await fs.mkdtemp(path.join(os.tmpdir(), 'local-s3-'));
+  const server = new S3rver({
+    address: '127.0.0.1',
+    port: 0,
+    silent: true,
+    directory,
+    configureBuckets: buckets.map((name) => ({ name })),
+  });
+  const { port } = await server.run();
+  const endpoint = `http://127.0.0.1:${port}`;
+  const client = new S3Client({
+    endpoint,
+    region: 'eu-west-1',
+    credentials: TEST_CREDENTIALS,
+    forcePathStyle: true,
+    requestChecksumCalculation: 'WHEN_REQUIRED',
+    responseChecksumValidation: 'WHEN_REQUIRED',
+  });
+  return {
+    endpoint,
+    client,
+    createBucket: async (name) => {
+      await client.send(new CreateBucketCommand({ Bucket: name }));
+    },
+    stop: async () => {
+      client.destroy();
+      await server.close();
+      await fs.rm(directory, { recursive: true, force: true });
+    },
+  };
+}
