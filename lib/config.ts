@@ -1,4 +1,4 @@
-import { RemovalPolicy } from 'aws-cdk-lib';
+import { RemovalPolicy, TimeZone } from 'aws-cdk-lib';
 import { RetentionDays } from 'aws-cdk-lib/aws-logs';
 
 export const ENVIRONMENT_NAMES = ['dev', 'staging', 'prod'] as const;
@@ -41,6 +41,31 @@ export interface EnvironmentConfig {
     /** Warm instances for the users API functions; 0 disables provisioned concurrency. */
     readonly provisionedConcurrency: number;
   };
+
+  /** The scheduled jobs (daily report, weekly cleanup). */
+  readonly schedules: {
+    /** Off keeps the schedules deployed but DISABLED. */
+    readonly enabled: boolean;
+    /** The time zone of the daily report's 09:00. */
+    readonly timeZone: TimeZone;
+  };
+
+  readonly imports: {
+    /** Import files larger than this go to the long-running (Fargate) path instead of Lambda. */
+    readonly largeImportThresholdBytes: number;
+    /** Days a finished import's status stays queryable before DynamoDB's TTL removes it. */
+    readonly recordRetentionDays: number;
+  };
+
+  /** What the weekly cleanup removes, and how much per run. */
+  readonly cleanup: {
+    /** Uploaded files under `incoming/` older than this are removed. */
+    readonly incomingMaxAgeDays: number;
+    /** Import files and the pipeline's working files older than this are removed. */
+    readonly importArtefactsMaxAgeDays: number;
+    /** Objects examined per run at most; the next run resumes after the last one. */
+    readonly maxObjectsPerRun: number;
+  };
 }
 
 /**
@@ -68,6 +93,9 @@ export const ENVIRONMENTS: Record<EnvironmentName, EnvironmentConfig> = {
     logRetention: RetentionDays.ONE_WEEK,
     api: { throttlingRateLimit: 20, throttlingBurstLimit: 40, manageAccountLogsRole: true },
     functions: { provisionedConcurrency: 0 },
+    schedules: { enabled: false, timeZone: TimeZone.EUROPE_LONDON },
+    imports: { largeImportThresholdBytes: 20 * 1024 * 1024, recordRetentionDays: 7 },
+    cleanup: { incomingMaxAgeDays: 7, importArtefactsMaxAgeDays: 3, maxObjectsPerRun: 50_000 },
   },
   staging: {
     envName: 'staging',
@@ -80,6 +108,9 @@ export const ENVIRONMENTS: Record<EnvironmentName, EnvironmentConfig> = {
     logRetention: RetentionDays.ONE_MONTH,
     api: { throttlingRateLimit: 50, throttlingBurstLimit: 100, manageAccountLogsRole: true },
     functions: { provisionedConcurrency: 0 },
+    schedules: { enabled: true, timeZone: TimeZone.EUROPE_LONDON },
+    imports: { largeImportThresholdBytes: 20 * 1024 * 1024, recordRetentionDays: 30 },
+    cleanup: { incomingMaxAgeDays: 30, importArtefactsMaxAgeDays: 7, maxObjectsPerRun: 50_000 },
   },
   prod: {
     envName: 'prod',
@@ -92,6 +123,9 @@ export const ENVIRONMENTS: Record<EnvironmentName, EnvironmentConfig> = {
     logRetention: RetentionDays.ONE_YEAR,
     api: { throttlingRateLimit: 500, throttlingBurstLimit: 1000, manageAccountLogsRole: true },
     functions: { provisionedConcurrency: 2 },
+    schedules: { enabled: true, timeZone: TimeZone.EUROPE_LONDON },
+    imports: { largeImportThresholdBytes: 20 * 1024 * 1024, recordRetentionDays: 90 },
+    cleanup: { incomingMaxAgeDays: 30, importArtefactsMaxAgeDays: 14, maxObjectsPerRun: 50_000 },
   },
 };
 

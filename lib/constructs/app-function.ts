@@ -1,6 +1,8 @@
 import * as path from 'node:path';
 import { Duration, RemovalPolicy } from 'aws-cdk-lib';
 import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
+import type { IBucket } from 'aws-cdk-lib/aws-s3';
+import type { ITopic } from 'aws-cdk-lib/aws-sns';
 import { Architecture, LoggingFormat, ApplicationLogLevel, SystemLogLevel, Runtime, Tracing } from 'aws-cdk-lib/aws-lambda';
 import { NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { LogGroup, type RetentionDays } from 'aws-cdk-lib/aws-logs';
@@ -32,6 +34,16 @@ export interface AppFunctionProps {
 /** A grant preset, or the exact DynamoDB actions (for example `['dynamodb:PutItem']`) when a preset is wider than needed. */
 export type TableAccess = 'read' | 'write' | 'readWrite' | readonly `dynamodb:${string}`[];
 
+/** Object access by key pattern (for example `reports/daily/*`): the least a function needs of a bucket. */
+export interface BucketAccess {
+  /** Key patterns the function reads (and lists). @default none */
+  readonly read?: readonly string[];
+  /** Key patterns the function writes. @default none */
+  readonly write?: readonly string[];
+  /** Key patterns the function deletes. @default none */
+  readonly delete?: readonly string[];
+}
+
 /**
  * Every Lambda function in the project is an AppFunction, so its defaults live here once:
  * ARM64 (cheaper per GB-second, fast cold starts), the project runtime, an explicit log group with
@@ -40,9 +52,12 @@ export type TableAccess = 'read' | 'write' | 'readWrite' | readonly `dynamodb:${
 export class AppFunction extends Construct {
   readonly fn: NodejsFunction;
   readonly logGroup: LogGroup;
+  /** The handler file, relative to lambda/handlers: how tests find the code behind a deployed function. */
+  readonly handlerFile: string;
 
   constructor(scope: Construct, id: string, props: AppFunctionProps) {
     super(scope, id);
+    this.handlerFile = props.handlerFile;
 
     this.logGroup = new LogGroup(this, 'Logs', {
       retention: props.logRetention,
@@ -87,6 +102,22 @@ export class AppFunction extends Construct {
     else if (access === 'write') table.grantWriteData(this.fn);
     else if (access === 'readWrite') table.grantReadWriteData(this.fn);
     else table.grant(this.fn, ...access);
+    return this;
+  }
+
+  /** Gives the function a bucket: its name in `envVar` and access to the key patterns it uses, set together. */
+  useBucket(envVar: string, bucket: IBucket, access: BucketAccess): this {
+    this.fn.addEnvironment(envVar, bucket.bucketName);
+    for (const pattern of access.read ?? []) bucket.grantRead(this.fn, pattern);
+    for (const pattern of access.write ?? []) bucket.grantPut(this.fn, pattern);
+    for (const pattern of access.delete ?? []) bucket.grantDelete(this.fn, pattern);
+    return this;
+  }
+
+  /** Gives the function a topic to publish to: its ARN in `envVar` and the publish grant, set together. */
+  usePublish(envVar: string, topic: ITopic): this {
+    this.fn.addEnvironment(envVar, topic.topicArn);
+    topic.grantPublish(this.fn);
     return this;
   }
 }
