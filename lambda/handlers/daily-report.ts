@@ -1,6 +1,7 @@
 import { PublishCommand } from '@aws-sdk/client-sns';
 import { buildDailyReport, dailyReportKey, reportDayOf, summaryOf, type DailyReport, type DailyReportInput } from '../domain/daily-report';
 import { snsClient } from '../shared/clients';
+import { clock } from '../shared/clock';
 import { requireEnv } from '../shared/env';
 import { logger } from '../shared/logger';
 import { activityStore, uploadsBucket } from '../shared/stores';
@@ -19,7 +20,7 @@ export interface DailyReportResult {
  * A day already reported is not reported again: a retry or a second run returns the stored report.
  */
 export const handler = async (input: DailyReportInput = {}): Promise<DailyReportResult> => {
-  const day = reportDayOf(input ?? {}, new Date());
+  const day = reportDayOf(input ?? {}, clock.now());
   const key = dailyReportKey(day);
   const bucket = uploadsBucket();
 

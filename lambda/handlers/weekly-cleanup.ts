@@ -1,5 +1,6 @@
 import type { Context } from 'aws-lambda';
 import { CLEANUP_CHECKPOINT_KEY, parseCheckpoint, runCleanup, type CleanupInput, type CleanupReport } from '../domain/cleanup';
+import { clock } from '../shared/clock';
 import { requireEnv } from '../shared/env';
 import { logger } from '../shared/logger';
 import { uploadsBucket } from '../shared/stores';
@@ -18,7 +19,7 @@ export const handler = async (input: CleanupInput | undefined, context: Context)
   const from = parseCheckpoint(await bucket.getText(CLEANUP_CHECKPOINT_KEY));
   const report = await runCleanup({
     bucket,
-    now: new Date(),
+    now: clock.now(),
     dryRun,
     from,
     maxAgeDays: {
