@@ -71,7 +71,9 @@ async function* decodeUtf8(source: AsyncIterable<Uint8Array | string>): AsyncGen
     const rest = decoder.decode();
     if (rest !== '') yield rest;
   } catch (error) {
-    if (error instanceof TypeError) throw new ImportFileUnreadableError('The file is not valid UTF-8 text');
+    if ((error as { code?: string }).code === 'ERR_ENCODING_INVALID_ENCODED_DATA') {
+      throw new ImportFileUnreadableError('The file is not valid UTF-8 text');
+    }
     throw error;
   }
 }
@@ -144,10 +146,14 @@ async function* readCsv(source: AsyncIterable<Uint8Array | string>): AsyncGenera
     parseCsv({ bom: true, info: true, relax_column_count: true, skip_empty_lines: true, max_record_size: MAX_LINE_CHARS }),
   );
   let columns: string[] | undefined;
+  // csv-parse reports the line a record ends on, counting a CRLF inside a quoted field as two
+  // lines (and so every later line one too far): both are corrected here.
+  let quotedCrlfs = 0;
   try {
     for await (const { record, info } of parser as AsyncIterable<{ record: string[]; info: { lines: number } }>) {
-      // csv-parse reports the line a record ends on; a quoted line break moves the start back.
-      const line = info.lines - record.reduce((breaks, field) => breaks + (field.match(/\n/g)?.length ?? 0), 0);
+      const count = (pattern: RegExp) => record.reduce((total, field) => total + (field.match(pattern)?.length ?? 0), 0);
+      quotedCrlfs += count(/\r\n/g);
+      const line = info.lines - quotedCrlfs - count(/\r\n|\n|\r/g);
       if (columns === undefined) {
         columns = headerOf(record);
         continue;
