@@ -108,7 +108,7 @@ interface RunResult {
 }
 
 /** Uploads `body` under imports/ and runs the synthesized state machine on it, locally, to the end. */
-async function runImport(fileName: string, body: string): Promise<RunResult & { input: ImportExecutionInput }> {
+async function runImport(fileName: string, body: string, on = machine): Promise<RunResult & { input: ImportExecutionInput }> {
   const key = `imports/${fileName}`;
   const put = await s3.client.send(new PutObjectCommand({ Bucket: BUCKET, Key: key, Body: body }));
   const input: ImportExecutionInput = {
@@ -117,13 +117,13 @@ async function runImport(fileName: string, body: string): Promise<RunResult & { 
     key,
     submittedAt: '2026-11-20T10:00:00.000Z',
   };
-  const stateMachine = new StateMachine(machine.definition as unknown as StateMachineDefinition, {
+  const stateMachine = new StateMachine(on.definition as unknown as StateMachineDefinition, {
     validationOptions: { checkArn: false },
   });
-  const taskStates = Object.keys(machine.taskHandlers);
+  const taskStates = Object.keys(on.taskHandlers);
   const execution = stateMachine.run(input as never, {
     overrides: {
-      taskResourceLocalHandlers: machine.taskHandlers as never,
+      taskResourceLocalHandlers: on.taskHandlers as never,
       retryIntervalOverrides: Object.fromEntries(taskStates.map((name) => [name, 0])),
     },
   });
@@ -303,5 +303,30 @@ describe('the synthesized import state machine, run locally', () => {
     const item = await importItem(run.input.importId);
     expect(item).toMatchObject({ loaded: { N: '1' }, duplicates: { N: '2' } });
     expect(item?.duplicateSample?.L?.map((entry) => entry.M?.line?.N)).toEqual(['2', '3']);
+  });
+
+  it('sends a file above the size threshold to ImportTooLargeForLambda without reading it, and records why', async () => {
+    const threshold = 64;
+    const small = { ...ENVIRONMENTS.dev, imports: { ...ENVIRONMENTS.dev.imports, largeImportThresholdBytes: threshold } };
+    const [stage] = addEnvironments(new App({ context: { 'aws:cdk:bundling-stacks': [] } }), [small]);
+    const smallMachine = importStateMachine(stage.jobs, () => lambdaContext('import-task', 300_000));
+    process.env.LARGE_IMPORT_THRESHOLD_BYTES = String(threshold);
+    try {
+      const run = await runImport('big.jsonl', jsonLines(10, 'big.example'), smallMachine);
+
+      expect(run.status).toBe('FAILED');
+      expect(run.error).toBe('ImportTooLargeForLambda');
+      expect(run.visited).toEqual([
+        IMPORT_STATES.validate,
+        IMPORT_STATES.isTooLarge,
+        IMPORT_STATES.tooLarge,
+        IMPORT_STATES.recordFailure,
+        IMPORT_STATES.failed,
+      ]);
+      expect(await importItem(run.input.importId)).toMatchObject({ status: { S: 'FAILED' }, error: { S: 'ImportTooLargeForLambda' } });
+      expect(await usersOfImport(run.input.importId)).toHaveLength(0);
+    } finally {
+      process.env.LARGE_IMPORT_THRESHOLD_BYTES = String(ENVIRONMENTS.dev.imports.largeImportThresholdBytes);
+    }
   });
 });
