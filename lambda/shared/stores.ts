@@ -13,6 +13,6 @@ import { lazy, requireEnv } from './env';
 export const usersStore = lazy(() => new UsersStore(documentClient(), requireEnv('USERS_TABLE_NAME')));
 export const activityStore = lazy(() => new ActivityStore(documentClient(), requireEnv('ACTIVITY_TABLE_NAME')));
 
-export const importsStore = lazy(() => new ImportsStore(documentClient(), requireEnv('IMPORTS_TABLE_NAME')));
-export const userImportStore = lazy(() => new UserImportStore(documentClient(), requireEnv('USERS_TABLE_NAME')));
-export const uploadsBucket = lazy(() => new BucketStore(s3Client(), requireEnv('UPLOADS_BUCKET_NAME')));
+export const importsStore = /* @__PURE__ */ lazy(() => new ImportsStore(documentClient(), requireEnv('IMPORTS_TABLE_NAME')));
+export const userImportStore = /* @__PURE__ */ lazy(() => new UserImportStore(documentClient(), requireEnv('USERS_TABLE_NAME')));
+export const uploadsBucket = /* @__PURE__ */ lazy(() => new BucketStore(s3Client(), requireEnv('UPLOADS_BUCKET_NAME')));
