@@ -10,6 +10,8 @@ export interface ApiStackProps extends StackProps {
   readonly config: EnvironmentConfig;
   readonly usersTable: ITable;
   readonly activityTable: ITable;
+  /** Import statuses, read by GET /imports/{id}. */
+  readonly importsTable: ITable;
 }
 
 /** The public REST API: the users routes and the hello-world example. */
@@ -17,6 +19,7 @@ export class ApiStack extends Stack {
   readonly publicApi: PublicApi;
   readonly usersApi: UsersApi;
   readonly hello: AppFunction;
+  readonly getImport: AppFunction;
 
   constructor(scope: Construct, id: string, props: ApiStackProps) {
     super(scope, id, props);
@@ -49,6 +52,15 @@ export class ApiStack extends Stack {
       ...logs,
     });
     this.publicApi.addRoute('GET', '/hello', this.hello.fn);
+
+    this.getImport = new AppFunction(this, 'GetImport', {
+      handlerFile: 'get-import.ts',
+      description: 'GET /imports/{id}: the status and outcome of a bulk import',
+      serviceName: 'imports',
+      invocation: { kind: 'api' },
+      ...logs,
+    }).useTable('IMPORTS_TABLE_NAME', props.importsTable, ['dynamodb:GetItem']);
+    this.publicApi.addRoute('GET', '/imports/{id}', this.getImport.fn);
 
     new CfnOutput(this, 'ApiUrl', { value: this.publicApi.api.url });
     new CfnOutput(this, 'HelloFunctionName', { value: this.hello.fn.functionName });

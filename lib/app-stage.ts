@@ -2,6 +2,7 @@ import { Stage, Tags, type StageProps } from 'aws-cdk-lib';
 import type { Construct } from 'constructs';
 import { ApiStack } from './api-stack';
 import type { EnvironmentConfig } from './config';
+import { JobsStack } from './jobs-stack';
 import { StatefulStack } from './stateful-stack';
 import { UploadsStack } from './uploads-stack';
 
@@ -17,6 +18,7 @@ export class AppStage extends Stage {
   readonly stateful: StatefulStack;
   readonly api: ApiStack;
   readonly uploads: UploadsStack;
+  readonly jobs: JobsStack;
 
   constructor(scope: Construct, id: string, props: AppStageProps) {
     super(scope, id, { ...props, env: { account: props.config.account, region: props.config.region } });
@@ -32,6 +34,16 @@ export class AppStage extends Stage {
       description: `Users API of the user-data platform (${config.envName})`,
       usersTable: this.stateful.usersTable,
       activityTable: this.stateful.activityTable,
+      importsTable: this.stateful.importsTable,
+    });
+    this.jobs = new JobsStack(this, 'Jobs', {
+      ...common,
+      description: `Import pipeline and scheduled jobs of the user-data platform (${config.envName})`,
+      uploadsBucket: this.stateful.uploads.bucket,
+      importsQueue: this.stateful.importsQueue,
+      usersTable: this.stateful.usersTable,
+      activityTable: this.stateful.activityTable,
+      importsTable: this.stateful.importsTable,
     });
     this.uploads = new UploadsStack(this, 'Uploads', {
       ...common,

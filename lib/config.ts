@@ -1,4 +1,4 @@
-import { Duration, RemovalPolicy } from 'aws-cdk-lib';
+import { Duration, RemovalPolicy, TimeZone } from 'aws-cdk-lib';
 import { RetentionDays } from 'aws-cdk-lib/aws-logs';
 
 export const ENVIRONMENT_NAMES = ['dev', 'staging', 'prod'] as const;
@@ -47,6 +47,31 @@ export interface EnvironmentConfig {
 
   /** Upload processing: the files queue and its consumer (see lib/constructs/upload-processing.ts). */
   readonly uploads: UploadsConfig;
+
+  /** The scheduled jobs (daily report, weekly cleanup). */
+  readonly schedules: {
+    /** Off keeps the schedules deployed but DISABLED. */
+    readonly enabled: boolean;
+    /** The time zone of the daily report's 09:00. */
+    readonly timeZone: TimeZone;
+  };
+
+  readonly imports: {
+    /** Import files larger than this go to the long-running (Fargate) path instead of Lambda. */
+    readonly largeImportThresholdBytes: number;
+    /** Days a finished import's status stays queryable before DynamoDB's TTL removes it. */
+    readonly recordRetentionDays: number;
+  };
+
+  /** What the weekly cleanup removes, and how much per run. */
+  readonly cleanup: {
+    /** Uploaded files under `incoming/` older than this are removed. */
+    readonly incomingMaxAgeDays: number;
+    /** Import files and the pipeline's working files older than this are removed. */
+    readonly importArtefactsMaxAgeDays: number;
+    /** Objects examined per run at most; the next run resumes after the last one. */
+    readonly maxObjectsPerRun: number;
+  };
 }
 
 export interface UploadsConfig {
@@ -97,6 +122,9 @@ export const ENVIRONMENTS: Record<EnvironmentName, EnvironmentConfig> = {
       maxReceiveCount: 5,
       abortIncompleteMultipartUploadDays: 1,
     },
+    schedules: { enabled: false, timeZone: TimeZone.EUROPE_LONDON },
+    imports: { largeImportThresholdBytes: 20 * 1024 * 1024, recordRetentionDays: 7 },
+    cleanup: { incomingMaxAgeDays: 7, importArtefactsMaxAgeDays: 3, maxObjectsPerRun: 50_000 },
   },
   staging: {
     envName: 'staging',
@@ -117,6 +145,9 @@ export const ENVIRONMENTS: Record<EnvironmentName, EnvironmentConfig> = {
       maxReceiveCount: 5,
       abortIncompleteMultipartUploadDays: 7,
     },
+    schedules: { enabled: true, timeZone: TimeZone.EUROPE_LONDON },
+    imports: { largeImportThresholdBytes: 20 * 1024 * 1024, recordRetentionDays: 30 },
+    cleanup: { incomingMaxAgeDays: 30, importArtefactsMaxAgeDays: 7, maxObjectsPerRun: 50_000 },
   },
   prod: {
     envName: 'prod',
@@ -137,6 +168,9 @@ export const ENVIRONMENTS: Record<EnvironmentName, EnvironmentConfig> = {
       maxReceiveCount: 5,
       abortIncompleteMultipartUploadDays: 7,
     },
+    schedules: { enabled: true, timeZone: TimeZone.EUROPE_LONDON },
+    imports: { largeImportThresholdBytes: 20 * 1024 * 1024, recordRetentionDays: 90 },
+    cleanup: { incomingMaxAgeDays: 30, importArtefactsMaxAgeDays: 14, maxObjectsPerRun: 50_000 },
   },
 };
 

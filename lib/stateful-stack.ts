@@ -1,7 +1,12 @@
-import { Stack, Validations, type StackProps } from 'aws-cdk-lib';
+import { Duration, Stack, Validations, type StackProps } from 'aws-cdk-lib';
 import { AttributeType, BillingMode, Table, TableEncryption, type TableProps } from 'aws-cdk-lib/aws-dynamodb';
+import { FilterOrPolicy, SubscriptionFilter } from 'aws-cdk-lib/aws-sns';
+import { SqsSubscription } from 'aws-cdk-lib/aws-sns-subscriptions';
+import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
 import type { Construct } from 'constructs';
 import { retainsData, type EnvironmentConfig } from './config';
+import { IMPORTS_PREFIX } from '../lambda/domain/upload-events';
+import { DeadLetterQueue } from './constructs/dead-letter-queue';
 import { UploadStorage } from './constructs/upload-storage';
 
 export interface StatefulStackProps extends StackProps {
@@ -21,6 +26,11 @@ export class StatefulStack extends Stack {
   readonly filesTable: Table;
   /** The uploads bucket, its topic of object-created events, and the files queue with its DLQ. */
   readonly uploads: UploadStorage;
+  /** One item per import (`id` = the import ID = its execution name): status, counts, failure. */
+  readonly importsTable: Table;
+  /** S3 events for `imports/`, from the uploads topic; consumed by the start-import function. */
+  readonly importsQueue: Queue;
+  readonly importsDeadLetterQueue: Queue;
 
   constructor(
     scope: Construct,
@@ -36,10 +46,47 @@ export class StatefulStack extends Stack {
       sortKey: { name: 'versionId', type: AttributeType.STRING },
     });
 
+    this.importsTable = this.dataTable('ImportsTable', {
+      partitionKey: { name: 'id', type: AttributeType.STRING },
+      // Finished imports expire after config.imports.recordRetentionDays: DynamoDB deletes them, free.
+      timeToLiveAttribute: 'expiresAt',
+    });
+
     this.uploads = new UploadStorage(this, 'Uploads', {
       uploads: props.config.uploads,
       removalPolicy: props.config.dataRemovalPolicy,
     });
+
+    this.importsDeadLetterQueue = new DeadLetterQueue(this, 'ImportsDeadLetterQueue', {
+      holds: 'import events that start-import failed on every delivery, and events SNS could not deliver to the imports queue',
+      removalPolicy: props.config.dataRemovalPolicy,
+    });
+    this.importsQueue = new Queue(this, 'ImportsQueue', {
+      // SQS-managed encryption: SNS can deliver into it, unlike the AWS-managed KMS key.
+      encryption: QueueEncryption.SQS_MANAGED,
+      enforceSSL: true,
+      // At least 6 x the start-import function's timeout (30 s), as Lambda's SQS guidance asks.
+      visibilityTimeout: Duration.minutes(3),
+      deadLetterQueue: { queue: this.importsDeadLetterQueue, maxReceiveCount: 5 },
+      removalPolicy: props.config.dataRemovalPolicy,
+    });
+    // The filter reads the S3 event in the message body: only keys under imports/ reach this queue
+    // (start-import also ignores any other key, so a filter mismatch could never start a wrong import).
+    this.uploads.topic.addSubscription(
+      new SqsSubscription(this.importsQueue, {
+        rawMessageDelivery: false,
+        deadLetterQueue: this.importsDeadLetterQueue,
+        filterPolicyWithMessageBody: {
+          Records: FilterOrPolicy.policy({
+            s3: FilterOrPolicy.policy({
+              object: FilterOrPolicy.policy({
+                key: FilterOrPolicy.filter(SubscriptionFilter.stringFilter({ matchPrefixes: [IMPORTS_PREFIX] })),
+              }),
+            }),
+          }),
+        },
+      }),
+    );
   }
 
   /** A table with the environment's data protection: every table of the platform is made here. */

@@ -1,6 +1,9 @@
 import { ActivityStore } from '../store/activity-store';
+import { BucketStore } from '../store/bucket-store';
+import { ImportsStore } from '../store/imports-store';
+import { UserImportStore } from '../store/user-import-store';
 import { UsersStore } from '../store/users-store';
-import { documentClient } from './clients';
+import { documentClient, s3Client } from './clients';
 import { lazy, requireEnv } from './env';
 
 /**
@@ -9,3 +12,7 @@ import { lazy, requireEnv } from './env';
  */
 export const usersStore = lazy(() => new UsersStore(documentClient(), requireEnv('USERS_TABLE_NAME')));
 export const activityStore = lazy(() => new ActivityStore(documentClient(), requireEnv('ACTIVITY_TABLE_NAME')));
+
+export const importsStore = /* @__PURE__ */ lazy(() => new ImportsStore(documentClient(), requireEnv('IMPORTS_TABLE_NAME')));
+export const userImportStore = /* @__PURE__ */ lazy(() => new UserImportStore(documentClient(), requireEnv('USERS_TABLE_NAME')));
+export const uploadsBucket = /* @__PURE__ */ lazy(() => new BucketStore(s3Client(), requireEnv('UPLOADS_BUCKET_NAME')));

@@ -12,7 +12,9 @@ import {
   type IFunction,
 } from 'aws-cdk-lib/aws-lambda';
 import { PolicyStatement, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
+import type { ITopic } from 'aws-cdk-lib/aws-sns';
 import { NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
+import { SqsDestination } from 'aws-cdk-lib/aws-lambda-destinations';
 import { SqsEventSource, type SqsEventSourceProps } from 'aws-cdk-lib/aws-lambda-event-sources';
 import type { IQueue } from 'aws-cdk-lib/aws-sqs';
 import { LogGroup, type RetentionDays } from 'aws-cdk-lib/aws-logs';
@@ -57,7 +59,6 @@ export interface AppFunctionProps {
   readonly provisionedConcurrency?: number;
 }
 
-/** A grant preset, or the exact DynamoDB actions (for example `['dynamodb:PutItem']`) when a preset is wider than needed. */
 /**
  * How a function is invoked decides where its failures go. Only asynchronous invocations need a
  * dead-letter queue of the function's own; the others already have a place for failures.
@@ -72,7 +73,18 @@ export type Invocation =
   /** Asynchronous (EventBridge Scheduler, S3, SNS, async Invoke): failed events go to this DLQ after retries. */
   | { readonly kind: 'async'; readonly deadLetterQueue: IQueue };
 
+/** A grant preset, or the exact DynamoDB actions (for example `['dynamodb:PutItem']`) when a preset is wider than needed. */
 export type TableAccess = 'read' | 'write' | 'readWrite' | readonly `dynamodb:${string}`[];
+
+/** Object access by key pattern (for example `reports/daily/*`): the least a function needs of a bucket. */
+export interface BucketAccess {
+  /** Key patterns the function reads (and lists). @default none */
+  readonly read?: readonly string[];
+  /** Key patterns the function writes. @default none */
+  readonly write?: readonly string[];
+  /** Key patterns the function deletes. @default none */
+  readonly delete?: readonly string[];
+}
 
 /**
  * Every Lambda function in the project is an AppFunction, so its defaults live here once:
@@ -86,9 +98,12 @@ export class AppFunction extends Construct {
   readonly alias?: Alias;
   /** What callers should invoke: the alias when there is one, else the function. */
   readonly invokeTarget: IFunction;
+  /** The handler file, relative to lambda/handlers: how tests find the code behind a deployed function. */
+  readonly handlerFile: string;
 
   constructor(scope: Construct, id: string, props: AppFunctionProps) {
     super(scope, id);
+    this.handlerFile = props.handlerFile;
 
     this.logGroup = new LogGroup(this, 'Logs', {
       retention: props.logRetention,
@@ -129,8 +144,10 @@ export class AppFunction extends Construct {
         // No source maps: they add to every cold start for stack traces we can read from logs anyway.
         sourceMap: false,
       },
+      // An on-failure destination rather than a function DLQ: its records carry the error and the
+      // request context, not just the event.
       ...(props.invocation.kind === 'async'
-        ? { deadLetterQueue: props.invocation.deadLetterQueue, retryAttempts: 2 }
+        ? { onFailure: new SqsDestination(props.invocation.deadLetterQueue), retryAttempts: 2 }
         : {}),
       // Old versions are deleted once the alias has moved on, so versions do not pile up.
       currentVersionOptions: { removalPolicy: RemovalPolicy.DESTROY },
@@ -153,12 +170,13 @@ export class AppFunction extends Construct {
       id: 'AwsSolutions-IAM5[Resource::*]',
       reason: 'Active tracing needs xray:PutTraceSegments and xray:PutTelemetryRecords, which support no resource-level permissions.',
     });
-    if (props.invocation.kind !== 'async') {
-      Validations.of(this.fn).acknowledge({
-        id: 'Serverless-LambdaDLQ',
-        reason: DLQ_NOT_APPLICABLE[props.invocation.kind],
-      });
-    }
+    Validations.of(this.fn).acknowledge({
+      id: 'Serverless-LambdaDLQ',
+      reason:
+        props.invocation.kind === 'async'
+          ? 'Failed asynchronous invocations go to an on-failure destination (the same queue a DLQ would be), whose records also carry the error.'
+          : DLQ_NOT_APPLICABLE[props.invocation.kind],
+    });
   }
 
   /**
@@ -202,6 +220,42 @@ export class AppFunction extends Construct {
       );
     }
     bucket.encryptionKey?.grantDecrypt(this.fn);
+    return this;
+  }
+
+  /** Gives the function a bucket: its name in `envVar` and access to the key patterns it uses, set together. */
+  useBucket(envVar: string, bucket: IBucket, access: BucketAccess): this {
+    this.fn.addEnvironment(envVar, bucket.bucketName);
+    // Exact actions rather than the grant* presets (s3:GetObject*, s3:List*, s3:Abort*...).
+    const allow = (actions: string[], patterns: readonly string[], verb: string) => {
+      if (patterns.length === 0) return;
+      const objects = patterns.map((pattern) => bucket.arnForObjects(pattern));
+      this.fn.addToRolePolicy(new PolicyStatement({ actions, resources: objects }));
+      for (const resource of objects) {
+        acknowledgeWildcardResource(this.fn.role!, resource, `${verb} objects under one key prefix of the bucket; their names are made at run time.`);
+      }
+    };
+    const read = access.read ?? [];
+    allow(['s3:GetObject'], read, 'Reads');
+    allow(['s3:PutObject'], access.write ?? [], 'Writes');
+    allow(['s3:DeleteObject'], access.delete ?? [], 'Deletes');
+    if (read.length > 0) {
+      // Listing the prefixes it reads lets S3 answer 404 rather than 403 for a missing object.
+      this.fn.addToRolePolicy(
+        new PolicyStatement({
+          actions: ['s3:ListBucket'],
+          resources: [bucket.bucketArn],
+          conditions: { StringLike: { 's3:prefix': [...read] } },
+        }),
+      );
+    }
+    return this;
+  }
+
+  /** Gives the function a topic to publish to: its ARN in `envVar` and the publish grant, set together. */
+  usePublish(envVar: string, topic: ITopic): this {
+    this.fn.addEnvironment(envVar, topic.topicArn);
+    topic.grantPublish(this.fn);
     return this;
   }
 }

@@ -23,9 +23,7 @@ export class DeadLetterQueue extends Queue {
       retentionPeriod: Duration.days(14),
       removalPolicy: props.removalPolicy ?? RemovalPolicy.DESTROY,
     });
-    Validations.of(this).acknowledge({
-      id: 'Serverless-SQSRedrivePolicy',
-      reason: `This is the dead-letter queue for ${props.holds}: the end of the failure path, alarmed and kept 14 days for redrive.`,
-    });
+    const reason = `This is the dead-letter queue for ${props.holds}: the end of the failure path, alarmed and kept 14 days for redrive.`;
+    Validations.of(this).acknowledge({ id: 'Serverless-SQSRedrivePolicy', reason }, { id: 'AwsSolutions-SQS3', reason });
   }
 }

@@ -28,7 +28,7 @@ function actionsOf(template: Template, functionLogicalId: string): string[] {
 describe('users API', () => {
   const template = api('dev');
 
-  it('routes GET and POST /users, GET and DELETE /users/{id}, and GET /hello', () => {
+  it('routes GET and POST /users, GET and DELETE /users/{id}, GET /imports/{id} and GET /hello', () => {
     const resources = template.findResources('AWS::ApiGateway::Resource');
     const pathPartOf = (id: string) => resources[id].Properties.PathPart as string;
     const parentOf = (id: string): string | undefined => resources[id].Properties.ParentId.Ref as string | undefined;
@@ -40,13 +40,13 @@ describe('users API', () => {
       .map((method) => `${method.Properties.HttpMethod} ${pathOf(method.Properties.ResourceId.Ref)}`)
       .sort();
 
-    expect(routes).toEqual(['DELETE /users/{id}', 'GET /hello', 'GET /users', 'GET /users/{id}', 'POST /users']);
+    expect(routes).toEqual(['DELETE /users/{id}', 'GET /hello', 'GET /imports/{id}', 'GET /users', 'GET /users/{id}', 'POST /users']);
   });
 
   it('runs one function per handler on ARM64 and Node.js 24, traced, with JSON logs in its own log group', () => {
     const functions = template.findResources('AWS::Lambda::Function');
 
-    expect(Object.keys(functions)).toHaveLength(5);
+    expect(Object.keys(functions)).toHaveLength(6);
     for (const fn of Object.values(functions)) {
       expect(fn.Properties).toMatchObject({
         Runtime: 'nodejs24.x',
@@ -63,12 +63,12 @@ describe('users API', () => {
       JSON.stringify(role.Properties.AssumeRolePolicyDocument).includes('lambda.amazonaws.com'),
     );
 
-    expect(roles).toHaveLength(5);
+    expect(roles).toHaveLength(6);
     for (const [, role] of roles) expect(role.Properties.ManagedPolicyArns).toBeUndefined();
     const logStatements = Object.values(template.findResources('AWS::IAM::Policy'))
       .flatMap((policy) => policy.Properties.PolicyDocument.Statement as { Action: string[]; Resource: unknown }[])
       .filter((statement) => JSON.stringify(statement.Action).includes('logs:'));
-    expect(logStatements).toHaveLength(5);
+    expect(logStatements).toHaveLength(6);
     for (const statement of logStatements) {
       expect(statement.Resource).toEqual({ 'Fn::GetAtt': [expect.stringMatching(/Logs[0-9A-F]{8}$/), 'Arn'] });
     }
@@ -141,10 +141,10 @@ describe('users API', () => {
       AccessLogSetting: { DestinationArn: Match.anyValue(), Format: Match.stringLikeRegexp('^\\{.*"requestId":"\\$context.requestId"') },
     });
     expect(Object.values(template.findResources('AWS::Logs::LogGroup')).map((group) => group.Properties.RetentionInDays)).toEqual(
-      Array(6).fill(7),
+      Array(7).fill(7),
     );
     expect(Object.values(api('prod').findResources('AWS::Logs::LogGroup')).map((group) => group.Properties.RetentionInDays)).toEqual(
-      Array(6).fill(365),
+      Array(7).fill(365),
     );
   });
 

@@ -13,6 +13,9 @@ const STATEFUL_TYPES = ['AWS::DynamoDB::Table', 'AWS::S3::Bucket', 'AWS::SQS::Qu
 const PINNED_LOGICAL_IDS = [
   'ActivityTable0B58B12C',
   'FilesTable1399FAA4',
+  'ImportsDeadLetterQueueC4538ABF',
+  'ImportsQueueF125E945',
+  'ImportsTable923D75D8',
   'UploadsAccessLogsB2D59324',
   'UploadsBucketC4B27CC7',
   'UploadsFilesDeadLetterQueueBB6E087A',

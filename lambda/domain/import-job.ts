@@ -1,0 +1,141 @@
+import { createHash } from 'node:crypto';
+
+/**
+ * The identity and bookkeeping of one import. An import is one version of one object under
+ * `imports/`; its ID is the name of its Step Functions execution, so a duplicate S3 event (the
+ * same key and version delivered twice) maps to the same name, and Step Functions itself refuses
+ * the second start.
+ */
+
+/** Where users drop import files in the uploads bucket (the imports queue's subscription filters on it). */
+export const IMPORTS_PREFIX = 'imports/';
+/** Where the pipeline keeps the working files of each import: `import-runs/<importId>/...`. */
+export const IMPORT_RUNS_PREFIX = 'import-runs/';
+
+/** Step Functions execution names: at most 80 characters, and only these are safe in names and URLs. */
+const EXECUTION_NAME_MAX = 80;
+const HASH_CHARS = 40;
+
+/**
+ * The import ID (execution name) of one version of an import file: a readable part from the file
+ * name and a hash of the key and version, always under 80 characters and URL-safe.
+ *
+ * @param version the object's version ID, or for an unversioned bucket its event sequencer
+ */
+export function importIdFor(key: string, version: string): string {
+  const hash = createHash('sha256').update(key, 'utf8').update('\n').update(version, 'utf8').digest('hex').slice(0, HASH_CHARS);
+  const baseName = key.split('/').pop() ?? '';
+  const readable = baseName
+    .replace(/\.[^.]*$/, '')
+    .replace(/[^A-Za-z0-9_-]+/g, '-')
+    .replace(/^-+|-+$/g, '')
+    .slice(0, EXECUTION_NAME_MAX - HASH_CHARS - 1 - 'import-'.length);
+  return readable === '' ? `import-${hash}` : `import-${readable}-${hash}`;
+}
+
+const IMPORT_ID_PATTERN = /^import-(?:[A-Za-z0-9_-]{1,32}-)?[0-9a-f]{40}$/;
+
+/** Whether a string can be an import ID (so a lookup of anything else is a plain 404). */
+export function isImportId(value: string): boolean {
+  return value.length <= EXECUTION_NAME_MAX && IMPORT_ID_PATTERN.test(value);
+}
+
+/** The input of one execution of the import state machine. Only S3 locations travel between states, never records. */
+export interface ImportExecutionInput {
+  readonly importId: string;
+  readonly bucket: string;
+  readonly key: string;
+  /** Absent for an unversioned bucket. */
+  readonly versionId?: string;
+  /** ISO 8601: when the file arrived; the `createdAt` of every user the import creates. */
+  readonly submittedAt: string;
+}
+
+/** The S3 keys of an import's working files. */
+export function importRunKeys(importId: string) {
+  const root = `${IMPORT_RUNS_PREFIX}${importId}/`;
+  const chunk = (stage: 'valid' | 'normalised', index: number) => `${root}${stage}/${String(index).padStart(5, '0')}.jsonl`;
+  return {
+    root,
+    validChunk: (index: number) => chunk('valid', index),
+    normalisedChunk: (index: number) => chunk('normalised', index),
+    invalidReport: `${root}invalid.jsonl`,
+    duplicatesReport: `${root}duplicates.jsonl`,
+  };
+}
+
+export type ImportStatus = 'RUNNING' | 'SUCCEEDED' | 'FAILED';
+
+/** One problem with one line, as reports and the status API show it. */
+export interface LineProblem {
+  readonly line: number;
+  readonly reason: string;
+}
+
+/** How many problems an import's status item keeps; the full lists are in the S3 reports. */
+export const PROBLEM_SAMPLE_SIZE = 10;
+
+/** What Validate hands on. */
+export interface ValidationResult {
+  readonly sizeBytes: number;
+  readonly validRecords: number;
+  readonly invalidRecords: number;
+  readonly chunkCount: number;
+  readonly invalidSample: readonly LineProblem[];
+}
+
+/** What Transform hands on. */
+export interface TransformResult {
+  readonly chunkCount: number;
+  readonly records: number;
+}
+
+/** What Load hands on. */
+export interface LoadResult {
+  readonly loaded: number;
+  readonly duplicates: number;
+  readonly duplicateSample: readonly LineProblem[];
+}
+
+/** The error Step Functions caught, as a Catch with ResultPath `$.failure` records it. */
+export interface CaughtFailure {
+  readonly Error: string;
+  readonly Cause?: string;
+}
+
+/**
+ * The message of a caught failure. Step Functions gives a Lambda error's Cause as the JSON the
+ * runtime reported (`{"errorType","errorMessage","trace"}`); other causes are plain text.
+ */
+export function failureMessage(failure: CaughtFailure): string {
+  const cause = failure.Cause ?? '';
+  try {
+    const parsed = JSON.parse(cause) as unknown;
+    if (typeof parsed === 'object' && parsed !== null && typeof (parsed as { errorMessage?: unknown }).errorMessage === 'string') {
+      return (parsed as { errorMessage: string }).errorMessage;
+    }
+  } catch {
+    // Not JSON: the cause is the message.
+  }
+  return cause === '' ? failure.Error : cause.slice(0, 1000);
+}
+
+/** Records per working chunk: small enough to hold in memory, large enough to keep S3 requests few. */
+export const IMPORT_CHUNK_RECORDS = 1000;
+
+/** One line of a working chunk: the record with the line it came from. */
+export interface ChunkLine<T> {
+  readonly line: number;
+  readonly record: T;
+}
+
+export function chunkText<T>(lines: readonly ChunkLine<T>[]): string {
+  return lines.map((entry) => JSON.stringify(entry)).join('\n') + '\n';
+}
+
+export function parseChunk<T>(text: string): ChunkLine<T>[] {
+  return text
+    .split('\n')
+    .filter((line) => line !== '')
+    .map((line) => JSON.parse(line) as ChunkLine<T>);
+}

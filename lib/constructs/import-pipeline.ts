@@ -1,0 +1,240 @@
+import { Duration, RemovalPolicy, Validations } from 'aws-cdk-lib';
+import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
+import { LogGroup, type RetentionDays } from 'aws-cdk-lib/aws-logs';
+import type { IBucket } from 'aws-cdk-lib/aws-s3';
+import type { IQueue } from 'aws-cdk-lib/aws-sqs';
+import {
+  Choice,
+  Condition,
+  DefinitionBody,
+  Errors,
+  Fail,
+  JitterType,
+  JsonPath,
+  LogLevel,
+  Pass,
+  Result,
+  StateMachine,
+  StateMachineType,
+  Succeed,
+  TaskInput,
+  type IChainable,
+  type INextable,
+  type State,
+} from 'aws-cdk-lib/aws-stepfunctions';
+import { LambdaInvoke } from 'aws-cdk-lib/aws-stepfunctions-tasks';
+import { Construct } from 'constructs';
+import { TRANSIENT_IMPORT_ERRORS } from '../../lambda/domain/import-errors';
+import { IMPORTS_PREFIX, IMPORT_RUNS_PREFIX } from '../../lambda/domain/import-job';
+import { acknowledgeWildcardResource } from '../compliance';
+import { AppFunction, type Invocation } from './app-function';
+
+export interface ImportPipelineProps {
+  /** The uploads bucket: import files under `imports/`, working files under `import-runs/`. */
+  readonly uploadsBucket: IBucket;
+  /** S3 events for `imports/` (the upload events topic's filtered subscription). */
+  readonly importsQueue: IQueue;
+  readonly usersTable: ITable;
+  readonly importsTable: ITable;
+  /** Where outcomes are counted for the daily report. */
+  readonly activityTable: ITable;
+  /** Files above this size skip the Lambda path (see `largeImportPath`). */
+  readonly largeImportThresholdBytes: number;
+  /** Days a finished import's status item is kept. */
+  readonly recordRetentionDays: number;
+  readonly logRetention: RetentionDays;
+  /** @default RemovalPolicy.DESTROY */
+  readonly logRemovalPolicy?: RemovalPolicy;
+}
+
+/** Errors of the Lambda service itself (including throttling), retried on every Task. */
+export const LAMBDA_SERVICE_ERRORS = [
+  'Lambda.ServiceException',
+  'Lambda.AWSLambdaException',
+  'Lambda.SdkClientException',
+  'Lambda.ClientExecutionTimeoutException',
+  'Lambda.TooManyRequestsException',
+] as const;
+
+/** The state names, which tests, logs and the console share. */
+export const IMPORT_STATES = {
+  validate: 'Validate',
+  isTooLarge: 'IsTooLargeForLambda',
+  tooLarge: 'ImportTooLargeForLambda',
+  transform: 'Transform',
+  load: 'Load',
+  recordSuccess: 'RecordSuccess',
+  recordFailure: 'RecordFailure',
+  succeeded: 'ImportSucceeded',
+  failed: 'ImportFailed',
+} as const;
+
+/**
+ * The bulk import of users: a Standard Step Functions workflow Validate → (size) → Transform →
+ * Load → RecordSuccess, started once per object version under `imports/` by a queue consumer.
+ *
+ * Only S3 locations and counts travel between states (state payloads are capped at 256 KB).
+ * Every Task retries Lambda service errors and transient data errors with backoff, and catches
+ * every other error into RecordFailure, which records it before the execution fails with the
+ * original error name.
+ */
+export class ImportPipeline extends Construct {
+  readonly stateMachine: StateMachine;
+  readonly functions: Record<'startImport' | 'validate' | 'transform' | 'load' | 'recordOutcome', AppFunction>;
+
+  constructor(scope: Construct, id: string, props: ImportPipelineProps) {
+    super(scope, id);
+    const logs = { logRetention: props.logRetention, logRemovalPolicy: props.logRemovalPolicy };
+    const bucket = props.uploadsBucket;
+    const runs = `${IMPORT_RUNS_PREFIX}*`;
+    // A Lambda-sized import: its file streams through in well under this.
+    const stepTimeout = Duration.minutes(5);
+
+    const make = (
+      fnId: string,
+      handlerFile: string,
+      description: string,
+      extra: { timeout?: Duration; memorySize?: number; invocation?: Invocation } = {},
+    ) => new AppFunction(this, fnId, { handlerFile, description, serviceName: 'imports', invocation: { kind: 'stepFunctions' }, ...logs, ...extra });
+
+    this.functions = {
+      startImport: make('StartImportFunction', 'start-import.ts', 'Starts one import execution per new file under imports/', {
+        timeout: Duration.seconds(30),
+        invocation: { kind: 'sqs' },
+      }).useTable('IMPORTS_TABLE_NAME', props.importsTable, ['dynamodb:PutItem']),
+      validate: make('ValidateFunction', 'import-validate.ts', 'Import step 1: validate the file, write valid chunks and an invalid-lines report', {
+        timeout: stepTimeout,
+        memorySize: 1024,
+      }).useBucket('UPLOADS_BUCKET_NAME', bucket, { read: [`${IMPORTS_PREFIX}*`], write: [runs] }),
+      transform: make('TransformFunction', 'import-transform.ts', 'Import step 2: normalise the valid records', {
+        timeout: stepTimeout,
+        memorySize: 512,
+      }).useBucket('UPLOADS_BUCKET_NAME', bucket, { read: [runs], write: [runs] }),
+      load: make('LoadFunction', 'import-load.ts', 'Import step 3: batch-write users, reporting existing emails', { timeout: stepTimeout, memorySize: 512 })
+        .useBucket('UPLOADS_BUCKET_NAME', bucket, { read: [runs], write: [runs] })
+        .useTable('USERS_TABLE_NAME', props.usersTable, ['dynamodb:BatchGetItem', 'dynamodb:BatchWriteItem']),
+      recordOutcome: make('RecordOutcomeFunction', 'import-record-outcome.ts', 'Records how an import ended, and counts it')
+        .useTable('IMPORTS_TABLE_NAME', props.importsTable, ['dynamodb:UpdateItem'])
+        .useTable('ACTIVITY_TABLE_NAME', props.activityTable, ['dynamodb:UpdateItem']),
+    };
+    this.functions.validate.fn.addEnvironment('LARGE_IMPORT_THRESHOLD_BYTES', String(props.largeImportThresholdBytes));
+    this.functions.recordOutcome.fn.addEnvironment('IMPORT_RECORD_RETENTION_DAYS', String(props.recordRetentionDays));
+
+    const failed = new Fail(this, IMPORT_STATES.failed, {
+      comment: 'Ends the execution with the error that failed the import',
+      errorPath: JsonPath.stringAt('$.failure.Error'),
+      causePath: JsonPath.stringAt('$.failure.Cause'),
+    });
+    const recordFailure = this.task(IMPORT_STATES.recordFailure, this.functions.recordOutcome, {
+      payload: TaskInput.fromObject({ outcome: 'FAILED', importId: JsonPath.stringAt('$.importId'), failure: JsonPath.objectAt('$.failure') }),
+      resultPath: JsonPath.DISCARD,
+    });
+    // If even recording fails, the execution still ends with the import's own error, kept in $.failure.
+    recordFailure.addCatch(failed, { errors: [Errors.ALL], resultPath: '$.recordFailureError' }).next(failed);
+    const catchInto = <T extends LambdaInvoke>(task: T): T => {
+      task.addCatch(recordFailure, { errors: [Errors.ALL], resultPath: '$.failure' });
+      return task;
+    };
+
+    const validate = catchInto(this.task(IMPORT_STATES.validate, this.functions.validate, { resultPath: '$.validation' }));
+    const transform = catchInto(this.task(IMPORT_STATES.transform, this.functions.transform, { resultPath: '$.transform' }));
+    const load = catchInto(this.task(IMPORT_STATES.load, this.functions.load, { resultPath: '$.load' }));
+    const recordSuccess = catchInto(
+      this.task(IMPORT_STATES.recordSuccess, this.functions.recordOutcome, {
+        payload: TaskInput.fromObject({
+          outcome: 'SUCCEEDED',
+          importId: JsonPath.stringAt('$.importId'),
+          validation: JsonPath.objectAt('$.validation'),
+          load: JsonPath.objectAt('$.load'),
+        }),
+        resultPath: JsonPath.DISCARD,
+      }),
+    );
+
+    const definition = validate.next(
+      new Choice(this, IMPORT_STATES.isTooLarge)
+        .when(
+          Condition.numberGreaterThan('$.validation.sizeBytes', props.largeImportThresholdBytes),
+          this.largeImportPath(props.largeImportThresholdBytes, recordFailure),
+        )
+        .otherwise(transform.next(load).next(recordSuccess).next(new Succeed(this, IMPORT_STATES.succeeded))),
+    );
+
+    const stateMachineLogs = new LogGroup(this, 'StateMachineLogs', {
+      retention: props.logRetention,
+      removalPolicy: props.logRemovalPolicy ?? RemovalPolicy.DESTROY,
+    });
+    this.stateMachine = new StateMachine(this, 'StateMachine', {
+      comment: 'Bulk import of users: Validate, Transform, Load',
+      stateMachineType: StateMachineType.STANDARD,
+      definitionBody: DefinitionBody.fromChainable(definition),
+      timeout: Duration.hours(1),
+      tracingEnabled: true,
+      // Every event, without execution data: records and emails stay out of the logs (the
+      // execution history in Step Functions keeps the data for those allowed to read it).
+      logs: { destination: stateMachineLogs, level: LogLevel.ALL, includeExecutionData: false },
+    });
+
+    const role = this.stateMachine.role;
+    for (const step of [this.functions.validate, this.functions.transform, this.functions.load, this.functions.recordOutcome]) {
+      acknowledgeWildcardResource(role, `${step.fn.functionArn}:*`, 'Invokes any version of its own step function, as the Lambda Task integration grants.');
+    }
+    Validations.of(role).acknowledge({
+      id: 'AwsSolutions-IAM5[Resource::*]',
+      reason: 'X-Ray tracing and CloudWatch Logs delivery actions of the state machine support no resource-level permissions.',
+    });
+
+    this.functions.startImport.fn.addEnvironment('IMPORT_STATE_MACHINE_ARN', this.stateMachine.stateMachineArn);
+    this.stateMachine.grantStartExecution(this.functions.startImport.fn);
+    this.functions.startImport.consumeQueue(props.importsQueue, { batchSize: 10 });
+  }
+
+  /**
+   * The path of imports too large for Lambda's 15 minutes. The Fargate worker is not deployed
+   * yet, so it records a clear failure. To switch it on, replace this state with an EcsRunTask
+   * (`.sync`) running the worker on `$.key`, followed by RecordSuccess: nothing else changes.
+   */
+  private largeImportPath(thresholdBytes: number, recordFailure: State & INextable): IChainable {
+    return new Pass(this, IMPORT_STATES.tooLarge, {
+      comment: 'Stand-in for the Fargate import worker (EcsRunTask)',
+      result: Result.fromObject({
+        Error: 'ImportTooLargeForLambda',
+        Cause: `The file is larger than ${thresholdBytes} bytes, the most the Lambda path imports; the long-running import worker is not deployed yet`,
+      }),
+      resultPath: '$.failure',
+    }).next(recordFailure);
+  }
+
+  /** A Lambda Task with the retries every Task of the pipeline has. */
+  private task(
+    id: string,
+    fn: AppFunction,
+    options: { payload?: TaskInput; resultPath: string },
+  ): LambdaInvoke {
+    const task = new LambdaInvoke(this, id, {
+      lambdaFunction: fn.fn,
+      // The function's own result, not the Invoke API's envelope; the Resource is the function ARN.
+      payloadResponseOnly: true,
+      // Replaced by the explicit retriers below, which also cover throttling.
+      retryOnServiceExceptions: false,
+      payload: options.payload,
+      resultPath: options.resultPath,
+    });
+    task
+      .addRetry({
+        errors: [...LAMBDA_SERVICE_ERRORS],
+        interval: Duration.seconds(2),
+        maxAttempts: 6,
+        backoffRate: 2,
+        jitterStrategy: JitterType.FULL,
+      })
+      .addRetry({
+        errors: [...TRANSIENT_IMPORT_ERRORS],
+        interval: Duration.seconds(5),
+        maxAttempts: 4,
+        backoffRate: 2,
+        jitterStrategy: JitterType.FULL,
+      });
+    return task;
+  }
+}

@@ -1,0 +1,142 @@
+import { ImportFileUnreadableError, UnsupportedImportFormatError } from '../../lambda/domain/import-errors';
+import { importFormatOf, MAX_LINE_CHARS, readImportRecords, type ImportFormat, type ImportLine } from '../../lambda/domain/import-file';
+import { importIdFor, isImportId } from '../../lambda/domain/import-job';
+import { planChunkLoad } from '../../lambda/domain/import-load';
+import { userIdForEmail } from '../../lambda/domain/user-id';
+
+/** Feeds `text` to the reader as UTF-8 bytes cut into chunks of `size` bytes (cutting through characters and line ends). */
+async function read(text: string, format: ImportFormat, size = 7): Promise<ImportLine[]> {
+  const bytes = Buffer.from(text, 'utf8');
+  async function* chunks() {
+    for (let start = 0; start < bytes.length; start += size) yield bytes.subarray(start, start + size);
+  }
+  const lines: ImportLine[] = [];
+  for await (const entry of readImportRecords(chunks(), format)) lines.push(entry);
+  return lines;
+}
+
+describe('readImportRecords, JSON Lines', () => {
+  it('yields each record with its line, across chunk boundaries that split characters and CRLF line ends', async () => {
+    const text = '\uFEFF{"name":"Zoë Ångström","email":"zoe@example.com"}\r\n\r\n{"name":"Bob","email":"bob@example.com","phone":"+447700900123"}';
+
+    expect(await read(text, 'jsonl', 3)).toEqual([
+      { line: 1, record: { name: 'Zoë Ångström', email: 'zoe@example.com' } },
+      { line: 3, record: { name: 'Bob', email: 'bob@example.com', phone: '+447700900123' } },
+    ]);
+  });
+
+  it('reports malformed JSON, non-objects, schema violations and unknown fields by line', async () => {
+    const text = ['{"name":"A","email":"a@example.com"}', '{oops', '[1,2]', '{"name":"B","email":"nope"}', '{"name":"C","email":"c@example.com","role":"admin"}'].join('\n');
+
+    const lines = await read(text, 'jsonl');
+
+    expect(lines.map((entry) => [entry.line, entry.error ?? 'ok'])).toEqual([
+      [1, 'ok'],
+      [2, 'not valid JSON'],
+      [3, 'must be a JSON object'],
+      [4, expect.stringContaining('email')],
+      [5, expect.stringContaining('role')],
+    ]);
+  });
+
+  it('reports an over-long line without holding it, and goes on with the next', async () => {
+    const text = `{"name":"${'x'.repeat(MAX_LINE_CHARS + 10)}","email":"long@example.com"}\n{"name":"Ok","email":"ok@example.com"}\n`;
+
+    const lines = await read(text, 'jsonl', 4096);
+
+    expect(lines).toEqual([
+      { line: 1, error: `line is longer than ${MAX_LINE_CHARS} characters` },
+      { line: 2, record: { name: 'Ok', email: 'ok@example.com' } },
+    ]);
+  });
+
+  it('refuses a file with no JSON at all as unreadable', async () => {
+    await expect(read('name,email\nA,a@example.com\n', 'jsonl')).rejects.toThrow(ImportFileUnreadableError);
+  });
+
+  it('refuses bytes that are not UTF-8 as unreadable', async () => {
+    async function* binary() {
+      yield Buffer.from([0x7b, 0xff, 0xfe, 0x7d, 0x0a]);
+    }
+    const reading = (async () => {
+      for await (const entry of readImportRecords(binary(), 'jsonl')) void entry;
+    })();
+    await expect(reading).rejects.toMatchObject({ name: 'ImportFileUnreadableError', message: 'The file is not valid UTF-8 text' });
+  });
+});
+
+describe('readImportRecords, CSV', () => {
+  it('reads quoted fields with commas, doubled quotes and line breaks, numbering records by their first line', async () => {
+    const text = 'name,email,phone\r\n"Lovelace, Ada",ada@example.com,\r\n"Carol ""CJ""\r\nJones",carol@example.com,+447700900123\r\n\r\nDan,dan@example.com,\r\n';
+
+    expect(await read(text, 'csv', 5)).toEqual([
+      { line: 2, record: { name: 'Lovelace, Ada', email: 'ada@example.com' } },
+      { line: 3, record: { name: 'Carol "CJ"\r\nJones', email: 'carol@example.com', phone: '+447700900123' } },
+      { line: 6, record: { name: 'Dan', email: 'dan@example.com' } },
+    ]);
+  });
+
+  it('accepts the columns in any order and without phone', async () => {
+    expect(await read('Email,Name\nx@example.com,X\n', 'csv')).toEqual([{ line: 2, record: { name: 'X', email: 'x@example.com' } }]);
+  });
+
+  it('refuses a header without the required columns or with unknown ones', async () => {
+    await expect(read('name,mail\nA,a@example.com\n', 'csv')).rejects.toThrow(/missing email; unknown "mail"/);
+  });
+
+  it('refuses broken quoting as unreadable', async () => {
+    await expect(read('name,email\n"A"x,a@example.com\n', 'csv')).rejects.toMatchObject({ name: 'ImportFileUnreadableError' });
+  });
+});
+
+describe('importFormatOf', () => {
+  it('knows the format from the extension', () => {
+    expect([importFormatOf('imports/a.JSONL'), importFormatOf('imports/b.ndjson'), importFormatOf('imports/c.csv')]).toEqual(['jsonl', 'jsonl', 'csv']);
+  });
+
+  it('refuses other extensions', () => {
+    expect(() => importFormatOf('imports/users.xlsx')).toThrow(UnsupportedImportFormatError);
+  });
+});
+
+describe('importIdFor', () => {
+  it('is the same for the same key and version, and different for another version', () => {
+    const first = importIdFor('imports/team users.csv', 'v1');
+    expect(importIdFor('imports/team users.csv', 'v1')).toBe(first);
+    expect(importIdFor('imports/team users.csv', 'v2')).not.toBe(first);
+    expect(first).toMatch(/^import-team-users-[0-9a-f]{40}$/);
+  });
+
+  it('fits the 80 characters of an execution name and is a valid import ID, whatever the key', () => {
+    const id = importIdFor(`imports/${'ü'.repeat(300)}${'long-name'.repeat(50)}.jsonl`, 'v'.repeat(1024));
+    expect(id.length).toBeLessThanOrEqual(80);
+    expect(isImportId(id)).toBe(true);
+    expect(isImportId(importIdFor('imports/.csv', 'x'))).toBe(true);
+  });
+});
+
+describe('planChunkLoad', () => {
+  const submittedAt = new Date('2026-11-20T10:00:00Z');
+
+  it("counts a user this line of this import already wrote as loaded, and anyone else's as a duplicate", () => {
+    const lines = [
+      { line: 1, record: { name: 'Mine', email: 'mine@example.com' } },
+      { line: 2, record: { name: 'Theirs', email: 'theirs@example.com' } },
+      { line: 3, record: { name: 'New', email: 'new@example.com' } },
+      { line: 4, record: { name: 'Repeat', email: 'new@example.com' } },
+    ];
+    const existing = new Map([
+      [userIdForEmail('mine@example.com'), { importId: 'import-x', importLine: 1 }],
+      [userIdForEmail('theirs@example.com'), {}],
+    ]);
+
+    const plan = planChunkLoad(lines, existing, new Map(), 'import-x', submittedAt);
+
+    expect(plan.alreadyLoaded).toBe(1);
+    expect(plan.toWrite.map((user) => [user.email, user.importLine])).toEqual([['new@example.com', 3]]);
+    expect(plan.duplicates).toEqual([
+      { line: 2, reason: 'a user with the email theirs@example.com already exists' },
+      { line: 4, reason: 'the email new@example.com is already on line 3 of this file' },
+    ]);
+  });
+});

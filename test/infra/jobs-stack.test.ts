@@ -1,0 +1,221 @@
+import type { CfnElement, Stack } from 'aws-cdk-lib';
+import { Match, type Template } from 'aws-cdk-lib/assertions';
+import type { AppFunction } from '../../lib/constructs/app-function';
+import { IMPORT_STATES, LAMBDA_SERVICE_ERRORS } from '../../lib/constructs/import-pipeline';
+import { synthesizeApp, templateOf } from '../support/synth';
+
+const stages = synthesizeApp();
+const dev = stages.dev;
+const prod = stages.prod;
+const jobs = templateOf(prod.jobs);
+const stateful = templateOf(prod.stateful);
+
+type Resources = Record<string, { Type: string; Properties: Record<string, unknown> }>;
+
+function resourcesOf(template: Template, type: string): Resources {
+  return template.findResources(type) as Resources;
+}
+
+/** The state machine's definition, with each Fn::GetAtt replaced by the logical ID it names. */
+function definitionOf(template: Template): { States: Record<string, Record<string, unknown>> } {
+  const [machine] = Object.values(resourcesOf(template, 'AWS::StepFunctions::StateMachine'));
+  const join = machine.Properties.DefinitionString as { 'Fn::Join': [string, unknown[]] };
+  const text = join['Fn::Join'][1]
+    .map((part) => (typeof part === 'string' ? part : (part as { 'Fn::GetAtt': [string, string] })['Fn::GetAtt'][0]))
+    .join('');
+  return JSON.parse(text) as { States: Record<string, Record<string, unknown>> };
+}
+
+/** Every IAM statement attached to a function's role. */
+function statementsOf(stack: Stack, template: Template, fn: AppFunction): { Action: string | string[]; Resource: unknown }[] {
+  const roleId = stack.getLogicalId(fn.fn.role!.node.defaultChild as CfnElement);
+  return Object.values(resourcesOf(template, 'AWS::IAM::Policy'))
+    .filter((policy) => JSON.stringify(policy.Properties.Roles).includes(`"${roleId}"`))
+    .flatMap((policy) => (policy.Properties.PolicyDocument as { Statement: { Action: string | string[]; Resource: unknown }[] }).Statement);
+}
+
+const actionsOf = (statements: { Action: string | string[] }[]) => statements.flatMap((statement) => [statement.Action].flat());
+
+describe('scheduled jobs', () => {
+  it('runs the daily report at 09:00 in the configured time zone', () => {
+    jobs.hasResourceProperties('AWS::Scheduler::Schedule', {
+      ScheduleExpression: 'cron(0 9 * * ? *)',
+      ScheduleExpressionTimezone: 'Europe/London',
+      State: 'ENABLED',
+      Target: Match.objectLike({ Input: JSON.stringify({ scheduledTime: '<aws.scheduler.scheduled-time>' }) }),
+    });
+  });
+
+  it('runs the weekly cleanup every 7 days', () => {
+    jobs.hasResourceProperties('AWS::Scheduler::Schedule', { ScheduleExpression: 'rate(7 days)', State: 'ENABLED' });
+  });
+
+  it('gives every schedule a retry policy and its own dead-letter queue', () => {
+    const schedules = Object.values(resourcesOf(jobs, 'AWS::Scheduler::Schedule'));
+    expect(schedules).toHaveLength(2);
+    const deadLetterQueues = schedules.map((schedule) => {
+      const target = schedule.Properties.Target as { RetryPolicy: unknown; DeadLetterConfig: { Arn: { 'Fn::GetAtt': [string, string] } } };
+      expect(target.RetryPolicy).toEqual({ MaximumRetryAttempts: 3, MaximumEventAgeInSeconds: expect.any(Number) });
+      return target.DeadLetterConfig.Arn['Fn::GetAtt'][0];
+    });
+    expect(new Set(deadLetterQueues).size).toBe(2);
+    for (const queueId of deadLetterQueues) {
+      expect(jobs.toJSON().Resources[queueId]).toMatchObject({ Type: 'AWS::SQS::Queue', Properties: { SqsManagedSseEnabled: true } });
+    }
+  });
+
+  it('puts the schedules in one schedule group of the environment', () => {
+    jobs.resourceCountIs('AWS::Scheduler::ScheduleGroup', 1);
+    // CDK generates the group's name (unique per environment) and writes it into each schedule.
+    const [group] = Object.values(resourcesOf(jobs, 'AWS::Scheduler::ScheduleGroup'));
+    expect(group.Properties.Name).toMatch(/^prodJobs-/);
+    for (const schedule of Object.values(resourcesOf(jobs, 'AWS::Scheduler::Schedule'))) {
+      expect(schedule.Properties.GroupName).toBe(group.Properties.Name);
+    }
+  });
+
+  it('deploys the schedules disabled where the environment switches them off', () => {
+    const devJobs = templateOf(dev.jobs);
+    for (const schedule of Object.values(resourcesOf(devJobs, 'AWS::Scheduler::Schedule'))) {
+      expect(schedule.Properties.State).toBe('DISABLED');
+    }
+  });
+
+  it('lets the cleanup delete only expired-object prefixes, and gives it no access to the users table', () => {
+    const statements = statementsOf(prod.jobs, jobs, prod.jobs.scheduledJobs.weeklyCleanup);
+    expect(actionsOf(statements).some((action) => action.startsWith('dynamodb:'))).toBe(false);
+    const deletes = statements.filter((statement) => actionsOf([statement]).some((action) => action.startsWith('s3:DeleteObject')));
+    const deletedPatterns = JSON.stringify(deletes.map((statement) => statement.Resource));
+    for (const prefix of ['incoming/*', 'imports/*', 'import-runs/*']) expect(deletedPatterns).toContain(`/${prefix}`);
+    expect(deletedPatterns).not.toContain('reports/');
+  });
+
+  it('lets the daily report read one counters item, write reports and publish to the reports topic', () => {
+    const actions = actionsOf(statementsOf(prod.jobs, jobs, prod.jobs.scheduledJobs.dailyReport));
+    expect(actions.filter((action) => action.startsWith('dynamodb:'))).toEqual(['dynamodb:GetItem']);
+    expect(actions).toContain('sns:Publish');
+  });
+});
+
+describe('import pipeline', () => {
+  const definition = definitionOf(jobs);
+  const tasks = Object.entries(definition.States).filter(([, state]) => state.Type === 'Task');
+
+  it('is a Standard workflow that logs every event and is traced', () => {
+    jobs.hasResourceProperties('AWS::StepFunctions::StateMachine', {
+      StateMachineType: 'STANDARD',
+      TracingConfiguration: { Enabled: true },
+      LoggingConfiguration: Match.objectLike({ Level: 'ALL', Destinations: [Match.objectLike({ CloudWatchLogsLogGroup: Match.anyValue() })] }),
+    });
+  });
+
+  it('has the Validate, Transform, Load and record tasks', () => {
+    expect(tasks.map(([name]) => name).sort()).toEqual(
+      [IMPORT_STATES.validate, IMPORT_STATES.transform, IMPORT_STATES.load, IMPORT_STATES.recordSuccess, IMPORT_STATES.recordFailure].sort(),
+    );
+  });
+
+  it.each(tasks)('retries Lambda service errors and throttling with backoff in %s', (_name, state) => {
+    const retriers = state.Retry as { ErrorEquals: string[]; BackoffRate: number; MaxAttempts: number }[];
+    const serviceRetrier = retriers.find((retrier) => retrier.ErrorEquals.includes('Lambda.ServiceException'));
+    expect(serviceRetrier?.ErrorEquals).toEqual(expect.arrayContaining([...LAMBDA_SERVICE_ERRORS]));
+    expect(serviceRetrier?.BackoffRate).toBeGreaterThan(1);
+    expect(retriers.some((retrier) => retrier.ErrorEquals.includes('ProvisionedThroughputExceededException'))).toBe(true);
+  });
+
+  it.each(tasks)('catches every error of %s into a state that records it', (name, state) => {
+    const catchers = state.Catch as { ErrorEquals: string[]; Next: string; ResultPath: string }[];
+    expect(catchers).toEqual([
+      {
+        ErrorEquals: ['States.ALL'],
+        Next: name === IMPORT_STATES.recordFailure ? IMPORT_STATES.failed : IMPORT_STATES.recordFailure,
+        ResultPath: name === IMPORT_STATES.recordFailure ? '$.recordFailureError' : '$.failure',
+      },
+    ]);
+  });
+
+  it('sends files above the threshold to the one too-large state, which records the failure', () => {
+    expect(definition.States[IMPORT_STATES.isTooLarge]).toMatchObject({
+      Type: 'Choice',
+      Choices: [{ Variable: '$.validation.sizeBytes', NumericGreaterThan: 20 * 1024 * 1024, Next: IMPORT_STATES.tooLarge }],
+      Default: IMPORT_STATES.transform,
+    });
+    expect(definition.States[IMPORT_STATES.tooLarge]).toMatchObject({
+      Result: { Error: 'ImportTooLargeForLambda' },
+      ResultPath: '$.failure',
+      Next: IMPORT_STATES.recordFailure,
+    });
+    expect(definition.States[IMPORT_STATES.failed]).toMatchObject({ Type: 'Fail', ErrorPath: '$.failure.Error', CausePath: '$.failure.Cause' });
+  });
+
+  it('lets Load batch-read and batch-write users and nothing else of DynamoDB', () => {
+    const actions = actionsOf(statementsOf(prod.jobs, jobs, prod.jobs.importPipeline.functions.load));
+    expect(actions.filter((action) => action.startsWith('dynamodb:')).sort()).toEqual(['dynamodb:BatchGetItem', 'dynamodb:BatchWriteItem']);
+  });
+
+  it('lets the state machine invoke exactly the pipeline functions', () => {
+    const roleId = prod.jobs.getLogicalId(prod.jobs.importPipeline.stateMachine.role.node.defaultChild as CfnElement);
+    const statements = Object.values(resourcesOf(jobs, 'AWS::IAM::Policy'))
+      .filter((policy) => JSON.stringify(policy.Properties.Roles).includes(`"${roleId}"`))
+      .flatMap((policy) => (policy.Properties.PolicyDocument as { Statement: { Action: string; Resource: unknown }[] }).Statement)
+      .filter((statement) => statement.Action === 'lambda:InvokeFunction');
+    const invoked = new Set(JSON.stringify(statements.map((statement) => statement.Resource)).match(/[A-Za-z0-9]+Function[0-9A-F]{8}/g));
+    const { validate, transform, load, recordOutcome } = prod.jobs.importPipeline.functions;
+    expect([...invoked].sort()).toEqual(
+      [validate, transform, load, recordOutcome].map((fn) => prod.jobs.getLogicalId(fn.fn.node.defaultChild as CfnElement)).sort(),
+    );
+  });
+
+  it('starts executions from the imports queue, reporting failed messages one by one', () => {
+    jobs.hasResourceProperties('AWS::Lambda::EventSourceMapping', { FunctionResponseTypes: ['ReportBatchItemFailures'], BatchSize: 10 });
+    const actions = actionsOf(statementsOf(prod.jobs, jobs, prod.jobs.importPipeline.functions.startImport));
+    expect(actions).toContain('states:StartExecution');
+  });
+});
+
+describe('imports in the stateful stack', () => {
+  it('subscribes the imports queue to upload events for imports/ only, filtering on the message body', () => {
+    const subscriptions = Object.values(resourcesOf(stateful, 'AWS::SNS::Subscription'));
+    const importsQueueId = prod.stateful.getLogicalId(prod.stateful.importsQueue.node.defaultChild as CfnElement);
+    const toImports = subscriptions.filter((subscription) => JSON.stringify(subscription.Properties.Endpoint).includes(importsQueueId));
+    expect(toImports).toHaveLength(1);
+    expect(toImports[0].Properties).toMatchObject({
+      Protocol: 'sqs',
+      FilterPolicyScope: 'MessageBody',
+      FilterPolicy: { Records: { s3: { object: { key: [{ prefix: 'imports/' }] } } } },
+    });
+  });
+
+  it('sends an imports message to the dead-letter queue after 5 receives, with a visibility timeout of 6 consumer timeouts', () => {
+    stateful.hasResourceProperties('AWS::SQS::Queue', {
+      VisibilityTimeout: 180,
+      SqsManagedSseEnabled: true,
+      RedrivePolicy: { deadLetterTargetArn: Match.anyValue(), maxReceiveCount: 5 },
+    });
+    const consumerTimeout = (prod.jobs.importPipeline.functions.startImport.fn.timeout?.toSeconds() ?? 0) * 6;
+    expect(consumerTimeout).toBeLessThanOrEqual(180);
+  });
+
+  it('keeps import statuses in a table whose finished items expire', () => {
+    stateful.hasResourceProperties('AWS::DynamoDB::Table', {
+      KeySchema: [{ AttributeName: 'id', KeyType: 'HASH' }],
+      TimeToLiveSpecification: { AttributeName: 'expiresAt', Enabled: true },
+    });
+  });
+});
+
+describe('import status route', () => {
+  it('serves GET /imports/{id} from the get-import function', () => {
+    const api = templateOf(prod.api);
+    const apiResources = resourcesOf(api, 'AWS::ApiGateway::Resource');
+    const functionId = prod.api.getLogicalId(prod.api.getImport.fn.node.defaultChild as CfnElement);
+    const methods = Object.values(resourcesOf(api, 'AWS::ApiGateway::Method')).filter((method) =>
+      JSON.stringify(method.Properties.Integration).includes(functionId),
+    );
+    expect(methods).toHaveLength(1);
+    expect(methods[0].Properties.HttpMethod).toBe('GET');
+    const idResource = apiResources[(methods[0].Properties.ResourceId as { Ref: string }).Ref];
+    expect(idResource.Properties.PathPart).toBe('{id}');
+    expect(apiResources[(idResource.Properties.ParentId as { Ref: string }).Ref].Properties.PathPart).toBe('imports');
+  });
+});

@@ -1,0 +1,332 @@
+import '../support/promise-with-resolvers';
+import * as http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { GetItemCommand, ScanCommand, PutItemCommand } from '@aws-sdk/client-dynamodb';
+import { GetObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
+import { testApp } from '../support/synth';
+import { ExecutionError, StateMachine, type StateMachineDefinition } from 'aws-local-stepfunctions';
+import { ENVIRONMENTS } from '../../lib/config';
+import { addEnvironments } from '../../lib/platform';
+import { IMPORT_STATES } from '../../lib/constructs/import-pipeline';
+import { activityDay } from '../../lambda/domain/activity';
+import { importIdFor, type ImportExecutionInput } from '../../lambda/domain/import-job';
+import { userIdForEmail } from '../../lambda/domain/user-id';
+import { lambdaContext } from '../support/events';
+import { importStateMachine } from '../support/import-state-machine';
+import { useLocalAws } from '../support/local-aws-env';
+import { startLocalDynamo, type LocalDynamo } from '../support/local-dynamodb';
+import { startLocalS3, useLocalS3Credentials, type LocalS3 } from '../support/local-s3-engine';
+import { createActivityTable, createUsersTable, statefulStackTemplate } from '../support/stateful-tables';
+import { createTableFromTemplate } from '../support/local-dynamodb';
+
+const BUCKET = 'uploads-import-test';
+
+let dynamo: LocalDynamo;
+let s3: LocalS3;
+let proxy: http.Server;
+/** BatchWriteItem calls the DynamoDB proxy still fails with a throttling error. */
+let failBatchWrites = { skip: 0, fail: 0 };
+let usersTable: string;
+let importsTable: string;
+let activityTable: string;
+let machine: ReturnType<typeof importStateMachine>;
+
+/** Sits in front of dynalite and fails chosen BatchWriteItem calls as DynamoDB does when it throttles. */
+async function startThrottlingProxy(target: string): Promise<string> {
+  const targetUrl = new URL(target);
+  proxy = http.createServer((request, response) => {
+    const chunks: Buffer[] = [];
+    request.on('data', (chunk: Buffer) => chunks.push(chunk));
+    request.on('end', () => {
+      if (request.headers['x-amz-target'] === 'DynamoDB_20120810.BatchWriteItem') {
+        if (failBatchWrites.skip > 0) failBatchWrites.skip -= 1;
+        else if (failBatchWrites.fail > 0) {
+          failBatchWrites.fail -= 1;
+          response.writeHead(400, { 'Content-Type': 'application/x-amz-json-1.0' }).end(
+            JSON.stringify({
+              __type: 'com.amazonaws.dynamodb.v20120810#ProvisionedThroughputExceededException',
+              message: 'The level of configured provisioned throughput for the table was exceeded.',
+            }),
+          );
+          return;
+        }
+      }
+      const forward = http.request(
+        { host: targetUrl.hostname, port: targetUrl.port, path: request.url, method: request.method, headers: request.headers },
+        (upstream) => {
+          response.writeHead(upstream.statusCode ?? 500, upstream.headers);
+          upstream.pipe(response);
+        },
+      );
+      forward.end(Buffer.concat(chunks));
+    });
+  });
+  await new Promise<void>((resolve) => proxy.listen(0, '127.0.0.1', () => resolve()));
+  return `http://127.0.0.1:${(proxy.address() as AddressInfo).port}`;
+}
+
+beforeAll(async () => {
+  dynamo = await startLocalDynamo();
+  s3 = await startLocalS3();
+  await s3.createBucket(BUCKET);
+  useLocalAws({ dynamodb: await startThrottlingProxy(dynamo.endpoint), s3: s3.endpoint });
+  // The SDK's own retries would hide the throttling from the state machine's Retry, which is what is under test.
+  process.env.AWS_MAX_ATTEMPTS = '1';
+  useLocalS3Credentials();
+  usersTable = await createUsersTable(dynamo);
+  activityTable = await createActivityTable(dynamo);
+  importsTable = await createTableFromTemplate(dynamo.client, statefulStackTemplate(), 'ImportsTable');
+  Object.assign(process.env, {
+    USERS_TABLE_NAME: usersTable,
+    ACTIVITY_TABLE_NAME: activityTable,
+    IMPORTS_TABLE_NAME: importsTable,
+    UPLOADS_BUCKET_NAME: BUCKET,
+    LARGE_IMPORT_THRESHOLD_BYTES: String(ENVIRONMENTS.dev.imports.largeImportThresholdBytes),
+    IMPORT_RECORD_RETENTION_DAYS: '7',
+  });
+  const [dev] = addEnvironments(testApp(), [ENVIRONMENTS.dev]);
+  machine = importStateMachine(dev.jobs, () => lambdaContext('import-task', 300_000));
+});
+
+afterAll(async () => {
+  await new Promise<void>((resolve) => proxy.close(() => resolve()));
+  await s3.stop();
+  await dynamo.stop();
+});
+
+beforeEach(() => {
+  failBatchWrites = { skip: 0, fail: 0 };
+});
+
+interface RunResult {
+  readonly status: 'SUCCEEDED' | 'FAILED';
+  readonly error?: string;
+  readonly cause?: string;
+  readonly output?: unknown;
+  readonly retried: string[];
+  readonly visited: string[];
+}
+
+/** Uploads `body` under imports/ and runs the synthesized state machine on it, locally, to the end. */
+async function runImport(fileName: string, body: string, on = machine): Promise<RunResult & { input: ImportExecutionInput }> {
+  const key = `imports/${fileName}`;
+  const put = await s3.client.send(new PutObjectCommand({ Bucket: BUCKET, Key: key, Body: body }));
+  const input: ImportExecutionInput = {
+    importId: importIdFor(key, put.ETag ?? fileName),
+    bucket: BUCKET,
+    key,
+    submittedAt: '2026-11-20T10:00:00.000Z',
+  };
+  const stateMachine = new StateMachine(on.definition as unknown as StateMachineDefinition, {
+    validationOptions: { checkArn: false },
+  });
+  const taskStates = Object.keys(on.taskHandlers);
+  const execution = stateMachine.run(input as never, {
+    overrides: {
+      taskResourceLocalHandlers: on.taskHandlers as never,
+      retryIntervalOverrides: Object.fromEntries(taskStates.map((name) => [name, 0])),
+    },
+  });
+  const retried: string[] = [];
+  const visited: string[] = [];
+  const collecting = (async () => {
+    for await (const event of execution.eventLogs) {
+      if (event.type === 'StateRetried') retried.push(event.state.name);
+      if (event.type === 'StateEntered') visited.push(event.state.name);
+    }
+  })();
+  try {
+    const output = await execution.result;
+    await collecting;
+    return { input, status: 'SUCCEEDED', output, retried, visited };
+  } catch (error) {
+    await collecting;
+    if (!(error instanceof ExecutionError)) throw error;
+    const failure = error.cause as Error;
+    return { input, status: 'FAILED', error: failure.name, cause: failure.message, retried, visited };
+  }
+}
+
+async function importItem(id: string) {
+  const result = await dynamo.client.send(new GetItemCommand({ TableName: importsTable, Key: { id: { S: id } } }));
+  return result.Item;
+}
+
+async function usersOfImport(importId: string): Promise<Record<string, { S?: string; N?: string }>[]> {
+  const items: Record<string, { S?: string; N?: string }>[] = [];
+  let startKey: Record<string, never> | undefined;
+  do {
+    const page = await dynamo.client.send(
+      new ScanCommand({
+        TableName: usersTable,
+        FilterExpression: 'importId = :id',
+        ExpressionAttributeValues: { ':id': { S: importId } },
+        ExclusiveStartKey: startKey,
+      }),
+    );
+    items.push(...((page.Items ?? []) as typeof items));
+    startKey = page.LastEvaluatedKey as typeof startKey;
+  } while (startKey !== undefined);
+  return items;
+}
+
+async function counter(name: string): Promise<number> {
+  const result = await dynamo.client.send(
+    new GetItemCommand({ TableName: activityTable, Key: { pk: { S: `DAY#${activityDay(new Date())}` } } }),
+  );
+  return Number(result.Item?.[name]?.N ?? 0);
+}
+
+function jsonLines(count: number, domain: string): string {
+  return Array.from({ length: count }, (_, index) => JSON.stringify({ name: `User ${index}`, email: `user${index}@${domain}` })).join('\n') + '\n';
+}
+
+async function objectText(key: string): Promise<string> {
+  const result = await s3.client.send(new GetObjectCommand({ Bucket: BUCKET, Key: key }));
+  return result.Body!.transformToString();
+}
+
+describe('the synthesized import state machine, run locally', () => {
+  it('imports a clean file of 3000 records and records the outcome', async () => {
+    const succeededBefore = await counter('importsSucceeded');
+    const createdBefore = await counter('usersCreated');
+
+    const run = await runImport('clean.jsonl', jsonLines(3000, 'clean.example'));
+
+    expect(run.status).toBe('SUCCEEDED');
+    expect(run.visited).toEqual([
+      IMPORT_STATES.validate,
+      IMPORT_STATES.isTooLarge,
+      IMPORT_STATES.transform,
+      IMPORT_STATES.load,
+      IMPORT_STATES.recordSuccess,
+      IMPORT_STATES.succeeded,
+    ]);
+    const users = await usersOfImport(run.input.importId);
+    expect(users).toHaveLength(3000);
+    const sample = users.find((user) => user.email?.S === 'user42@clean.example');
+    expect(sample).toMatchObject({ id: { S: userIdForEmail('user42@clean.example') }, name: { S: 'User 42' }, createdAt: { S: '2026-11-20T10:00:00.000Z' } });
+    const item = await importItem(run.input.importId);
+    expect(item).toMatchObject({ status: { S: 'SUCCEEDED' }, validRecords: { N: '3000' }, invalidRecords: { N: '0' }, loaded: { N: '3000' }, duplicates: { N: '0' } });
+    expect(await counter('importsSucceeded')).toBe(succeededBefore + 1);
+    expect(await counter('usersCreated')).toBe(createdBefore + 3000);
+  });
+
+  it('imports the valid rows of a CSV and reports each invalid line with its reason', async () => {
+    const csv = [
+      'email,name,phone',
+      'ada@csv.example,"Lovelace, Ada",+447700900123',
+      'not-an-email,Bob,',
+      'carol@csv.example,"Carol ""CJ""\nJones",',
+      'dan@csv.example,,',
+      'erin@csv.example,Erin,+44 7700',
+      'frank@csv.example,Frank',
+    ].join('\n');
+
+    const run = await runImport('people.csv', csv);
+
+    expect(run.status).toBe('SUCCEEDED');
+    const users = await usersOfImport(run.input.importId);
+    expect(users.map((user) => user.name?.S).sort()).toEqual(['Carol "CJ" Jones', 'Lovelace, Ada']);
+    const item = await importItem(run.input.importId);
+    expect(item).toMatchObject({ validRecords: { N: '2' }, invalidRecords: { N: '4' }, loaded: { N: '2' } });
+    const report = (await objectText(`import-runs/${run.input.importId}/invalid.jsonl`))
+      .trim()
+      .split('\n')
+      .map((line) => JSON.parse(line) as { line: number; reason: string });
+    expect(report).toEqual([
+      { line: 3, reason: expect.stringContaining('email') },
+      { line: 6, reason: expect.stringContaining('name') },
+      { line: 7, reason: expect.stringContaining('phone') },
+      { line: 8, reason: 'has 2 fields; the header names 3' },
+    ]);
+  });
+
+  it('fails an unparseable file with ImportFileUnreadableError and records the failure', async () => {
+    const failedBefore = await counter('importsFailed');
+
+    const run = await runImport('broken.jsonl', 'this is not json\nnor is this\n');
+
+    expect(run.status).toBe('FAILED');
+    expect(run.error).toBe('ImportFileUnreadableError');
+    expect(run.visited).toEqual([IMPORT_STATES.validate, IMPORT_STATES.recordFailure, IMPORT_STATES.failed]);
+    const item = await importItem(run.input.importId);
+    expect(item).toMatchObject({ status: { S: 'FAILED' }, error: { S: 'ImportFileUnreadableError' } });
+    expect(item?.errorMessage?.S).toContain('not JSON Lines');
+    expect(await counter('importsFailed')).toBe(failedBefore + 1);
+  });
+
+  it('fails a file with no valid record with NoValidRecordsError', async () => {
+    const run = await runImport('all-invalid.jsonl', '{"name":"","email":"x@invalid.example"}\n{"email":"nobody"}\n');
+
+    expect(run.status).toBe('FAILED');
+    expect(run.error).toBe('NoValidRecordsError');
+    const item = await importItem(run.input.importId);
+    expect(item).toMatchObject({ status: { S: 'FAILED' }, error: { S: 'NoValidRecordsError' } });
+    expect(item?.errorMessage?.S).toContain('line 1');
+  });
+
+  it('retries Load after DynamoDB throttles it, without duplicating or miscounting users', async () => {
+    // The first batch of 25 lands, the second is throttled: the retried Load meets its own users.
+    failBatchWrites = { skip: 1, fail: 1 };
+
+    const run = await runImport('throttled.jsonl', jsonLines(120, 'throttled.example'));
+
+    expect(run.status).toBe('SUCCEEDED');
+    expect(run.retried).toEqual([IMPORT_STATES.load]);
+    expect(await usersOfImport(run.input.importId)).toHaveLength(120);
+    expect(await importItem(run.input.importId)).toMatchObject({ loaded: { N: '120' }, duplicates: { N: '0' } });
+  });
+
+  it('reports emails that already exist or repeat in the file as duplicates, and leaves existing users unchanged', async () => {
+    const existingId = userIdForEmail('taken@dup.example');
+    await dynamo.client.send(
+      new PutItemCommand({
+        TableName: usersTable,
+        Item: { id: { S: existingId }, name: { S: 'Original' }, email: { S: 'taken@dup.example' }, createdAt: { S: '2025-01-01T00:00:00.000Z' } },
+      }),
+    );
+    const body = [
+      { name: 'New', email: 'new@dup.example' },
+      { name: 'Impostor', email: 'TAKEN@dup.example' },
+      { name: 'Again', email: 'new@DUP.example' },
+    ]
+      .map((record) => JSON.stringify(record))
+      .join('\n');
+
+    const run = await runImport('duplicates.jsonl', body);
+
+    expect(run.status).toBe('SUCCEEDED');
+    expect((await usersOfImport(run.input.importId)).map((user) => user.email?.S)).toEqual(['new@dup.example']);
+    const existing = await dynamo.client.send(new GetItemCommand({ TableName: usersTable, Key: { id: { S: existingId } } }));
+    expect(existing.Item?.name).toEqual({ S: 'Original' });
+    const item = await importItem(run.input.importId);
+    expect(item).toMatchObject({ loaded: { N: '1' }, duplicates: { N: '2' } });
+    expect(item?.duplicateSample?.L?.map((entry) => entry.M?.line?.N)).toEqual(['2', '3']);
+  });
+
+  it('sends a file above the size threshold to ImportTooLargeForLambda without reading it, and records why', async () => {
+    const threshold = 64;
+    const small = { ...ENVIRONMENTS.dev, imports: { ...ENVIRONMENTS.dev.imports, largeImportThresholdBytes: threshold } };
+    const [stage] = addEnvironments(testApp(), [small]);
+    const smallMachine = importStateMachine(stage.jobs, () => lambdaContext('import-task', 300_000));
+    process.env.LARGE_IMPORT_THRESHOLD_BYTES = String(threshold);
+    try {
+      const run = await runImport('big.jsonl', jsonLines(10, 'big.example'), smallMachine);
+
+      expect(run.status).toBe('FAILED');
+      expect(run.error).toBe('ImportTooLargeForLambda');
+      expect(run.visited).toEqual([
+        IMPORT_STATES.validate,
+        IMPORT_STATES.isTooLarge,
+        IMPORT_STATES.tooLarge,
+        IMPORT_STATES.recordFailure,
+        IMPORT_STATES.failed,
+      ]);
+      expect(await importItem(run.input.importId)).toMatchObject({ status: { S: 'FAILED' }, error: { S: 'ImportTooLargeForLambda' } });
+      expect(await usersOfImport(run.input.importId)).toHaveLength(0);
+    } finally {
+      process.env.LARGE_IMPORT_THRESHOLD_BYTES = String(ENVIRONMENTS.dev.imports.largeImportThresholdBytes);
+    }
+  });
+});

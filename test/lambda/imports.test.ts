@@ -1,0 +1,131 @@
+import type { APIGatewayProxyResult, S3Event, SNSMessage, SQSEvent } from 'aws-lambda';
+import { handler as getImport } from '../../lambda/handlers/get-import';
+import { handler as startImport } from '../../lambda/handlers/start-import';
+import { importIdFor } from '../../lambda/domain/import-job';
+import { ImportsStore } from '../../lambda/store/imports-store';
+import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { apiEvent, fixture, lambdaContext } from '../support/events';
+import { useLocalAws } from '../support/local-aws-env';
+import { createTableFromTemplate, startLocalDynamo, type LocalDynamo } from '../support/local-dynamodb';
+import { startLocalSfnSink, type LocalSfnSink } from '../support/local-sfn-sink';
+import { statefulStackTemplate } from '../support/stateful-tables';
+
+const STATE_MACHINE_ARN = 'arn:aws:states:eu-west-1:111111111111:stateMachine:imports';
+
+let dynamo: LocalDynamo;
+let sfn: LocalSfnSink;
+let importsTable: string;
+
+beforeAll(async () => {
+  dynamo = await startLocalDynamo();
+  sfn = await startLocalSfnSink();
+  useLocalAws({ dynamodb: dynamo.endpoint, sfn: sfn.endpoint });
+  process.env.AWS_MAX_ATTEMPTS = '1';
+  importsTable = await createTableFromTemplate(dynamo.client, statefulStackTemplate(), 'ImportsTable');
+  Object.assign(process.env, { IMPORTS_TABLE_NAME: importsTable, IMPORT_STATE_MACHINE_ARN: STATE_MACHINE_ARN });
+});
+
+afterAll(async () => {
+  await sfn.stop();
+  await dynamo.stop();
+});
+
+/** An SQS message wrapping an SNS notification wrapping an S3 event, built from AWS's samples. */
+function queueEvent(objects: { key: string; versionId?: string; sequencer?: string }[], messageId = 'message-1'): SQSEvent {
+  const s3Event = fixture<S3Event>('s3Event.json');
+  const template = s3Event.Records[0];
+  const records = objects.map((object) => ({
+    ...template,
+    s3: {
+      ...template.s3,
+      bucket: { ...template.s3.bucket, name: 'uploads-bucket' },
+      object: { ...template.s3.object, key: object.key, sequencer: object.sequencer ?? template.s3.object.sequencer, ...(object.versionId ? { versionId: object.versionId } : {}) },
+    },
+  }));
+  const sqs = fixture<SQSEvent>('snsSqsEvent.json');
+  const envelope = JSON.parse(sqs.Records[0].body) as SNSMessage;
+  return {
+    Records: [{ ...sqs.Records[0], messageId, body: JSON.stringify({ ...envelope, Message: JSON.stringify({ Records: records }) }) }],
+  };
+}
+
+function get(id: string): Promise<APIGatewayProxyResult> {
+  return getImport(apiEvent({ method: 'GET', resource: '/imports/{id}', path: `/imports/${id}`, pathParameters: { id } }), lambdaContext('get-import'));
+}
+
+describe('start-import', () => {
+  it('starts one execution per new object version, named by key and version, and records it as running', async () => {
+    const result = await startImport(queueEvent([{ key: 'imports/team+users.csv', versionId: 'v1' }]));
+
+    expect(result.batchItemFailures).toEqual([]);
+    const importId = importIdFor('imports/team users.csv', 'v1');
+    expect(sfn.started).toContainEqual({
+      stateMachineArn: STATE_MACHINE_ARN,
+      name: importId,
+      input: { importId, bucket: 'uploads-bucket', key: 'imports/team users.csv', versionId: 'v1', submittedAt: '2019-09-03T19:37:27.192Z' },
+    });
+    const response = await get(importId);
+    expect(response.statusCode).toBe(200);
+    expect(JSON.parse(response.body)).toMatchObject({ id: importId, status: 'RUNNING', key: 'imports/team users.csv' });
+  });
+
+  it('treats a duplicate event for the same object version as done, starting nothing new', async () => {
+    const event = queueEvent([{ key: 'imports/twice.jsonl', versionId: 'v7' }]);
+    await startImport(event);
+    const startedBefore = sfn.started.length;
+
+    const again = await startImport(event);
+
+    expect(again.batchItemFailures).toEqual([]);
+    expect(sfn.started).toHaveLength(startedBefore);
+  });
+
+  it('ignores objects outside imports/ and the test event S3 sends when notifications are set up', async () => {
+    const startedBefore = sfn.started.length;
+    const testEvent = queueEvent([]);
+    testEvent.Records[0].body = JSON.stringify({ ...JSON.parse(testEvent.Records[0].body), Message: JSON.stringify({ Service: 'Amazon S3', Event: 's3:TestEvent' }) });
+
+    const results = [
+      await startImport(queueEvent([{ key: 'incoming/photo.png' }])),
+      await startImport(testEvent),
+    ];
+
+    expect(results.map((result) => result.batchItemFailures)).toEqual([[], []]);
+    expect(sfn.started).toHaveLength(startedBefore);
+  });
+
+  it('returns a message whose start failed as a batch item failure, so SQS retries it', async () => {
+    sfn.throttleNext(1);
+
+    const result = await startImport(queueEvent([{ key: 'imports/throttled.csv', versionId: 'v1' }], 'message-throttled'));
+
+    expect(result.batchItemFailures).toEqual([{ itemIdentifier: 'message-throttled' }]);
+  });
+});
+
+describe('GET /imports/{id}', () => {
+  it('shows the counts of a finished import, without the table housekeeping', async () => {
+    const importId = importIdFor('imports/done.jsonl', 'v1');
+    const store = new ImportsStore(DynamoDBDocumentClient.from(dynamo.client), importsTable);
+    await store.register({ importId, bucket: 'uploads-bucket', key: 'imports/done.jsonl', versionId: 'v1', submittedAt: '2026-11-20T10:00:00.000Z' });
+    await store.finish(
+      importId,
+      { status: 'SUCCEEDED', validRecords: 3, invalidRecords: 1, loaded: 2, duplicates: 1, invalidSample: [{ line: 4, reason: 'email: must be an email address' }], duplicateSample: [{ line: 2, reason: 'a user with the email a@example.com already exists' }] },
+      new Date('2026-11-20T10:01:00.000Z'),
+      7,
+    );
+
+    const response = await get(importId);
+
+    expect(response.statusCode).toBe(200);
+    const body = JSON.parse(response.body) as Record<string, unknown>;
+    expect(body).toMatchObject({ id: importId, status: 'SUCCEEDED', loaded: 2, duplicates: 1, invalidRecords: 1, finishedAt: '2026-11-20T10:01:00.000Z' });
+    expect(body).not.toHaveProperty('expiresAt');
+  });
+
+  it('answers 404 for an unknown import and for an ID that cannot be one', async () => {
+    const responses = [await get(importIdFor('imports/never.csv', 'v1')), await get('../../etc/passwd')];
+
+    expect(responses.map((response) => response.statusCode)).toEqual([404, 404]);
+  });
+});
