@@ -1,4 +1,4 @@
-import { RemovalPolicy } from 'aws-cdk-lib';
+import { Duration, RemovalPolicy } from 'aws-cdk-lib';
 import { RetentionDays } from 'aws-cdk-lib/aws-logs';
 
 export const ENVIRONMENT_NAMES = ['dev', 'staging', 'prod'] as const;
@@ -41,6 +41,38 @@ export interface EnvironmentConfig {
     /** Warm instances for the users API functions; 0 disables provisioned concurrency. */
     readonly provisionedConcurrency: number;
   };
+
+  /** The VPC of the Fargate tasks and the load balancer. */
+  readonly network: {
+    /**
+     * NAT gateways (about $32 a month each, plus data). 0 puts tasks in public subnets with public
+     * IPs and no inbound access; more than 0 adds private subnets behind that many NAT gateways.
+     */
+    readonly natGateways: number;
+    /** How many of `availabilityZones` the VPC spans (the load balancer needs at least 2). */
+    readonly maxAzs: number;
+  };
+
+  /** Fargate sizing for the import job and the export service (see lib/containers-stack.ts). */
+  readonly containers: {
+    /** CPU units of the import job (1024 = 1 vCPU); a valid Fargate CPU/memory pair with jobMemoryMiB. */
+    readonly jobCpu: number;
+    readonly jobMemoryMiB: number;
+    /** The longest an import job may run before it stops itself (its checkpoint lets a retry resume). */
+    readonly jobTimeout: Duration;
+    /** Run the import job and the service on Fargate Spot (about 70% cheaper, can be interrupted). */
+    readonly useSpot: boolean;
+    readonly serviceDesiredCount: number;
+    /** Upper bound for auto scaling of the export service. */
+    readonly serviceMaxCount: number;
+    readonly serviceCpu: number;
+    readonly serviceMemoryMiB: number;
+    /**
+     * An ACM certificate for the load balancer's HTTPS listener. Without one the listener is plain
+     * HTTP, which only dev allows (lib/constructs/export-service.ts refuses it elsewhere).
+     */
+    readonly certificateArn?: string;
+  };
 }
 
 /**
@@ -68,6 +100,17 @@ export const ENVIRONMENTS: Record<EnvironmentName, EnvironmentConfig> = {
     logRetention: RetentionDays.ONE_WEEK,
     api: { throttlingRateLimit: 20, throttlingBurstLimit: 40, manageAccountLogsRole: true },
     functions: { provisionedConcurrency: 0 },
+    network: { natGateways: 0, maxAzs: 2 },
+    containers: {
+      jobCpu: 1024,
+      jobMemoryMiB: 2048,
+      jobTimeout: Duration.hours(2),
+      useSpot: true,
+      serviceDesiredCount: 1,
+      serviceMaxCount: 2,
+      serviceCpu: 256,
+      serviceMemoryMiB: 512,
+    },
   },
   staging: {
     envName: 'staging',
@@ -80,6 +123,19 @@ export const ENVIRONMENTS: Record<EnvironmentName, EnvironmentConfig> = {
     logRetention: RetentionDays.ONE_MONTH,
     api: { throttlingRateLimit: 50, throttlingBurstLimit: 100, manageAccountLogsRole: true },
     functions: { provisionedConcurrency: 0 },
+    network: { natGateways: 1, maxAzs: 2 },
+    containers: {
+      jobCpu: 1024,
+      jobMemoryMiB: 2048,
+      jobTimeout: Duration.hours(4),
+      useSpot: true,
+      serviceDesiredCount: 1,
+      serviceMaxCount: 3,
+      serviceCpu: 512,
+      serviceMemoryMiB: 1024,
+      // Replace with the environment's own certificate, like the account IDs above.
+      certificateArn: 'arn:aws:acm:eu-west-1:222222222222:certificate/00000000-0000-4000-8000-000000000002',
+    },
   },
   prod: {
     envName: 'prod',
@@ -92,6 +148,19 @@ export const ENVIRONMENTS: Record<EnvironmentName, EnvironmentConfig> = {
     logRetention: RetentionDays.ONE_YEAR,
     api: { throttlingRateLimit: 500, throttlingBurstLimit: 1000, manageAccountLogsRole: true },
     functions: { provisionedConcurrency: 2 },
+    network: { natGateways: 2, maxAzs: 3 },
+    containers: {
+      jobCpu: 2048,
+      jobMemoryMiB: 4096,
+      jobTimeout: Duration.hours(8),
+      useSpot: false,
+      serviceDesiredCount: 2,
+      serviceMaxCount: 6,
+      serviceCpu: 1024,
+      serviceMemoryMiB: 2048,
+      // Replace with the environment's own certificate, like the account IDs above.
+      certificateArn: 'arn:aws:acm:eu-west-1:333333333333:certificate/00000000-0000-4000-8000-000000000003',
+    },
   },
 };
 
