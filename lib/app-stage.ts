@@ -2,6 +2,7 @@ import { Stage, Tags, type StageProps } from 'aws-cdk-lib';
 import type { Construct } from 'constructs';
 import { ApiStack } from './api-stack';
 import type { EnvironmentConfig } from './config';
+import { ContainersStack } from './containers-stack';
 import { StatefulStack } from './stateful-stack';
 
 export interface AppStageProps extends StageProps {
@@ -15,6 +16,7 @@ export interface AppStageProps extends StageProps {
 export class AppStage extends Stage {
   readonly stateful: StatefulStack;
   readonly api: ApiStack;
+  readonly containers: ContainersStack;
 
   constructor(scope: Construct, id: string, props: AppStageProps) {
     super(scope, id, { ...props, env: { account: props.config.account, region: props.config.region } });
@@ -30,6 +32,13 @@ export class AppStage extends Stage {
       description: `Users API of the user-data platform (${config.envName})`,
       usersTable: this.stateful.usersTable,
       activityTable: this.stateful.activityTable,
+    });
+    this.containers = new ContainersStack(this, 'Containers', {
+      ...common,
+      description: `Fargate import job and export service of the user-data platform (${config.envName})`,
+      usersTable: this.stateful.usersTable,
+      importCheckpointsTable: this.stateful.importCheckpointsTable,
+      uploadsBucket: this.stateful.uploadsBucket, // TODO(merge): the uploads branch's bucket
     });
 
     Tags.of(this).add('project', 'user-data-platform');
