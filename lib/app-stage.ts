@@ -3,6 +3,7 @@ import type { Construct } from 'constructs';
 import { ApiStack } from './api-stack';
 import type { EnvironmentConfig } from './config';
 import { JobsStack } from './jobs-stack';
+import { ContainersStack } from './containers-stack';
 import { StatefulStack } from './stateful-stack';
 import { UploadsStack } from './uploads-stack';
 
@@ -19,6 +20,7 @@ export class AppStage extends Stage {
   readonly api: ApiStack;
   readonly uploads: UploadsStack;
   readonly jobs: JobsStack;
+  readonly containers: ContainersStack;
 
   constructor(scope: Construct, id: string, props: AppStageProps) {
     super(scope, id, { ...props, env: { account: props.config.account, region: props.config.region } });
@@ -53,6 +55,13 @@ export class AppStage extends Stage {
       filesDeadLetterQueue: this.stateful.uploads.filesDeadLetterQueue,
       filesTable: this.stateful.filesTable,
       activityTable: this.stateful.activityTable,
+    });
+    this.containers = new ContainersStack(this, 'Containers', {
+      ...common,
+      description: `Fargate import job and export service of the user-data platform (${config.envName})`,
+      usersTable: this.stateful.usersTable,
+      importCheckpointsTable: this.stateful.importCheckpointsTable,
+      uploadsBucket: this.stateful.uploads.bucket,
     });
 
     Tags.of(this).add('project', 'user-data-platform');

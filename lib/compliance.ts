@@ -7,6 +7,7 @@ import {
   type PolicyValidationPluginReportBeta1,
 } from 'aws-cdk-lib';
 import { AwsSolutionsChecks, ServerlessChecks } from 'cdk-nag';
+import type { TaskDefinition } from 'aws-cdk-lib/aws-ecs';
 import type { IConstruct } from 'constructs';
 
 // cdk-nag names each IAM5 finding after the resource as it flattens it; the same function names
@@ -61,4 +62,21 @@ class LateAcknowledgements implements IPolicyValidationPluginBeta1 {
  */
 export function applyComplianceChecks(app: App): void {
   Validations.of(app).addPlugins(new LateAcknowledgements(app), new AwsSolutionsChecks(app), new ServerlessChecks(app));
+}
+
+/**
+ * What every Fargate task definition of the platform acknowledges: plain environment variables
+ * (names of tables and buckets, never secrets) and the execution role's registry login.
+ */
+export function acknowledgeContainerDefaults(taskDefinition: TaskDefinition): void {
+  Validations.of(taskDefinition).acknowledge({
+    id: 'AwsSolutions-ECS2',
+    reason: 'The environment holds resource names and settings only; the platform has no secrets to inject.',
+  });
+  if (taskDefinition.executionRole !== undefined) {
+    Validations.of(taskDefinition.executionRole).acknowledge({
+      id: 'AwsSolutions-IAM5[Resource::*]',
+      reason: 'ecr:GetAuthorizationToken, which pulling the image needs, supports no resource-level permissions.',
+    });
+  }
 }

@@ -72,6 +72,38 @@ export interface EnvironmentConfig {
     /** Objects examined per run at most; the next run resumes after the last one. */
     readonly maxObjectsPerRun: number;
   };
+
+  /** The VPC of the Fargate tasks and the load balancer. */
+  readonly network: {
+    /**
+     * NAT gateways (about $32 a month each, plus data). 0 puts tasks in public subnets with public
+     * IPs and no inbound access; more than 0 adds private subnets behind that many NAT gateways.
+     */
+    readonly natGateways: number;
+    /** How many of `availabilityZones` the VPC spans (the load balancer needs at least 2). */
+    readonly maxAzs: number;
+  };
+
+  /** Fargate sizing for the import job and the export service (see lib/containers-stack.ts). */
+  readonly containers: {
+    /** CPU units of the import job (1024 = 1 vCPU); a valid Fargate CPU/memory pair with jobMemoryMiB. */
+    readonly jobCpu: number;
+    readonly jobMemoryMiB: number;
+    /** The longest an import job may run before it stops itself (its checkpoint lets a retry resume). */
+    readonly jobTimeout: Duration;
+    /** Run the import job and the service on Fargate Spot (about 70% cheaper, can be interrupted). */
+    readonly useSpot: boolean;
+    readonly serviceDesiredCount: number;
+    /** Upper bound for auto scaling of the export service. */
+    readonly serviceMaxCount: number;
+    readonly serviceCpu: number;
+    readonly serviceMemoryMiB: number;
+    /**
+     * An ACM certificate for the load balancer's HTTPS listener. Without one the listener is plain
+     * HTTP, which only dev allows (lib/constructs/export-service.ts refuses it elsewhere).
+     */
+    readonly certificateArn?: string;
+  };
 }
 
 export interface UploadsConfig {
@@ -125,6 +157,17 @@ export const ENVIRONMENTS: Record<EnvironmentName, EnvironmentConfig> = {
     schedules: { enabled: false, timeZone: TimeZone.EUROPE_LONDON },
     imports: { largeImportThresholdBytes: 20 * 1024 * 1024, recordRetentionDays: 7 },
     cleanup: { incomingMaxAgeDays: 7, importArtefactsMaxAgeDays: 3, maxObjectsPerRun: 50_000 },
+    network: { natGateways: 0, maxAzs: 2 },
+    containers: {
+      jobCpu: 1024,
+      jobMemoryMiB: 2048,
+      jobTimeout: Duration.hours(2),
+      useSpot: true,
+      serviceDesiredCount: 1,
+      serviceMaxCount: 2,
+      serviceCpu: 256,
+      serviceMemoryMiB: 512,
+    },
   },
   staging: {
     envName: 'staging',
@@ -148,6 +191,19 @@ export const ENVIRONMENTS: Record<EnvironmentName, EnvironmentConfig> = {
     schedules: { enabled: true, timeZone: TimeZone.EUROPE_LONDON },
     imports: { largeImportThresholdBytes: 20 * 1024 * 1024, recordRetentionDays: 30 },
     cleanup: { incomingMaxAgeDays: 30, importArtefactsMaxAgeDays: 7, maxObjectsPerRun: 50_000 },
+    network: { natGateways: 1, maxAzs: 2 },
+    containers: {
+      jobCpu: 1024,
+      jobMemoryMiB: 2048,
+      jobTimeout: Duration.hours(4),
+      useSpot: true,
+      serviceDesiredCount: 1,
+      serviceMaxCount: 3,
+      serviceCpu: 512,
+      serviceMemoryMiB: 1024,
+      // Replace with the environment's own certificate, like the account IDs above.
+      certificateArn: 'arn:aws:acm:eu-west-1:222222222222:certificate/00000000-0000-4000-8000-000000000002',
+    },
   },
   prod: {
     envName: 'prod',
@@ -171,6 +227,19 @@ export const ENVIRONMENTS: Record<EnvironmentName, EnvironmentConfig> = {
     schedules: { enabled: true, timeZone: TimeZone.EUROPE_LONDON },
     imports: { largeImportThresholdBytes: 20 * 1024 * 1024, recordRetentionDays: 90 },
     cleanup: { incomingMaxAgeDays: 30, importArtefactsMaxAgeDays: 14, maxObjectsPerRun: 50_000 },
+    network: { natGateways: 2, maxAzs: 3 },
+    containers: {
+      jobCpu: 2048,
+      jobMemoryMiB: 4096,
+      jobTimeout: Duration.hours(8),
+      useSpot: false,
+      serviceDesiredCount: 2,
+      serviceMaxCount: 6,
+      serviceCpu: 1024,
+      serviceMemoryMiB: 2048,
+      // Replace with the environment's own certificate, like the account IDs above.
+      certificateArn: 'arn:aws:acm:eu-west-1:333333333333:certificate/00000000-0000-4000-8000-000000000003',
+    },
   },
 };
 

@@ -31,6 +31,11 @@ export class StatefulStack extends Stack {
   /** S3 events for `imports/`, from the uploads topic; consumed by the start-import function. */
   readonly importsQueue: Queue;
   readonly importsDeadLetterQueue: Queue;
+  /**
+   * Progress of Fargate import jobs (`importId` → last fully loaded line and counts), so a retried
+   * or restarted task resumes where the last one stopped.
+   */
+  readonly importCheckpointsTable: Table;
 
   constructor(
     scope: Construct,
@@ -50,6 +55,9 @@ export class StatefulStack extends Stack {
       partitionKey: { name: 'id', type: AttributeType.STRING },
       // Finished imports expire after config.imports.recordRetentionDays: DynamoDB deletes them, free.
       timeToLiveAttribute: 'expiresAt',
+    });
+    this.importCheckpointsTable = this.dataTable('ImportCheckpointsTable', {
+      partitionKey: { name: 'importId', type: AttributeType.STRING },
     });
 
     this.uploads = new UploadStorage(this, 'Uploads', {

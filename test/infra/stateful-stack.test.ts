@@ -13,6 +13,7 @@ const STATEFUL_TYPES = ['AWS::DynamoDB::Table', 'AWS::S3::Bucket', 'AWS::SQS::Qu
 const PINNED_LOGICAL_IDS = [
   'ActivityTable0B58B12C',
   'FilesTable1399FAA4',
+  'ImportCheckpointsTable9B6B4333',
   'ImportsDeadLetterQueueC4538ABF',
   'ImportsQueueF125E945',
   'ImportsTable923D75D8',

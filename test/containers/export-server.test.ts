@@ -1,0 +1,120 @@
+import type { AttributeValue } from '@aws-sdk/client-dynamodb';
+import { batchWrite, chunksOf } from '../../containers/worker/src/batch';
+import { createTableFromTemplate, startLocalDynamo, type LocalDynamo } from '../support/local-dynamodb';
+import { localAwsEnv } from '../support/s3rver-engine';
+import { statefulStackTemplate } from '../support/stateful-tables';
+import { buildWorkerBundle, logsWithMessage, spawnWorker, type WorkerProcess } from '../support/worker-process';
+
+let dynamo: LocalDynamo;
+let worker: WorkerProcess;
+let url: string;
+let table: string;
+
+/** Users whose names need every kind of CSV quoting, and plenty of plain ones to span many pages. */
+const TRICKY = [
+  { name: 'Lovelace, Ada', email: 'ada@example.com', phone: '+447700900123' },
+  { name: 'Grace "Amazing" Hopper', email: 'grace@example.com' },
+  { name: 'Line\nBreak', email: 'line@example.com' },
+  { name: 'Carriage\r\nReturn, "all" of it', email: 'crlf@example.com' },
+];
+const PLAIN = Array.from({ length: 250 }, (_, i) => ({ name: `User ${i}`, email: `user.${i}@example.com` }));
+const USERS = [...TRICKY, ...PLAIN].map((user, i) => ({ id: `id-${String(i).padStart(4, '0')}`, createdAt: '2026-01-01T00:00:00.000Z', ...user }));
+
+beforeAll(async () => {
+  const [bundle, engine] = await Promise.all([buildWorkerBundle(), startLocalDynamo()]);
+  dynamo = engine;
+  table = await createTableFromTemplate(dynamo.client, statefulStackTemplate(), 'UsersTable');
+  const items: Record<string, AttributeValue>[] = USERS.map((user) => ({
+    ...Object.fromEntries(Object.entries(user).map(([name, value]) => [name, { S: value }])),
+    importId: { S: 'internal-marker' },
+  }));
+  for (const batch of chunksOf(items, 25)) await batchWrite(dynamo.client, table, batch);
+  // A small page size so the export crosses many Scan pages.
+  worker = spawnWorker(bundle, ['serve'], { ...localAwsEnv({ dynamodb: dynamo.endpoint }), USERS_TABLE_NAME: table, PORT: '0', EXPORT_PAGE_SIZE: '17' });
+  for (let waited = 0; url === undefined && waited < 15_000; waited += 50) {
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    url = logsWithMessage(worker.lines, 'Export server listening')[0]?.url as string;
+  }
+});
+
+afterAll(async () => {
+  worker?.child.kill('SIGTERM');
+  await worker?.exited;
+  await dynamo?.stop();
+});
+
+/** An RFC 4180 reader written independently of the server, to check its output. */
+function parseCsv(text: string): string[][] {
+  const rows: string[][] = [];
+  let row: string[] = [];
+  let field = '';
+  let quoted = false;
+  for (let i = 0; i < text.length; i += 1) {
+    const char = text[i];
+    if (quoted) {
+      if (char === '"' && text[i + 1] === '"') {
+        field += '"';
+        i += 1;
+      } else if (char === '"') quoted = false;
+      else field += char;
+    } else if (char === '"') quoted = true;
+    else if (char === ',') {
+      row.push(field);
+      field = '';
+    } else if (char === '\r' && text[i + 1] === '\n') {
+      row.push(field);
+      rows.push(row);
+      row = [];
+      field = '';
+      i += 1;
+    } else field += char;
+  }
+  if (field !== '' || row.length > 0) throw new Error('The CSV does not end with a line break');
+  return rows;
+}
+
+describe('GET /exports/users.csv', () => {
+  it('streams a header and every user exactly once, quoting commas, quotes and line breaks', async () => {
+    const response = await fetch(`${url}/exports/users.csv`);
+
+    expect(response.status).toBe(200);
+    expect(response.headers.get('content-type')).toBe('text/csv; charset=utf-8');
+    expect(response.headers.get('content-disposition')).toBe('attachment; filename="users.csv"');
+    expect(response.headers.get('transfer-encoding')).toBe('chunked');
+    const [header, ...rows] = parseCsv(await response.text());
+    expect(header).toEqual(['id', 'name', 'email', 'phone', 'createdAt']);
+    expect(rows).toHaveLength(USERS.length);
+    const byId = new Map(rows.map((row) => [row[0], row]));
+    expect(byId.size).toBe(USERS.length);
+    for (const user of USERS) {
+      expect(byId.get(user.id)).toEqual([user.id, user.name, user.email, 'phone' in user ? user.phone : '', user.createdAt]);
+    }
+  });
+
+  it('writes the fields RFC 4180 style, byte for byte', async () => {
+    const text = await (await fetch(`${url}/exports/users.csv`)).text();
+
+    expect(text.startsWith('id,name,email,phone,createdAt\r\n')).toBe(true);
+    expect(text).toContain('id-0000,"Lovelace, Ada",ada@example.com,+447700900123,2026-01-01T00:00:00.000Z\r\n');
+    expect(text).toContain('id-0001,"Grace ""Amazing"" Hopper",grace@example.com,,2026-01-01T00:00:00.000Z\r\n');
+    expect(text).toContain('id-0002,"Line\nBreak",line@example.com,,');
+    expect(text).toContain('id-0003,"Carriage\r\nReturn, ""all"" of it",crlf@example.com,,');
+    expect(text).not.toContain('internal-marker');
+  });
+});
+
+describe('other routes', () => {
+  it('answers the health check with 200', async () => {
+    const response = await fetch(`${url}/healthz`);
+
+    expect(response.status).toBe(200);
+    expect(await response.json()).toEqual({ status: 'ok' });
+  });
+
+  it('answers 404 for an unknown path and 405 for a write to the export', async () => {
+    expect((await fetch(`${url}/nothing-here`)).status).toBe(404);
+    const post = await fetch(`${url}/exports/users.csv`, { method: 'POST' });
+    expect(post.status).toBe(405);
+    expect(post.headers.get('allow')).toBe('GET, HEAD');
+  });
+});
