@@ -12,6 +12,15 @@ export interface UsersPage {
   readonly lastKey?: Record<string, string>;
 }
 
+/**
+ * The user fields of an item. Items can carry bookkeeping of their own (an import stamps
+ * `importId` and `importLine` on the users it creates), which is not part of a user.
+ */
+function userOf(item: Record<string, unknown>): User {
+  const { id, name, email, phone, createdAt } = item as unknown as User;
+  return { id, name, email, ...(phone === undefined ? {} : { phone }), createdAt };
+}
+
 /** Reads and writes user items. It knows DynamoDB; it does not know HTTP. */
 export class UsersStore {
   constructor(
@@ -39,7 +48,7 @@ export class UsersStore {
 
   async get(id: string): Promise<User | undefined> {
     const result = await this.client.send(new GetCommand({ TableName: this.tableName, Key: { id } }));
-    return result.Item as User | undefined;
+    return result.Item === undefined ? undefined : userOf(result.Item);
   }
 
   /** Deletes a user; false when there was none. */
@@ -60,7 +69,7 @@ export class UsersStore {
     const result = await this.client.send(
       new ScanCommand({ TableName: this.tableName, Limit: limit, ExclusiveStartKey: startKey }),
     );
-    const users = (result.Items ?? []) as User[];
+    const users = (result.Items ?? []).map(userOf);
     return result.LastEvaluatedKey ? { users, lastKey: result.LastEvaluatedKey as Record<string, string> } : { users };
   }
 }

@@ -1,4 +1,4 @@
-import { GetItemCommand, ScanCommand } from '@aws-sdk/client-dynamodb';
+import { GetItemCommand, PutItemCommand, ScanCommand } from '@aws-sdk/client-dynamodb';
 import type { APIGatewayProxyResult } from 'aws-lambda';
 import { handler as createUser } from '../../lambda/handlers/create-user';
 import { handler as deleteUser } from '../../lambda/handlers/delete-user';
@@ -221,5 +221,28 @@ describe('GET /users', () => {
 
     expect(response.statusCode).toBe(400);
     expect(bodyOf(response)).toMatchObject({ error: 'BadRequest', details: [{ path: 'cursor' }] });
+  });
+});
+
+describe('users created by an import', () => {
+  it('are returned with the user fields only, without the import bookkeeping on their items', async () => {
+    const id = '11111111-2222-5333-8444-555555555555';
+    await dynamo.client.send(
+      new PutItemCommand({
+        TableName: tableName,
+        Item: {
+          id: { S: id },
+          name: { S: 'Imported Person' },
+          email: { S: 'imported@example.com' },
+          createdAt: { S: '2026-11-20T10:00:00.000Z' },
+          importId: { S: 'import-users-abc' },
+          importLine: { N: '42' },
+        },
+      }),
+    );
+
+    const response = await get(id);
+
+    expect(bodyOf(response)).toEqual({ id, name: 'Imported Person', email: 'imported@example.com', createdAt: '2026-11-20T10:00:00.000Z' });
   });
 });
