@@ -3,6 +3,7 @@ import type { Construct } from 'constructs';
 import { ApiStack } from './api-stack';
 import type { EnvironmentConfig } from './config';
 import { JobsStack } from './jobs-stack';
+import { OperationsStack } from './operations-stack';
 import { ContainersStack } from './containers-stack';
 import { StatefulStack } from './stateful-stack';
 import { UploadsStack } from './uploads-stack';
@@ -21,6 +22,7 @@ export class AppStage extends Stage {
   readonly uploads: UploadsStack;
   readonly jobs: JobsStack;
   readonly containers: ContainersStack;
+  readonly operations: OperationsStack;
 
   constructor(scope: Construct, id: string, props: AppStageProps) {
     super(scope, id, { ...props, env: { account: props.config.account, region: props.config.region } });
@@ -62,6 +64,48 @@ export class AppStage extends Stage {
       usersTable: this.stateful.usersTable,
       importCheckpointsTable: this.stateful.importCheckpointsTable,
       uploadsBucket: this.stateful.uploads.bucket,
+    });
+
+    const pipeline = this.jobs.importPipeline;
+    const scheduled = this.jobs.scheduledJobs;
+    const users = this.api.usersApi.functions;
+    this.operations = new OperationsStack(this, 'Operations', {
+      ...common,
+      description: `Alarms and dashboard of the user-data platform (${config.envName})`,
+      flows: [
+        {
+          title: 'API',
+          api: this.api.publicApi.api,
+          functions: {
+            ListUsers: users.listUsers.fn,
+            CreateUser: users.createUser.fn,
+            GetUser: users.getUser.fn,
+            DeleteUser: users.deleteUser.fn,
+            GetImport: this.api.getImport.fn,
+            Hello: this.api.hello.fn,
+          },
+        },
+        {
+          title: 'Uploads',
+          functions: { ProcessUpload: this.uploads.processing.processUpload.fn },
+          queues: [{ name: 'Files', queue: this.stateful.uploads.filesQueue, deadLetterQueue: this.stateful.uploads.filesDeadLetterQueue }],
+        },
+        {
+          title: 'Imports',
+          stateMachine: pipeline.stateMachine,
+          functions: Object.fromEntries(Object.entries(pipeline.functions).map(([name, fn]) => [`Import${name[0].toUpperCase()}${name.slice(1)}`, fn.fn])),
+          queues: [{ name: 'Imports', queue: this.stateful.importsQueue, deadLetterQueue: this.stateful.importsDeadLetterQueue }],
+        },
+        {
+          title: 'Schedules',
+          functions: { DailyReport: scheduled.dailyReport.fn, WeeklyCleanup: scheduled.weeklyCleanup.fn },
+          deadLetterQueues: { DailyReport: scheduled.dailyReportFailures, WeeklyCleanup: scheduled.weeklyCleanupFailures },
+        },
+        {
+          title: 'Containers',
+          loadBalancer: { alb: this.containers.exportService.loadBalancer, targetGroup: this.containers.exportService.targetGroup },
+        },
+      ],
     });
 
     Tags.of(this).add('project', 'user-data-platform');

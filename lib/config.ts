@@ -48,6 +48,11 @@ export interface EnvironmentConfig {
   /** Upload processing: the files queue and its consumer (see lib/constructs/upload-processing.ts). */
   readonly uploads: UploadsConfig;
 
+  readonly alarms: {
+    /** Who is emailed when an alarm fires (they confirm the subscription once). @default nobody */
+    readonly email?: string;
+  };
+
   /** The scheduled jobs (daily report, weekly cleanup). */
   readonly schedules: {
     /** Off keeps the schedules deployed but DISABLED. */
@@ -146,6 +151,7 @@ export const ENVIRONMENTS: Record<EnvironmentName, EnvironmentConfig> = {
     logRetention: RetentionDays.ONE_WEEK,
     api: { throttlingRateLimit: 20, throttlingBurstLimit: 40, manageAccountLogsRole: true },
     functions: { provisionedConcurrency: 0 },
+    alarms: {},
     uploads: {
       batchSize: 10,
       maxBatchingWindow: Duration.seconds(1),
@@ -180,6 +186,8 @@ export const ENVIRONMENTS: Record<EnvironmentName, EnvironmentConfig> = {
     logRetention: RetentionDays.ONE_MONTH,
     api: { throttlingRateLimit: 50, throttlingBurstLimit: 100, manageAccountLogsRole: true },
     functions: { provisionedConcurrency: 0 },
+    // Replace with your team's address, like the account IDs above.
+    alarms: { email: 'platform-alerts@example.com' },
     uploads: {
       batchSize: 10,
       maxBatchingWindow: Duration.seconds(1),
@@ -216,6 +224,7 @@ export const ENVIRONMENTS: Record<EnvironmentName, EnvironmentConfig> = {
     logRetention: RetentionDays.ONE_YEAR,
     api: { throttlingRateLimit: 500, throttlingBurstLimit: 1000, manageAccountLogsRole: true },
     functions: { provisionedConcurrency: 1 },
+    alarms: { email: 'platform-alerts@example.com' },
     uploads: {
       batchSize: 10,
       maxBatchingWindow: Duration.seconds(1),

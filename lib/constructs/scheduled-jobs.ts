@@ -1,5 +1,4 @@
 import { Duration, RemovalPolicy, Stack, Validations, type TimeZone } from 'aws-cdk-lib';
-import { Alarm, ComparisonOperator, TreatMissingData } from 'aws-cdk-lib/aws-cloudwatch';
 import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
 import { Alias } from 'aws-cdk-lib/aws-kms';
 import type { RetentionDays } from 'aws-cdk-lib/aws-logs';
@@ -50,6 +49,9 @@ export class ScheduledJobs extends Construct {
   readonly weeklyCleanup: AppFunction;
   readonly dailyReportSchedule: Schedule;
   readonly weeklyCleanupSchedule: Schedule;
+  /** Where each job's failed runs end (undeliverable events and failed invocations). */
+  readonly dailyReportFailures: DeadLetterQueue;
+  readonly weeklyCleanupFailures: DeadLetterQueue;
 
   constructor(scope: Construct, id: string, props: ScheduledJobsProps) {
     super(scope, id);
@@ -65,8 +67,8 @@ export class ScheduledJobs extends Construct {
 
     // One DLQ per job holds both kinds of failure: events the scheduler could not deliver after
     // its retries, and invocations that failed in the function after Lambda's asynchronous retries.
-    const dailyReportFailures = this.deadLetterQueue('DailyReport');
-    const weeklyCleanupFailures = this.deadLetterQueue('WeeklyCleanup');
+    const dailyReportFailures = (this.dailyReportFailures = this.deadLetterQueue('DailyReport'));
+    const weeklyCleanupFailures = (this.weeklyCleanupFailures = this.deadLetterQueue('WeeklyCleanup'));
 
     this.dailyReport = new AppFunction(this, 'DailyReport', {
       handlerFile: 'daily-report.ts',
@@ -156,14 +158,6 @@ export class ScheduledJobs extends Construct {
     },
   ): Schedule {
     const { deadLetterQueue } = options;
-    new Alarm(this, `${id}DeadLetterAlarm`, {
-      alarmDescription: `A scheduled ${id} invocation failed after its retries (see its dead-letter queue)`,
-      metric: deadLetterQueue.metricApproximateNumberOfMessagesVisible({ period: Duration.minutes(5) }),
-      threshold: 1,
-      evaluationPeriods: 1,
-      comparisonOperator: ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-      treatMissingData: TreatMissingData.NOT_BREACHING,
-    });
     return new Schedule(this, `${id}Schedule`, {
       description: options.description,
       scheduleGroup: this.group,

@@ -1,5 +1,4 @@
 import { Duration, type RemovalPolicy } from 'aws-cdk-lib';
-import { Alarm, ComparisonOperator, TreatMissingData } from 'aws-cdk-lib/aws-cloudwatch';
 import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
 import type { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { IBucket } from 'aws-cdk-lib/aws-s3';
@@ -42,7 +41,6 @@ export interface UploadProcessingProps {
  */
 export class UploadProcessing extends Construct {
   readonly processUpload: AppFunction;
-  readonly deadLetterAlarm: Alarm;
 
   constructor(scope: Construct, id: string, props: UploadProcessingProps) {
     super(scope, id);
@@ -65,15 +63,6 @@ export class UploadProcessing extends Construct {
       batchSize: uploads.batchSize,
       maxBatchingWindow: uploads.maxBatchingWindow,
       maxConcurrency: uploads.maxConcurrency,
-    });
-
-    this.deadLetterAlarm = new Alarm(this, 'DeadLetterAlarm', {
-      alarmDescription: 'Upload events that failed every delivery are waiting in the files dead-letter queue',
-      metric: props.filesDeadLetterQueue.metricApproximateNumberOfMessagesVisible({ period: Duration.minutes(5), statistic: 'Maximum' }),
-      threshold: 0,
-      comparisonOperator: ComparisonOperator.GREATER_THAN_THRESHOLD,
-      evaluationPeriods: 1,
-      treatMissingData: TreatMissingData.NOT_BREACHING,
     });
   }
 }

@@ -205,12 +205,6 @@ describe('process-upload function', () => {
       },
     ]);
   });
-
-  it('has an alarm on the dead-letter queue', () => {
-    const alarm = only(uploads(stages.dev), 'AWS::CloudWatch::Alarm');
-    expect(alarm.Properties).toMatchObject({ MetricName: 'ApproximateNumberOfMessagesVisible', Namespace: 'AWS/SQS', Threshold: 0, ComparisonOperator: 'GreaterThanThreshold' });
-    expect(JSON.stringify(alarm.Properties.Dimensions)).toContain('UploadsFilesDeadLetterQueue');
-  });
 });
 
 describe('files table', () => {
