@@ -17,7 +17,14 @@ export async function startLocalDynamo(): Promise<LocalDynamo> {
   });
   const { port } = server.address() as AddressInfo;
   const endpoint = `http://127.0.0.1:${port}`;
-  const client = new DynamoDBClient({ endpoint, region: 'eu-west-1', credentials: { accessKeyId: 'test', secretAccessKey: 'test' } });
+  const client = new DynamoDBClient({
+    endpoint,
+    region: 'eu-west-1',
+    credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
+    // The tests' own reads and set-up retry a dropped connection on a loaded machine, whatever
+    // AWS_MAX_ATTEMPTS says for the code under test.
+    maxAttempts: 5,
+  });
   return {
     endpoint,
     client,
