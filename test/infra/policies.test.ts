@@ -78,6 +78,38 @@ describe('the policies see the real wiring', () => {
     expect(queue?.logicalId).toMatch(/^UploadsFilesQueue/);
   });
 
+  /** `app` with one resource of one stack, found by type and logical ID prefix, replaced (or removed when `change` returns undefined). */
+  function withResource(stack: string, type: string, idPrefix: string, change: (resource: CfnResource) => CfnResource | undefined): AppTemplates {
+    const resources = { ...(app[stack].Resources ?? {}) };
+    const id = Object.keys(resources).find((logicalId) => logicalId.startsWith(idPrefix) && resources[logicalId].Type === type)!;
+    const changed = change(resources[id]);
+    if (changed === undefined) delete resources[id];
+    else resources[id] = changed;
+    return { ...app, [stack]: { ...app[stack], Resources: resources } };
+  }
+
+  it('reports the real files queue once its redrive policy is gone', () => {
+    const mutated = withResource('prod-Stateful', 'AWS::SQS::Queue', 'UploadsFilesQueue', (r) => ({ ...r, Properties: { ...r.Properties, RedrivePolicy: undefined } }));
+    expect(queuesWithoutDeadLetterQueue(mutated)).toEqual([expect.stringMatching(/^prod-Stateful\/UploadsFilesQueue\w+: /)]);
+  });
+
+  it('reports the real daily report function once its on-failure destination is gone', () => {
+    const mutated = withResource('prod-Jobs', 'AWS::Lambda::EventInvokeConfig', 'ScheduledJobsDailyReport', () => undefined);
+    expect(asyncTargetsWithoutFailureHandling(mutated)).toEqual([
+      expect.stringMatching(/^prod-Jobs\/ScheduledJobsDailyReportFunction\w+: invoked asynchronously by prod-Jobs\/ScheduledJobsDailyReportSchedule/),
+    ]);
+  });
+
+  it('reports the real files queue once its consumer in the Uploads stack outgrows its visibility timeout', () => {
+    const mutated = withResource('prod-Uploads', 'AWS::Lambda::Function', 'UploadProcessingProcessUpload', (r) => ({
+      ...r,
+      Properties: { ...r.Properties, Timeout: 31 },
+    }));
+    expect(visibilityTimeoutsTooShort(mutated)).toEqual([
+      expect.stringMatching(/^prod-Stateful\/UploadsFilesQueue\w+: visibility timeout 181s is below 6 × 31s \(timeout of prod-Uploads\/UploadProcessingProcessUploadFunction/),
+    ]);
+  });
+
   it('passes the export load balancer on 80 and 443 only because they are its listener ports', () => {
     const containers = app['prod-Containers'].Resources ?? {};
     const [listenerId] = Object.entries(containers).find(([, r]) => r.Type === 'AWS::ElasticLoadBalancingV2::Listener' && r.Properties?.Port === 443)!;
