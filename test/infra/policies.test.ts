@@ -47,16 +47,12 @@ describe.each(ENVIRONMENT_NAMES)('app-wide policies in %s', (env) => {
     expect(asyncTargetsWithoutFailureHandling(app)).toEqual([]);
   });
 
-  it('every project function has a retained log group, arm64 and the project runtime', () => {
+  it('every project function logs to a log group with retention, on arm64 and the project runtime', () => {
     expect(functionsOffProjectDefaults(app, FUNCTION_RUNTIME.name)).toEqual([]);
   });
 
   it('every log group has a retention period', () => {
     expect(logGroupsWithoutRetention(app)).toEqual([]);
-  });
-
-  it(`every table and bucket is ${retainsData(ENVIRONMENTS[env]) ? '' : 'not required to be '}retained, tables with PITR`, () => {
-    expect(dataStoresNotRetained(app, retainsData(ENVIRONMENTS[env]))).toEqual([]);
   });
 
   it('no IAM statement allows every action, a whole service, or any resource beyond the reviewed list', () => {
@@ -66,6 +62,11 @@ describe.each(ENVIRONMENT_NAMES)('app-wide policies in %s', (env) => {
   it("no security group admits the internet except the load balancer's listener ports", () => {
     expect(securityGroupsOpenToWorld(app)).toEqual([]);
   });
+});
+
+// Dev's data is disposable (config.dataRemovalPolicy DESTROY): only the other environments must keep it.
+it.each(ENVIRONMENT_NAMES.filter((env) => retainsData(ENVIRONMENTS[env])))('every table and bucket in %s is retained, tables with PITR', (env) => {
+  expect(dataStoresNotRetained(apps[env])).toEqual([]);
 });
 
 describe('the policies see the real wiring', () => {
@@ -306,19 +307,18 @@ describe('each policy reports a hand-made violation', () => {
     expect(logGroupsWithoutRetention(app)).toEqual([expect.stringMatching(/^dev-Containers\/Kept: /)]);
   });
 
-  it('a table and a bucket that are deleted with their stack, and a table without PITR, where data is retained', () => {
+  it('a table and a bucket that are deleted with their stack or on replacement, and a table without PITR', () => {
     const app = fragment({
       'prod-Stateful': {
         Table: { Type: 'AWS::DynamoDB::Table', DeletionPolicy: 'Delete', UpdateReplacePolicy: 'Retain', Properties: {} },
         Bucket: { Type: 'AWS::S3::Bucket', DeletionPolicy: 'Retain', Properties: {} },
       },
     });
-    expect(dataStoresNotRetained(app, true)).toEqual([
+    expect(dataStoresNotRetained(app)).toEqual([
       'prod-Stateful/Table: DeletionPolicy Delete, not Retain',
       'prod-Stateful/Table: table without point-in-time recovery',
       'prod-Stateful/Bucket: UpdateReplacePolicy undefined, not Retain',
     ]);
-    expect(dataStoresNotRetained(app, false)).toEqual([]);
   });
 
   it('IAM statements with "*", a service-wide action, "*" resources beyond the allow-list, and an unreviewed managed policy', () => {

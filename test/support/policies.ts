@@ -271,9 +271,8 @@ export function logGroupsWithoutRetention(app: AppTemplates): string[] {
 
 const DATA_STORES = ['AWS::DynamoDB::Table', 'AWS::DynamoDB::GlobalTable', 'AWS::S3::Bucket'];
 
-/** Where data must survive (`retain`), tables and buckets are retained on deletion and replacement, and tables have PITR. */
-export function dataStoresNotRetained(app: AppTemplates, retain: boolean): string[] {
-  if (!retain) return [];
+/** Tables and buckets are retained on stack deletion and on replacement, and tables have PITR (for environments whose data must survive). */
+export function dataStoresNotRetained(app: AppTemplates): string[] {
   return DATA_STORES.flatMap((type) => resourcesOfType(app, type)).flatMap((store) => {
     const violations: string[] = [];
     if (store.resource.DeletionPolicy !== 'Retain') violations.push(`${describeRef(store)}: DeletionPolicy ${String(store.resource.DeletionPolicy)}, not Retain`);
