@@ -52,10 +52,12 @@ export class ScheduledJobs extends Construct {
   /** Where each job's failed runs end (undeliverable events and failed invocations). */
   readonly dailyReportFailures: DeadLetterQueue;
   readonly weeklyCleanupFailures: DeadLetterQueue;
+  private readonly removalPolicy: RemovalPolicy;
 
   constructor(scope: Construct, id: string, props: ScheduledJobsProps) {
     super(scope, id);
     const logs = { logRetention: props.logRetention, logRemovalPolicy: props.logRemovalPolicy };
+    this.removalPolicy = props.logRemovalPolicy ?? RemovalPolicy.DESTROY;
 
     // No name: CloudFormation generates one per environment, and a stack can be deployed twice.
     this.group = new ScheduleGroup(this, 'Group', { removalPolicy: RemovalPolicy.DESTROY });
@@ -175,6 +177,8 @@ export class ScheduledJobs extends Construct {
   private deadLetterQueue(job: string): DeadLetterQueue {
     return new DeadLetterQueue(this, `${job}DeadLetterQueue`, {
       holds: `${job} runs that failed after the scheduler's and Lambda's retries`,
+      // Failed runs are kept as long as the environment keeps its data.
+      removalPolicy: this.removalPolicy,
     });
   }
 }
