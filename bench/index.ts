@@ -1,10 +1,19 @@
+import { runContainersBench } from './containers';
 import { benchUploads } from './uploads';
 
 /**
  * `npm run bench`: every benchmark, one after another. Not part of the test suite. Each benchmark
  * starts its own local engines and prints its own figures; add yours to the list.
  */
-const benchmarks: [string, () => Promise<void>][] = [['uploads', benchUploads]];
+const benchmarks: [string, () => Promise<void>][] = [
+  ['uploads', benchUploads],
+  [
+    'containers',
+    async () => {
+      await runContainersBench();
+    },
+  ],
+];
 
 async function main(): Promise<void> {
   const only = process.argv[2];
