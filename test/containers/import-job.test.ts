@@ -170,10 +170,10 @@ it('reports existing emails, duplicates and invalid records without overwriting 
   const saved = await checkpoint(tables, 'mixed');
   expect(saved).toMatchObject({ status: 'SUCCEEDED', loaded: '1', existing: '1', duplicates: '1', invalid: '2' });
   expect(JSON.parse(saved?.problems ?? '[]')).toEqual([
-    { line: 4, kind: 'duplicate', email: 'grace@example.com' },
-    { line: 5, kind: 'invalid', details: [{ path: '', message: 'is not valid JSON' }] },
-    { line: 6, kind: 'invalid', details: expect.arrayContaining([expect.objectContaining({ path: 'email' }), expect.objectContaining({ path: 'name' })]) },
-    { line: 1, kind: 'existing', email: 'ada@example.com' },
+    { line: 4, kind: 'duplicate', reason: 'the email grace@example.com is already on line 2 of this file' },
+    { line: 5, kind: 'invalid', reason: 'not valid JSON' },
+    { line: 6, kind: 'invalid', reason: expect.stringMatching(/email.*name|name.*email/) },
+    { line: 1, kind: 'existing', reason: 'a user with the email ada@example.com already exists' },
   ]);
 });
 
@@ -188,6 +188,17 @@ it('does nothing when an import that already succeeded runs again', async () => 
 
   expect(logsWithMessage(again.lines, 'Import had already succeeded')).toHaveLength(1);
   expect(await checkpoint(tables, 'twice')).toMatchObject({ status: 'SUCCEEDED', loaded: '30', existing: '0' });
+});
+
+it('gives every user it creates the submission time as createdAt, as the Lambda path does', async () => {
+  const tables = await freshTables();
+  await upload('imports/stamped.jsonl', jsonLines(3));
+
+  const env = importEnv(tables, 'imports/stamped.jsonl', 'stamped', { IMPORT_SUBMITTED_AT: '2026-11-20T10:00:00.000Z' });
+  expect((await spawnWorker(bundle, ['import'], env).exited).code).toBe(0);
+
+  const users = await storedUsers(tables.users);
+  expect([...users.values()].map((user) => user.createdAt)).toEqual(Array(3).fill('2026-11-20T10:00:00.000Z'));
 });
 
 it('exits non-zero and marks the import failed when the file does not exist', async () => {
@@ -207,6 +218,6 @@ it('exits non-zero when a CSV file lacks the required columns', async () => {
   const { code } = await spawnWorker(bundle, ['import'], importEnv(tables, 'imports/bad-header.csv', 'bad-header')).exited;
 
   expect(code).toBe(1);
-  expect(await checkpoint(tables, 'bad-header')).toMatchObject({ status: 'FAILED', failure: expect.stringContaining('missing column') });
+  expect(await checkpoint(tables, 'bad-header')).toMatchObject({ status: 'FAILED', failure: expect.stringMatching(/^ImportFileUnreadableError: .*missing name, email/) });
   expect((await storedUsers(tables.users)).size).toBe(0);
 });
