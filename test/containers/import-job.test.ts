@@ -2,7 +2,8 @@ import { GetItemCommand, PutItemCommand, ScanCommand } from '@aws-sdk/client-dyn
 import { PutObjectCommand } from '@aws-sdk/client-s3';
 import { userIdForEmail } from '../../lambda/domain/user-id';
 import { createTableFromTemplate, startLocalDynamo, type LocalDynamo } from '../support/local-dynamodb';
-import { localAwsEnv, startS3rver, type S3rverEngine } from '../support/s3rver-engine';
+import { localAwsEnv } from '../support/local-aws-env';
+import { startLocalS3, type LocalS3 } from '../support/local-s3';
 import { statefulStackTemplate } from '../support/stateful-tables';
 import { buildWorkerBundle, logsWithMessage, spawnWorker } from '../support/worker-process';
 
@@ -11,10 +12,10 @@ jest.setTimeout(180_000);
 const BUCKET = 'imports-test';
 let bundle: string;
 let dynamo: LocalDynamo;
-let s3: S3rverEngine;
+let s3: LocalS3;
 
 beforeAll(async () => {
-  [bundle, dynamo, s3] = await Promise.all([buildWorkerBundle(), startLocalDynamo(), startS3rver([BUCKET])]);
+  [bundle, dynamo, s3] = await Promise.all([buildWorkerBundle(), startLocalDynamo(), startLocalS3([BUCKET])]);
 });
 
 afterAll(async () => {

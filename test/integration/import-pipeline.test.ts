@@ -14,12 +14,11 @@ import { importIdFor, type ImportExecutionInput } from '../../lambda/domain/impo
 import { userIdForEmail } from '../../lambda/domain/user-id';
 import { lambdaContext } from '../support/events';
 import { importStateMachine, type LocalTaskHandler } from '../support/import-state-machine';
-import { useLocalAws } from '../support/local-aws-env';
+import { localAwsEnv, useLocalAws } from '../support/local-aws-env';
 import { startLocalDynamo, type LocalDynamo } from '../support/local-dynamodb';
-import { startLocalS3, useLocalS3Credentials, type LocalS3 } from '../support/local-s3-engine';
+import { startLocalS3, type LocalS3 } from '../support/local-s3';
 import { createActivityTable, createUsersTable, statefulStackTemplate } from '../support/stateful-tables';
 import { createTableFromTemplate } from '../support/local-dynamodb';
-import { localAwsEnv } from '../support/s3rver-engine';
 import { buildWorkerBundle, spawnWorker } from '../support/worker-process';
 import { IMPORT_CONTAINER_NAME } from '../../lib/constructs/import-job';
 import type { AppStage } from '../../lib/app-stage';
@@ -128,7 +127,6 @@ beforeAll(async () => {
   useLocalAws({ dynamodb: await startThrottlingProxy(dynamo.endpoint), s3: s3.endpoint });
   // The SDK's own retries would hide the throttling from the state machine's Retry, which is what is under test.
   process.env.AWS_MAX_ATTEMPTS = '1';
-  useLocalS3Credentials();
   usersTable = await createUsersTable(dynamo);
   activityTable = await createActivityTable(dynamo);
   importsTable = await createTableFromTemplate(dynamo.client, statefulStackTemplate(), 'ImportsTable');
