@@ -17,7 +17,8 @@ import { userIdForEmail } from '../lambda/domain/user-id';
 import { batchWrite, chunksOf, forEachLimited, MAX_WRITE_BATCH } from '../containers/worker/src/batch';
 import { main } from '../containers/worker/src/worker';
 import { startLocalDynamo, createTableFromTemplate, type LocalDynamo } from '../test/support/local-dynamodb';
-import { localAwsEnv, startS3rver } from '../test/support/s3rver-engine';
+import { localAwsEnv } from '../test/support/local-aws-env';
+import { startLocalS3 } from '../test/support/local-s3';
 import { statefulStackTemplate } from '../test/support/stateful-tables';
 import { buildWorkerBundle, logsWithMessage, spawnWorker } from '../test/support/worker-process';
 
@@ -88,7 +89,7 @@ async function measureFloor(count: number, concurrency: number): Promise<number>
 }
 
 async function measureWorker(count: number, concurrency: number): Promise<number> {
-  const s3 = await startS3rver([BUCKET]);
+  const s3 = await startLocalS3([BUCKET]);
   try {
     const body = Array.from({ length: count }, (_, i) => JSON.stringify(record(i))).join('\n');
     await s3.client.send(new PutObjectCommand({ Bucket: BUCKET, Key: 'imports/bench.jsonl', Body: body }));

@@ -1,5 +1,6 @@
 import { Stage, Tags, type StageProps } from 'aws-cdk-lib';
 import type { Construct } from 'constructs';
+import { IMPORTS_PREFIX } from '../lambda/domain/import-job';
 import { ApiStack } from './api-stack';
 import type { EnvironmentConfig } from './config';
 import { JobsStack } from './jobs-stack';
@@ -40,6 +41,16 @@ export class AppStage extends Stage {
       activityTable: this.stateful.activityTable,
       importsTable: this.stateful.importsTable,
     });
+    this.containers = new ContainersStack(this, 'Containers', {
+      ...common,
+      description: `Fargate import job and export service of the user-data platform (${config.envName})`,
+      usersTable: this.stateful.usersTable,
+      importCheckpointsTable: this.stateful.importCheckpointsTable,
+      uploadsBucket: this.stateful.uploads.bucket,
+      importObjectsKeyPattern: `${IMPORTS_PREFIX}*`,
+    });
+
+    // After Containers: the import state machine runs the containers' import job.
     this.jobs = new JobsStack(this, 'Jobs', {
       ...common,
       description: `Import pipeline and scheduled jobs of the user-data platform (${config.envName})`,
@@ -48,6 +59,8 @@ export class AppStage extends Stage {
       usersTable: this.stateful.usersTable,
       activityTable: this.stateful.activityTable,
       importsTable: this.stateful.importsTable,
+      importJob: this.containers.importJob,
+      importCheckpointsTable: this.stateful.importCheckpointsTable,
     });
     this.uploads = new UploadsStack(this, 'Uploads', {
       ...common,
@@ -58,14 +71,6 @@ export class AppStage extends Stage {
       filesTable: this.stateful.filesTable,
       activityTable: this.stateful.activityTable,
     });
-    this.containers = new ContainersStack(this, 'Containers', {
-      ...common,
-      description: `Fargate import job and export service of the user-data platform (${config.envName})`,
-      usersTable: this.stateful.usersTable,
-      importCheckpointsTable: this.stateful.importCheckpointsTable,
-      uploadsBucket: this.stateful.uploads.bucket,
-    });
-
     const pipeline = this.jobs.importPipeline;
     const scheduled = this.jobs.scheduledJobs;
     const users = this.api.usersApi.functions;

@@ -4,6 +4,7 @@ import type { IBucket } from 'aws-cdk-lib/aws-s3';
 import type { IQueue } from 'aws-cdk-lib/aws-sqs';
 import type { Construct } from 'constructs';
 import type { EnvironmentConfig } from './config';
+import type { ImportJob } from './constructs/import-job';
 import { ImportPipeline } from './constructs/import-pipeline';
 import { ScheduledJobs } from './constructs/scheduled-jobs';
 
@@ -14,6 +15,10 @@ export interface JobsStackProps extends StackProps {
   readonly usersTable: ITable;
   readonly activityTable: ITable;
   readonly importsTable: ITable;
+  /** Runs imports too large for Lambda (ContainersStack.importJob). */
+  readonly importJob: ImportJob;
+  /** The import job's checkpoints, where the outcome of a job is read. */
+  readonly importCheckpointsTable: ITable;
 }
 
 /** Background work, stateless: the import pipeline and the scheduled jobs. */
@@ -33,6 +38,8 @@ export class JobsStack extends Stack {
       importsTable: props.importsTable,
       activityTable: props.activityTable,
       largeImportThresholdBytes: config.imports.largeImportThresholdBytes,
+      importJob: props.importJob,
+      importCheckpointsTable: props.importCheckpointsTable,
       recordRetentionDays: config.imports.recordRetentionDays,
       ...logs,
     });

@@ -38,3 +38,8 @@ export const TRANSIENT_IMPORT_ERRORS = [
   'SlowDown',
   'ServiceUnavailable',
 ] as const;
+
+/** The Fargate job reported success, but its checkpoint does not say SUCCEEDED: its counts cannot be trusted. */
+export class ImportCheckpointMissingError extends Error {
+  override readonly name = 'ImportCheckpointMissingError';
+}

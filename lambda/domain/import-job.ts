@@ -139,3 +139,57 @@ export function parseChunk<T>(text: string): ChunkLine<T>[] {
     .filter((line) => line !== '')
     .map((line) => JSON.parse(line) as ChunkLine<T>);
 }
+
+/** One problem the Fargate import job reports: a LineProblem with its kind, so outcomes can sort it. */
+export interface JobProblem extends LineProblem {
+  readonly kind: 'invalid' | 'existing' | 'duplicate';
+}
+
+/** The counts the Fargate import job keeps in its checkpoint, cumulative over every attempt. */
+export interface JobCounts {
+  /** Users the import created. */
+  readonly loaded: number;
+  /** Records whose email already belonged to a user before the import. */
+  readonly existing: number;
+  /** Records whose email appeared on an earlier line of the same file. */
+  readonly duplicates: number;
+  /** Records that failed validation. */
+  readonly invalid: number;
+  /** The first problems found, in the order the job found them. */
+  readonly problems: readonly JobProblem[];
+}
+
+/** The reasons shared by both paths, so GET /imports/{id} reads the same whichever path ran. */
+export const duplicateReason = {
+  existing: (email: string) => `a user with the email ${email} already exists`,
+  inFile: (email: string, firstLine: number) => `the email ${email} is already on line ${firstLine} of this file`,
+};
+
+/**
+ * A finished Fargate job's counts in the terms of the Lambda path's outcome: an existing email
+ * counts as a duplicate there too, and every record that was not invalid was valid.
+ */
+export function jobOutcome(counts: JobCounts): {
+  validRecords: number;
+  invalidRecords: number;
+  loaded: number;
+  duplicates: number;
+  invalidSample: LineProblem[];
+  duplicateSample: LineProblem[];
+} {
+  const sample = (kinds: readonly JobProblem['kind'][]) =>
+    counts.problems
+      .filter((problem) => kinds.includes(problem.kind))
+      .sort((a, b) => a.line - b.line)
+      .slice(0, PROBLEM_SAMPLE_SIZE)
+      .map(({ line, reason }) => ({ line, reason }));
+  const duplicates = counts.existing + counts.duplicates;
+  return {
+    validRecords: counts.loaded + duplicates,
+    invalidRecords: counts.invalid,
+    loaded: counts.loaded,
+    duplicates,
+    invalidSample: sample(['invalid']),
+    duplicateSample: sample(['existing', 'duplicate']),
+  };
+}

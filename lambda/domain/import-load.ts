@@ -1,4 +1,4 @@
-import type { ChunkLine, LineProblem } from './import-job';
+import { duplicateReason, type ChunkLine, type LineProblem } from './import-job';
 import { buildUser, type NewUser, type User } from './user';
 import { userIdForEmail } from './user-id';
 
@@ -43,14 +43,14 @@ export function planChunkLoad(
   for (const { line, record } of lines) {
     const firstLine = seenEmails.get(record.email);
     if (firstLine !== undefined) {
-      duplicates.push({ line, reason: `the email ${record.email} is already on line ${firstLine} of this file` });
+      duplicates.push({ line, reason: duplicateReason.inFile(record.email, firstLine) });
       continue;
     }
     seenEmails.set(record.email, line);
     const found = existing.get(userIdForEmail(record.email));
     if (found !== undefined) {
       if (found.importId === importId && found.importLine === line) alreadyLoaded += 1;
-      else duplicates.push({ line, reason: `a user with the email ${record.email} already exists` });
+      else duplicates.push({ line, reason: duplicateReason.existing(record.email) });
       continue;
     }
     toWrite.push({ ...buildUser(record, submittedAt), importId, importLine: line });

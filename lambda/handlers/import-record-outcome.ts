@@ -1,15 +1,53 @@
-import { failureMessage, type CaughtFailure, type LoadResult, type ValidationResult } from '../domain/import-job';
+import { ImportCheckpointMissingError } from '../domain/import-errors';
+import { failureMessage, jobOutcome, type CaughtFailure, type LoadResult, type ValidationResult } from '../domain/import-job';
 import { requireEnv } from '../shared/env';
 import { logger } from '../shared/logger';
-import { activityStore, importsStore } from '../shared/stores';
+import { activityStore, importCheckpointsStore, importsStore } from '../shared/stores';
 import type { ImportOutcome } from '../store/imports-store';
 
+/** The error Step Functions gives a `runTask.sync` state whose container exited non-zero. */
+export const JOB_FAILED_ERROR = 'States.TaskFailed';
+
 export type RecordOutcomeInput =
+  /** The Lambda path finished: the counts travel in the state. */
   | { readonly outcome: 'SUCCEEDED'; readonly importId: string; readonly validation: ValidationResult; readonly load: LoadResult }
+  /** The Fargate job exited 0: the counts are in its checkpoint. */
+  | { readonly outcome: 'JOB_SUCCEEDED'; readonly importId: string }
   | { readonly outcome: 'FAILED'; readonly importId: string; readonly failure: CaughtFailure };
 
+async function outcomeOf(input: RecordOutcomeInput): Promise<ImportOutcome> {
+  if (input.outcome === 'SUCCEEDED') {
+    return {
+      status: 'SUCCEEDED',
+      validRecords: input.validation.validRecords,
+      invalidRecords: input.validation.invalidRecords,
+      loaded: input.load.loaded,
+      duplicates: input.load.duplicates,
+      invalidSample: input.validation.invalidSample,
+      duplicateSample: input.load.duplicateSample,
+    };
+  }
+  if (input.outcome === 'JOB_SUCCEEDED') {
+    const checkpoint = await importCheckpointsStore().get(input.importId);
+    if (checkpoint?.status !== 'SUCCEEDED') {
+      throw new ImportCheckpointMissingError(
+        `The import job exited 0 but its checkpoint is ${checkpoint === undefined ? 'missing' : checkpoint.status}`,
+      );
+    }
+    return { status: 'SUCCEEDED', ...jobOutcome(checkpoint) };
+  }
+  let errorMessage = failureMessage(input.failure);
+  if (input.failure.Error === JOB_FAILED_ERROR) {
+    // Step Functions' cause is the stopped ECS task (exit code, stop reason); why the job failed
+    // is what the job itself wrote into its checkpoint before exiting.
+    const checkpoint = await importCheckpointsStore().get(input.importId);
+    if (checkpoint?.failure !== undefined) errorMessage = checkpoint.failure;
+  }
+  return { status: 'FAILED', error: input.failure.Error, errorMessage };
+}
+
 /**
- * The last step of every import, on both paths: records the outcome in the imports table (what
+ * The last step of every import, on every path: records the outcome in the imports table (what
  * GET /imports/{id} reads) and counts it in the day's activity (what the daily report reads).
  * The first call for an import wins; a retried call changes and counts nothing.
  */
@@ -17,18 +55,7 @@ export const handler = async (input: RecordOutcomeInput): Promise<{ recorded: bo
   logger.appendKeys({ importId: input.importId });
   const now = new Date();
   const retentionDays = Number(requireEnv('IMPORT_RECORD_RETENTION_DAYS'));
-  const outcome: ImportOutcome =
-    input.outcome === 'SUCCEEDED'
-      ? {
-          status: 'SUCCEEDED',
-          validRecords: input.validation.validRecords,
-          invalidRecords: input.validation.invalidRecords,
-          loaded: input.load.loaded,
-          duplicates: input.load.duplicates,
-          invalidSample: input.validation.invalidSample,
-          duplicateSample: input.load.duplicateSample,
-        }
-      : { status: 'FAILED', error: input.failure.Error, errorMessage: failureMessage(input.failure) };
+  const outcome = await outcomeOf(input);
 
   const recorded = await importsStore().finish(input.importId, outcome, now, retentionDays);
   if (recorded) {

@@ -1,5 +1,6 @@
 import { ActivityStore } from '../store/activity-store';
 import { BucketStore } from '../store/bucket-store';
+import { ImportCheckpointsStore } from '../store/import-checkpoints-store';
 import { ImportsStore } from '../store/imports-store';
 import { UserImportStore } from '../store/user-import-store';
 import { UsersStore } from '../store/users-store';
@@ -16,3 +17,4 @@ export const activityStore = lazy(() => new ActivityStore(documentClient(), requ
 export const importsStore = /* @__PURE__ */ lazy(() => new ImportsStore(documentClient(), requireEnv('IMPORTS_TABLE_NAME')));
 export const userImportStore = /* @__PURE__ */ lazy(() => new UserImportStore(documentClient(), requireEnv('USERS_TABLE_NAME')));
 export const uploadsBucket = /* @__PURE__ */ lazy(() => new BucketStore(s3Client(), requireEnv('UPLOADS_BUCKET_NAME')));
+export const importCheckpointsStore = /* @__PURE__ */ lazy(() => new ImportCheckpointsStore(documentClient(), requireEnv('CHECKPOINTS_TABLE_NAME')));

@@ -14,7 +14,7 @@ import {
 } from 'aws-cdk-lib/aws-ecs';
 import { LogGroup, type RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { IBucket } from 'aws-cdk-lib/aws-s3';
-import { IntegrationPattern, Timeout } from 'aws-cdk-lib/aws-stepfunctions';
+import { IntegrationPattern, JsonPath, Timeout } from 'aws-cdk-lib/aws-stepfunctions';
 import { CapacityProviderOptions, EcsFargateLaunchTarget, EcsRunTask } from 'aws-cdk-lib/aws-stepfunctions-tasks';
 import { Construct } from 'constructs';
 import { acknowledgeContainerDefaults, acknowledgeWildcardResource } from '../compliance';
@@ -53,7 +53,17 @@ export interface ImportRunOptions {
   readonly importId: string;
   /** `jsonl` or `csv`. @default - from the key's extension */
   readonly format?: string;
+  /** ISO 8601: the `createdAt` of every user the run creates. @default - the time each chunk is loaded */
+  readonly submittedAt?: string;
+  /**
+   * Where the stopped task's description goes in the state. @default JsonPath.DISCARD (several KB
+   * of ECS detail; the job's counts are in its checkpoint)
+   */
+  readonly resultPath?: string;
 }
+
+/** How long RunTask may take over the job's own deadline: pulling the image, starting and stopping. */
+export const JOB_START_MARGIN = Duration.minutes(10);
 
 /** The container's name in the task definition (RunTask overrides address it by name). */
 export const IMPORT_CONTAINER_NAME = 'Worker';
@@ -146,9 +156,11 @@ export class ImportJob extends Construct {
       { name: 'IMPORT_KEY', value: options.key },
       { name: 'IMPORT_ID', value: options.importId },
       ...(options.format === undefined ? [] : [{ name: 'IMPORT_FORMAT', value: options.format }]),
+      ...(options.submittedAt === undefined ? [] : [{ name: 'IMPORT_SUBMITTED_AT', value: options.submittedAt }]),
     ];
     return new EcsRunTask(scope, id, {
       integrationPattern: IntegrationPattern.RUN_JOB,
+      resultPath: options.resultPath ?? JsonPath.DISCARD,
       cluster: this.props.cluster,
       taskDefinition: this.taskDefinition,
       launchTarget: new EcsFargateLaunchTarget({
@@ -161,8 +173,7 @@ export class ImportJob extends Construct {
       assignPublicIp: this.props.network.assignPublicIp,
       securityGroups: [this.securityGroup],
       containerOverrides: [{ containerDefinition: this.container, environment }],
-      // The job's own deadline plus time to pull the image, start and stop.
-      taskTimeout: Timeout.duration(this.props.timeout.plus(Duration.minutes(10))),
+      taskTimeout: Timeout.duration(this.props.timeout.plus(JOB_START_MARGIN)),
     });
   }
 }

@@ -12,22 +12,19 @@ import {
   JitterType,
   JsonPath,
   LogLevel,
-  Pass,
-  Result,
   StateMachine,
   StateMachineType,
   Succeed,
   TaskInput,
-  type IChainable,
-  type INextable,
-  type State,
+  type TaskStateBase,
 } from 'aws-cdk-lib/aws-stepfunctions';
-import { LambdaInvoke } from 'aws-cdk-lib/aws-stepfunctions-tasks';
+import { LambdaInvoke, type EcsRunTask } from 'aws-cdk-lib/aws-stepfunctions-tasks';
 import { Construct } from 'constructs';
 import { TRANSIENT_IMPORT_ERRORS } from '../../lambda/domain/import-errors';
 import { IMPORTS_PREFIX, IMPORT_RUNS_PREFIX } from '../../lambda/domain/import-job';
 import { acknowledgeWildcardResource } from '../compliance';
 import { AppFunction, type Invocation } from './app-function';
+import { JOB_START_MARGIN, type ImportJob } from './import-job';
 
 export interface ImportPipelineProps {
   /** The uploads bucket: import files under `imports/`, working files under `import-runs/`. */
@@ -38,8 +35,12 @@ export interface ImportPipelineProps {
   readonly importsTable: ITable;
   /** Where outcomes are counted for the daily report. */
   readonly activityTable: ITable;
-  /** Files above this size skip the Lambda path (see `largeImportPath`). */
+  /** Files above this size skip the Lambda path and run as the Fargate import job. */
   readonly largeImportThresholdBytes: number;
+  /** The Fargate job that imports files too large for Lambda (ContainersStack.importJob). */
+  readonly importJob: ImportJob;
+  /** Where the job checkpoints its counts; RecordSuccess reads them after the job. */
+  readonly importCheckpointsTable: ITable;
   /** Days a finished import's status item is kept. */
   readonly recordRetentionDays: number;
   readonly logRetention: RetentionDays;
@@ -56,11 +57,21 @@ export const LAMBDA_SERVICE_ERRORS = [
   'Lambda.TooManyRequestsException',
 ] as const;
 
+/**
+ * Errors of starting the Fargate task, retried with backoff: ECS API errors, and `AmazonECS.Unknown`,
+ * what Step Functions raises when RunTask places no task (no Fargate or Spot capacity).
+ */
+export const ECS_START_ERRORS = ['ECS.AmazonECSException', 'ECS.ServerException', 'AmazonECS.Unknown'] as const;
+
+/** Retries of a failed job run (see runJob). */
+const JOB_FAILURE_RETRIES = 1;
+
 /** The state names, which tests, logs and the console share. */
 export const IMPORT_STATES = {
   validate: 'Validate',
   isTooLarge: 'IsTooLargeForLambda',
-  tooLarge: 'ImportTooLargeForLambda',
+  runJob: 'RunImportJob',
+  recordJobSuccess: 'RecordJobSuccess',
   transform: 'Transform',
   load: 'Load',
   recordSuccess: 'RecordSuccess',
@@ -72,6 +83,8 @@ export const IMPORT_STATES = {
 /**
  * The bulk import of users: a Standard Step Functions workflow Validate → (size) → Transform →
  * Load → RecordSuccess, started once per object version under `imports/` by a queue consumer.
+ * A file above the size threshold runs instead as the Fargate import job (RunImportJob, `.sync`),
+ * whose counts RecordJobSuccess reads from the job's checkpoint.
  *
  * Only S3 locations and counts travel between states (state payloads are capped at 256 KB).
  * Every Task retries Lambda service errors and transient data errors with backoff, and catches
@@ -115,7 +128,8 @@ export class ImportPipeline extends Construct {
         .useTable('USERS_TABLE_NAME', props.usersTable, ['dynamodb:BatchGetItem', 'dynamodb:BatchWriteItem']),
       recordOutcome: make('RecordOutcomeFunction', 'import-record-outcome.ts', 'Records how an import ended, and counts it')
         .useTable('IMPORTS_TABLE_NAME', props.importsTable, ['dynamodb:UpdateItem'])
-        .useTable('ACTIVITY_TABLE_NAME', props.activityTable, ['dynamodb:UpdateItem']),
+        .useTable('ACTIVITY_TABLE_NAME', props.activityTable, ['dynamodb:UpdateItem'])
+        .useTable('CHECKPOINTS_TABLE_NAME', props.importCheckpointsTable, ['dynamodb:GetItem']),
     };
     this.functions.validate.fn.addEnvironment('LARGE_IMPORT_THRESHOLD_BYTES', String(props.largeImportThresholdBytes));
     this.functions.recordOutcome.fn.addEnvironment('IMPORT_RECORD_RETENTION_DAYS', String(props.recordRetentionDays));
@@ -131,7 +145,7 @@ export class ImportPipeline extends Construct {
     });
     // If even recording fails, the execution still ends with the import's own error, kept in $.failure.
     recordFailure.addCatch(failed, { errors: [Errors.ALL], resultPath: '$.recordFailureError' }).next(failed);
-    const catchInto = <T extends LambdaInvoke>(task: T): T => {
+    const catchInto = <T extends TaskStateBase>(task: T): T => {
       task.addCatch(recordFailure, { errors: [Errors.ALL], resultPath: '$.failure' });
       return task;
     };
@@ -151,13 +165,23 @@ export class ImportPipeline extends Construct {
       }),
     );
 
+    const succeeded = new Succeed(this, IMPORT_STATES.succeeded);
     const definition = validate.next(
       new Choice(this, IMPORT_STATES.isTooLarge)
         .when(
           Condition.numberGreaterThan('$.validation.sizeBytes', props.largeImportThresholdBytes),
-          this.largeImportPath(props.largeImportThresholdBytes, recordFailure),
+          catchInto(this.runJob(props.importJob))
+            .next(
+              catchInto(
+                this.task(IMPORT_STATES.recordJobSuccess, this.functions.recordOutcome, {
+                  payload: TaskInput.fromObject({ outcome: 'JOB_SUCCEEDED', importId: JsonPath.stringAt('$.importId') }),
+                  resultPath: JsonPath.DISCARD,
+                }),
+              ),
+            )
+            .next(succeeded),
         )
-        .otherwise(transform.next(load).next(recordSuccess).next(new Succeed(this, IMPORT_STATES.succeeded))),
+        .otherwise(transform.next(load).next(recordSuccess).next(succeeded)),
     );
 
     const stateMachineLogs = new LogGroup(this, 'StateMachineLogs', {
@@ -168,7 +192,8 @@ export class ImportPipeline extends Construct {
       comment: 'Bulk import of users: Validate, Transform, Load',
       stateMachineType: StateMachineType.STANDARD,
       definitionBody: DefinitionBody.fromChainable(definition),
-      timeout: Duration.hours(1),
+      // Room for the job's every attempt (see runJob), plus the Lambda steps around it.
+      timeout: Duration.minutes(60 + (1 + JOB_FAILURE_RETRIES) * (props.importJob.timeout.toMinutes() + JOB_START_MARGIN.toMinutes())),
       tracingEnabled: true,
       // Every event, without execution data: records and emails stay out of the logs (the
       // execution history in Step Functions keeps the data for those allowed to read it).
@@ -181,7 +206,8 @@ export class ImportPipeline extends Construct {
     }
     Validations.of(role).acknowledge({
       id: 'AwsSolutions-IAM5[Resource::*]',
-      reason: 'X-Ray tracing and CloudWatch Logs delivery actions of the state machine support no resource-level permissions.',
+      reason:
+        'X-Ray tracing and CloudWatch Logs delivery actions of the state machine, and ecs:DescribeTasks/ecs:StopTask of the import job (the task ARN is known only at run time), support no narrower resource.',
     });
 
     this.functions.startImport.fn.addEnvironment('IMPORT_STATE_MACHINE_ARN', this.stateMachine.stateMachineArn);
@@ -190,19 +216,26 @@ export class ImportPipeline extends Construct {
   }
 
   /**
-   * The path of imports too large for Lambda's 15 minutes. The Fargate worker is not deployed
-   * yet, so it records a clear failure. To switch it on, replace this state with an EcsRunTask
-   * (`.sync`) running the worker on `$.key`, followed by RecordSuccess: nothing else changes.
+   * The Fargate import job, run to completion. Starting it is retried on ECS errors and missing
+   * capacity; a run that fails (non-zero exit: States.TaskFailed) is retried once, because a Spot
+   * interruption ends a run that way too, and the job resumes from its checkpoint.
    */
-  private largeImportPath(thresholdBytes: number, recordFailure: State & INextable): IChainable {
-    return new Pass(this, IMPORT_STATES.tooLarge, {
-      comment: 'Stand-in for the Fargate import worker (EcsRunTask)',
-      result: Result.fromObject({
-        Error: 'ImportTooLargeForLambda',
-        Cause: `The file is larger than ${thresholdBytes} bytes, the most the Lambda path imports; the long-running import worker is not deployed yet`,
-      }),
-      resultPath: '$.failure',
-    }).next(recordFailure);
+  private runJob(job: ImportJob): EcsRunTask {
+    const task = job.runTask(this, IMPORT_STATES.runJob, {
+      key: JsonPath.stringAt('$.key'),
+      importId: JsonPath.stringAt('$.importId'),
+      submittedAt: JsonPath.stringAt('$.submittedAt'),
+    });
+    task
+      .addRetry({
+        errors: [...ECS_START_ERRORS],
+        interval: Duration.seconds(30),
+        maxAttempts: 5,
+        backoffRate: 2,
+        jitterStrategy: JitterType.FULL,
+      })
+      .addRetry({ errors: [Errors.TASKS_FAILED], interval: Duration.minutes(1), maxAttempts: JOB_FAILURE_RETRIES });
+    return task;
   }
 
   /** A Lambda Task with the retries every Task of the pipeline has. */

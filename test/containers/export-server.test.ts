@@ -1,7 +1,7 @@
 import type { AttributeValue } from '@aws-sdk/client-dynamodb';
 import { batchWrite, chunksOf } from '../../containers/worker/src/batch';
 import { createTableFromTemplate, startLocalDynamo, type LocalDynamo } from '../support/local-dynamodb';
-import { localAwsEnv } from '../support/s3rver-engine';
+import { localAwsEnv } from '../support/local-aws-env';
 import { statefulStackTemplate } from '../support/stateful-tables';
 import { buildWorkerBundle, logsWithMessage, spawnWorker, type WorkerProcess } from '../support/worker-process';
 

@@ -2,7 +2,8 @@ import { GetItemCommand, PutItemCommand, ScanCommand } from '@aws-sdk/client-dyn
 import { PutObjectCommand } from '@aws-sdk/client-s3';
 import { userIdForEmail } from '../../lambda/domain/user-id';
 import { createTableFromTemplate, startLocalDynamo, type LocalDynamo } from '../support/local-dynamodb';
-import { localAwsEnv, startS3rver, type S3rverEngine } from '../support/s3rver-engine';
+import { localAwsEnv } from '../support/local-aws-env';
+import { startLocalS3, type LocalS3 } from '../support/local-s3';
 import { statefulStackTemplate } from '../support/stateful-tables';
 import { buildWorkerBundle, logsWithMessage, spawnWorker } from '../support/worker-process';
 
@@ -11,10 +12,10 @@ jest.setTimeout(180_000);
 const BUCKET = 'imports-test';
 let bundle: string;
 let dynamo: LocalDynamo;
-let s3: S3rverEngine;
+let s3: LocalS3;
 
 beforeAll(async () => {
-  [bundle, dynamo, s3] = await Promise.all([buildWorkerBundle(), startLocalDynamo(), startS3rver([BUCKET])]);
+  [bundle, dynamo, s3] = await Promise.all([buildWorkerBundle(), startLocalDynamo(), startLocalS3([BUCKET])]);
 });
 
 afterAll(async () => {
@@ -170,10 +171,10 @@ it('reports existing emails, duplicates and invalid records without overwriting 
   const saved = await checkpoint(tables, 'mixed');
   expect(saved).toMatchObject({ status: 'SUCCEEDED', loaded: '1', existing: '1', duplicates: '1', invalid: '2' });
   expect(JSON.parse(saved?.problems ?? '[]')).toEqual([
-    { line: 4, kind: 'duplicate', email: 'grace@example.com' },
-    { line: 5, kind: 'invalid', details: [{ path: '', message: 'is not valid JSON' }] },
-    { line: 6, kind: 'invalid', details: expect.arrayContaining([expect.objectContaining({ path: 'email' }), expect.objectContaining({ path: 'name' })]) },
-    { line: 1, kind: 'existing', email: 'ada@example.com' },
+    { line: 4, kind: 'duplicate', reason: 'the email grace@example.com is already on line 2 of this file' },
+    { line: 5, kind: 'invalid', reason: 'not valid JSON' },
+    { line: 6, kind: 'invalid', reason: expect.stringMatching(/email.*name|name.*email/) },
+    { line: 1, kind: 'existing', reason: 'a user with the email ada@example.com already exists' },
   ]);
 });
 
@@ -188,6 +189,17 @@ it('does nothing when an import that already succeeded runs again', async () => 
 
   expect(logsWithMessage(again.lines, 'Import had already succeeded')).toHaveLength(1);
   expect(await checkpoint(tables, 'twice')).toMatchObject({ status: 'SUCCEEDED', loaded: '30', existing: '0' });
+});
+
+it('gives every user it creates the submission time as createdAt, as the Lambda path does', async () => {
+  const tables = await freshTables();
+  await upload('imports/stamped.jsonl', jsonLines(3));
+
+  const env = importEnv(tables, 'imports/stamped.jsonl', 'stamped', { IMPORT_SUBMITTED_AT: '2026-11-20T10:00:00.000Z' });
+  expect((await spawnWorker(bundle, ['import'], env).exited).code).toBe(0);
+
+  const users = await storedUsers(tables.users);
+  expect([...users.values()].map((user) => user.createdAt)).toEqual(Array(3).fill('2026-11-20T10:00:00.000Z'));
 });
 
 it('exits non-zero and marks the import failed when the file does not exist', async () => {
@@ -207,6 +219,6 @@ it('exits non-zero when a CSV file lacks the required columns', async () => {
   const { code } = await spawnWorker(bundle, ['import'], importEnv(tables, 'imports/bad-header.csv', 'bad-header')).exited;
 
   expect(code).toBe(1);
-  expect(await checkpoint(tables, 'bad-header')).toMatchObject({ status: 'FAILED', failure: expect.stringContaining('missing column') });
+  expect(await checkpoint(tables, 'bad-header')).toMatchObject({ status: 'FAILED', failure: expect.stringMatching(/^ImportFileUnreadableError: .*missing name, email/) });
   expect((await storedUsers(tables.users)).size).toBe(0);
 });

@@ -76,6 +76,27 @@ describe('readImportRecords, CSV', () => {
     ]);
   });
 
+  it('numbers records right after a bare line feed inside a quoted field of a CRLF file', async () => {
+    const text = 'email,name,phone\r\nada@example.com,"Lovelace, ""Ada""",+447700900123\r\n"grace@example.com","Grace\nHopper",\r\nalan@example.com,Alan,\r\n';
+
+    expect(await read(text, 'csv', 30)).toEqual([
+      { line: 2, record: { name: 'Lovelace, "Ada"', email: 'ada@example.com', phone: '+447700900123' } },
+      { line: 3, record: { name: 'Grace\nHopper', email: 'grace@example.com' } },
+      { line: 5, record: { name: 'Alan', email: 'alan@example.com' } },
+    ]);
+  });
+
+  it('reports a row with the wrong number of fields and goes on', async () => {
+    expect(await read('name,email\nAda,ada@example.com,extra\nBob,bob@example.com\n', 'csv')).toEqual([
+      { line: 2, error: 'has 3 fields; the header names 2' },
+      { line: 3, record: { name: 'Bob', email: 'bob@example.com' } },
+    ]);
+  });
+
+  it('refuses a quoted field that never closes as unreadable', async () => {
+    await expect(read('name,email\n"Ada,ada@example.com\n', 'csv')).rejects.toMatchObject({ name: 'ImportFileUnreadableError' });
+  });
+
   it('accepts the columns in any order and without phone', async () => {
     expect(await read('Email,Name\nx@example.com,X\n', 'csv')).toEqual([{ line: 2, record: { name: 'X', email: 'x@example.com' } }]);
   });

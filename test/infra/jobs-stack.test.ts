@@ -1,7 +1,8 @@
 import type { CfnElement, Stack } from 'aws-cdk-lib';
 import { Match, type Template } from 'aws-cdk-lib/assertions';
 import type { AppFunction } from '../../lib/constructs/app-function';
-import { IMPORT_STATES, LAMBDA_SERVICE_ERRORS } from '../../lib/constructs/import-pipeline';
+import { IMPORT_CONTAINER_NAME } from '../../lib/constructs/import-job';
+import { ECS_START_ERRORS, IMPORT_STATES, LAMBDA_SERVICE_ERRORS } from '../../lib/constructs/import-pipeline';
 import { synthesizeApp, templateOf } from '../support/synth';
 
 const stages = synthesizeApp();
@@ -16,14 +17,23 @@ function resourcesOf(template: Template, type: string): Resources {
   return template.findResources(type) as Resources;
 }
 
-/** The state machine's definition, with each Fn::GetAtt replaced by the logical ID it names. */
-function definitionOf(template: Template): { States: Record<string, Record<string, unknown>> } {
+/**
+ * The state machine's definition, each token replaced by what it names: an Fn::GetAtt by the
+ * logical ID, a Ref by the referenced name, a cross-stack output by the output's name.
+ */
+function definitionOf(template: Template): { States: Record<string, Record<string, unknown>>; TimeoutSeconds: number } {
   const [machine] = Object.values(resourcesOf(template, 'AWS::StepFunctions::StateMachine'));
   const join = machine.Properties.DefinitionString as { 'Fn::Join': [string, unknown[]] };
   const text = join['Fn::Join'][1]
-    .map((part) => (typeof part === 'string' ? part : (part as { 'Fn::GetAtt': [string, string] })['Fn::GetAtt'][0]))
+    .map((part) => {
+      if (typeof part === 'string') return part;
+      const token = part as { 'Fn::GetAtt'?: [string, string]; Ref?: string; 'Fn::GetStackOutput'?: { OutputName: string } };
+      const name = token['Fn::GetAtt']?.[0] ?? token.Ref ?? token['Fn::GetStackOutput']?.OutputName;
+      if (name === undefined) throw new Error(`Unexpected token in the definition: ${JSON.stringify(part)}`);
+      return name;
+    })
     .join('');
-  return JSON.parse(text) as { States: Record<string, Record<string, unknown>> };
+  return JSON.parse(text) as ReturnType<typeof definitionOf>;
 }
 
 /** Every IAM statement attached to a function's role. */
@@ -100,6 +110,8 @@ describe('scheduled jobs', () => {
 describe('import pipeline', () => {
   const definition = definitionOf(jobs);
   const tasks = Object.entries(definition.States).filter(([, state]) => state.Type === 'Task');
+  const lambdaTasks = tasks.filter(([name]) => name !== IMPORT_STATES.runJob);
+  const runJob = definition.States[IMPORT_STATES.runJob];
 
   it('is a Standard workflow that logs every event and is traced', () => {
     jobs.hasResourceProperties('AWS::StepFunctions::StateMachine', {
@@ -109,13 +121,21 @@ describe('import pipeline', () => {
     });
   });
 
-  it('has the Validate, Transform, Load and record tasks', () => {
+  it('has the Validate, Transform, Load, import job and record tasks', () => {
     expect(tasks.map(([name]) => name).sort()).toEqual(
-      [IMPORT_STATES.validate, IMPORT_STATES.transform, IMPORT_STATES.load, IMPORT_STATES.recordSuccess, IMPORT_STATES.recordFailure].sort(),
+      [
+        IMPORT_STATES.validate,
+        IMPORT_STATES.transform,
+        IMPORT_STATES.load,
+        IMPORT_STATES.recordSuccess,
+        IMPORT_STATES.runJob,
+        IMPORT_STATES.recordJobSuccess,
+        IMPORT_STATES.recordFailure,
+      ].sort(),
     );
   });
 
-  it.each(tasks)('retries Lambda service errors and throttling with backoff in %s', (_name, state) => {
+  it.each(lambdaTasks)('retries Lambda service errors and throttling with backoff in %s', (_name, state) => {
     const retriers = state.Retry as { ErrorEquals: string[]; BackoffRate: number; MaxAttempts: number }[];
     const serviceRetrier = retriers.find((retrier) => retrier.ErrorEquals.includes('Lambda.ServiceException'));
     expect(serviceRetrier?.ErrorEquals).toEqual(expect.arrayContaining([...LAMBDA_SERVICE_ERRORS]));
@@ -134,18 +154,86 @@ describe('import pipeline', () => {
     ]);
   });
 
-  it('sends files above the threshold to the one too-large state, which records the failure', () => {
+  it('sends files above the threshold to the Fargate import job, and the rest to Transform', () => {
     expect(definition.States[IMPORT_STATES.isTooLarge]).toMatchObject({
       Type: 'Choice',
-      Choices: [{ Variable: '$.validation.sizeBytes', NumericGreaterThan: 20 * 1024 * 1024, Next: IMPORT_STATES.tooLarge }],
+      Choices: [{ Variable: '$.validation.sizeBytes', NumericGreaterThan: 20 * 1024 * 1024, Next: IMPORT_STATES.runJob }],
       Default: IMPORT_STATES.transform,
     });
-    expect(definition.States[IMPORT_STATES.tooLarge]).toMatchObject({
-      Result: { Error: 'ImportTooLargeForLambda' },
-      ResultPath: '$.failure',
-      Next: IMPORT_STATES.recordFailure,
-    });
     expect(definition.States[IMPORT_STATES.failed]).toMatchObject({ Type: 'Fail', ErrorPath: '$.failure.Error', CausePath: '$.failure.Cause' });
+  });
+
+  it('runs the import job to completion (.sync) on the cluster, in the private subnets, with its own security group', () => {
+    expect(runJob).toMatchObject({
+      Resource: 'arn:AWS::Partition:states:::ecs:runTask.sync',
+      Parameters: {
+        Cluster: expect.stringMatching(/Cluster.*Arn/),
+        TaskDefinition: expect.stringMatching(/ImportJobTaskDefinition/),
+        LaunchType: 'FARGATE',
+        NetworkConfiguration: {
+          AwsvpcConfiguration: { Subnets: [expect.stringMatching(/PrivateSubnet1/), expect.stringMatching(/PrivateSubnet2/), expect.stringMatching(/PrivateSubnet3/)], SecurityGroups: [expect.stringMatching(/ImportJobSecurityGroup/)] },
+        },
+      },
+    });
+  });
+
+  it('passes the import job the key, import ID and submission time of the execution as container environment', () => {
+    expect(runJob.Parameters).toMatchObject({
+      Overrides: {
+        ContainerOverrides: [
+          {
+            Name: IMPORT_CONTAINER_NAME,
+            Environment: [
+              { Name: 'IMPORT_KEY', 'Value.$': '$.key' },
+              { Name: 'IMPORT_ID', 'Value.$': '$.importId' },
+              { Name: 'IMPORT_SUBMITTED_AT', 'Value.$': '$.submittedAt' },
+            ],
+          },
+        ],
+      },
+    });
+  });
+
+  it('retries starting the import job with backoff, retries a failed run once, and keeps the state small', () => {
+    expect(runJob.Retry).toEqual([
+      { ErrorEquals: [...ECS_START_ERRORS], IntervalSeconds: 30, MaxAttempts: 5, BackoffRate: 2, JitterStrategy: 'FULL' },
+      { ErrorEquals: ['States.TaskFailed'], IntervalSeconds: 60, MaxAttempts: 1 },
+    ]);
+    expect(runJob.ResultPath).toBeNull();
+    // The job's 8 hours plus 10 minutes to start and stop.
+    expect(runJob.TimeoutSeconds).toBe(8 * 3600 + 600);
+  });
+
+  it('gives the execution time for both attempts of the import job', () => {
+    expect(definition.TimeoutSeconds).toBeGreaterThanOrEqual(2 * (runJob.TimeoutSeconds as number) + 60 + 30 * (1 + 2 + 4 + 8));
+  });
+
+  it('records a finished import job from its checkpoint, then succeeds', () => {
+    expect(runJob.Next).toBe(IMPORT_STATES.recordJobSuccess);
+    expect(definition.States[IMPORT_STATES.recordJobSuccess]).toMatchObject({
+      Parameters: { outcome: 'JOB_SUCCEEDED', 'importId.$': '$.importId' },
+      ResultPath: null,
+      Next: IMPORT_STATES.succeeded,
+    });
+  });
+
+  it('lets the state machine run only the import task definition and pass only its two roles', () => {
+    const roleId = prod.jobs.getLogicalId(prod.jobs.importPipeline.stateMachine.role.node.defaultChild as CfnElement);
+    const statements = Object.values(resourcesOf(jobs, 'AWS::IAM::Policy'))
+      .filter((policy) => JSON.stringify(policy.Properties.Roles).includes(`"${roleId}"`))
+      .flatMap((policy) => (policy.Properties.PolicyDocument as { Statement: { Action: string | string[]; Resource: unknown }[] }).Statement);
+    const resourcesFor = (action: string) => JSON.stringify(statements.filter((statement) => actionsOf([statement]).includes(action)).map((statement) => statement.Resource));
+    expect(resourcesFor('ecs:RunTask')).toMatch(/ImportJobTaskDefinition/);
+    const passed = resourcesFor('iam:PassRole');
+    expect(passed).toMatch(/ImportJobTaskDefinitionTaskRole/);
+    expect(passed).toMatch(/ImportJobTaskDefinitionExecutionRole/);
+    expect(passed.match(/Role[0-9A-F]{8}/g)).toHaveLength(2);
+  });
+
+  it('lets the record-outcome function read the checkpoints table and nothing more of it', () => {
+    const statements = statementsOf(prod.jobs, jobs, prod.jobs.importPipeline.functions.recordOutcome);
+    const onCheckpoints = statements.filter((statement) => JSON.stringify(statement.Resource).includes('ImportCheckpointsTable'));
+    expect(actionsOf(onCheckpoints)).toEqual(['dynamodb:GetItem']);
   });
 
   it('lets Load batch-read and batch-write users and nothing else of DynamoDB', () => {

@@ -3,7 +3,8 @@ import * as http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { GetItemCommand, ScanCommand, PutItemCommand } from '@aws-sdk/client-dynamodb';
 import { GetObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
-import { testApp } from '../support/synth';
+import type { CfnElement } from 'aws-cdk-lib';
+import { templateOf, testApp } from '../support/synth';
 import { ExecutionError, StateMachine, type StateMachineDefinition } from 'aws-local-stepfunctions';
 import { ENVIRONMENTS } from '../../lib/config';
 import { addEnvironments } from '../../lib/platform';
@@ -12,12 +13,15 @@ import { activityDay } from '../../lambda/domain/activity';
 import { importIdFor, type ImportExecutionInput } from '../../lambda/domain/import-job';
 import { userIdForEmail } from '../../lambda/domain/user-id';
 import { lambdaContext } from '../support/events';
-import { importStateMachine } from '../support/import-state-machine';
-import { useLocalAws } from '../support/local-aws-env';
+import { importStateMachine, type LocalTaskHandler } from '../support/import-state-machine';
+import { localAwsEnv, useLocalAws } from '../support/local-aws-env';
 import { startLocalDynamo, type LocalDynamo } from '../support/local-dynamodb';
-import { startLocalS3, useLocalS3Credentials, type LocalS3 } from '../support/local-s3-engine';
+import { startLocalS3, type LocalS3 } from '../support/local-s3';
 import { createActivityTable, createUsersTable, statefulStackTemplate } from '../support/stateful-tables';
 import { createTableFromTemplate } from '../support/local-dynamodb';
+import { buildWorkerBundle, spawnWorker } from '../support/worker-process';
+import { IMPORT_CONTAINER_NAME } from '../../lib/constructs/import-job';
+import type { AppStage } from '../../lib/app-stage';
 
 const BUCKET = 'uploads-import-test';
 
@@ -29,7 +33,55 @@ let failBatchWrites = { skip: 0, fail: 0 };
 let usersTable: string;
 let importsTable: string;
 let activityTable: string;
+let checkpointsTable: string;
+let workerBundle: string;
 let machine: ReturnType<typeof importStateMachine>;
+
+type Json = Parameters<LocalTaskHandler>[0];
+
+/** What the RunImportJob state hands ECS RunTask, as far as the local stand-in reads it. */
+interface RunTaskParameters {
+  readonly TaskDefinition: string;
+  readonly Overrides: { readonly ContainerOverrides: readonly { Name: string; Environment: readonly { Name: string; Value: string }[] }[] };
+}
+
+/**
+ * Stands in for ECS RunTask (.sync) behind the RunImportJob state: runs the real worker bundle as
+ * a process with the import container's environment from the synthesized task definition (each
+ * resource name replaced by its local table or bucket) plus the state's container overrides, and
+ * answers as Step Functions does: the stopped task when the container exits 0, States.TaskFailed
+ * otherwise.
+ */
+function localImportJob(stage: AppStage) {
+  const template = templateOf(stage.containers).toJSON() as { Resources: Record<string, { Type: string; Properties: Record<string, unknown> }> };
+  const taskDefinitionId = stage.containers.getLogicalId(stage.containers.importTaskDefinition.node.defaultChild as CfnElement);
+  const containers = template.Resources[taskDefinitionId].Properties.ContainerDefinitions as { Name: string; Environment: { Name: string; Value: unknown }[] }[];
+  const container = containers.find((definition) => definition.Name === IMPORT_CONTAINER_NAME)!;
+  const local: Record<string, string> = { IMPORT_BUCKET: BUCKET, USERS_TABLE_NAME: usersTable, CHECKPOINTS_TABLE_NAME: checkpointsTable };
+  const baseEnvironment = Object.fromEntries(
+    container.Environment.map(({ Name, Value }) => {
+      if (typeof Value === 'string') return [Name, Value];
+      if (local[Name] === undefined) throw new Error(`The import container's ${Name} names a resource the test has no local stand-in for`);
+      return [Name, local[Name]];
+    }),
+  );
+
+  return async (input: Json): Promise<Json> => {
+    const parameters = input as unknown as RunTaskParameters;
+    expect(parameters.TaskDefinition).toContain('ImportJobTaskDefinition');
+    const [override] = parameters.Overrides.ContainerOverrides;
+    expect(override.Name).toBe(IMPORT_CONTAINER_NAME);
+    const environment = {
+      ...localAwsEnv({ dynamodb: dynamo.endpoint, s3: s3.endpoint }),
+      ...baseEnvironment,
+      ...Object.fromEntries(override.Environment.map(({ Name, Value }) => [Name, Value])),
+    };
+    const { code } = await spawnWorker(workerBundle, ['import'], environment).exited;
+    const task = { lastStatus: 'STOPPED', stopCode: 'EssentialContainerExited', containers: [{ name: IMPORT_CONTAINER_NAME, exitCode: code }] };
+    if (code !== 0) throw Object.assign(new Error(JSON.stringify(task)), { name: 'States.TaskFailed' });
+    return task;
+  };
+}
 
 /** Sits in front of dynalite and fails chosen BatchWriteItem calls as DynamoDB does when it throttles. */
 async function startThrottlingProxy(target: string): Promise<string> {
@@ -66,26 +118,30 @@ async function startThrottlingProxy(target: string): Promise<string> {
 }
 
 beforeAll(async () => {
+  // First: the bundle takes seconds to build, long enough for idle keep-alive sockets to the
+  // engines to be closed under a client that may not retry (AWS_MAX_ATTEMPTS=1 below).
+  workerBundle = await buildWorkerBundle();
   dynamo = await startLocalDynamo();
   s3 = await startLocalS3();
   await s3.createBucket(BUCKET);
   useLocalAws({ dynamodb: await startThrottlingProxy(dynamo.endpoint), s3: s3.endpoint });
   // The SDK's own retries would hide the throttling from the state machine's Retry, which is what is under test.
   process.env.AWS_MAX_ATTEMPTS = '1';
-  useLocalS3Credentials();
   usersTable = await createUsersTable(dynamo);
   activityTable = await createActivityTable(dynamo);
   importsTable = await createTableFromTemplate(dynamo.client, statefulStackTemplate(), 'ImportsTable');
+  checkpointsTable = await createTableFromTemplate(dynamo.client, statefulStackTemplate(), 'ImportCheckpointsTable');
   Object.assign(process.env, {
     USERS_TABLE_NAME: usersTable,
     ACTIVITY_TABLE_NAME: activityTable,
     IMPORTS_TABLE_NAME: importsTable,
+    CHECKPOINTS_TABLE_NAME: checkpointsTable,
     UPLOADS_BUCKET_NAME: BUCKET,
     LARGE_IMPORT_THRESHOLD_BYTES: String(ENVIRONMENTS.dev.imports.largeImportThresholdBytes),
     IMPORT_RECORD_RETENTION_DAYS: '7',
   });
   const [dev] = addEnvironments(testApp(), [ENVIRONMENTS.dev]);
-  machine = importStateMachine(dev.jobs, () => lambdaContext('import-task', 300_000));
+  machine = importStateMachine(dev.jobs, () => lambdaContext('import-task', 300_000), { [IMPORT_STATES.runJob]: localImportJob(dev) });
 });
 
 afterAll(async () => {
@@ -305,28 +361,72 @@ describe('the synthesized import state machine, run locally', () => {
     expect(item?.duplicateSample?.L?.map((entry) => entry.M?.line?.N)).toEqual(['2', '3']);
   });
 
-  it('sends a file above the size threshold to ImportTooLargeForLambda without reading it, and records why', async () => {
+  describe('above the size threshold', () => {
     const threshold = 64;
-    const small = { ...ENVIRONMENTS.dev, imports: { ...ENVIRONMENTS.dev.imports, largeImportThresholdBytes: threshold } };
-    const [stage] = addEnvironments(testApp(), [small]);
-    const smallMachine = importStateMachine(stage.jobs, () => lambdaContext('import-task', 300_000));
-    process.env.LARGE_IMPORT_THRESHOLD_BYTES = String(threshold);
-    try {
-      const run = await runImport('big.jsonl', jsonLines(10, 'big.example'), smallMachine);
+    let largeMachine: ReturnType<typeof importStateMachine>;
+
+    beforeAll(() => {
+      const small = { ...ENVIRONMENTS.dev, imports: { ...ENVIRONMENTS.dev.imports, largeImportThresholdBytes: threshold } };
+      const [stage] = addEnvironments(testApp(), [small]);
+      largeMachine = importStateMachine(stage.jobs, () => lambdaContext('import-task', 300_000), { [IMPORT_STATES.runJob]: localImportJob(stage) });
+      process.env.LARGE_IMPORT_THRESHOLD_BYTES = String(threshold);
+    });
+
+    afterAll(() => {
+      process.env.LARGE_IMPORT_THRESHOLD_BYTES = String(ENVIRONMENTS.dev.imports.largeImportThresholdBytes);
+    });
+
+    it('runs the file as the Fargate import job and records its counts from the checkpoint', async () => {
+      const succeededBefore = await counter('importsSucceeded');
+      const createdBefore = await counter('usersCreated');
+      await dynamo.client.send(
+        new PutItemCommand({
+          TableName: usersTable,
+          Item: { id: { S: userIdForEmail('taken@big.example') }, name: { S: 'Original' }, email: { S: 'taken@big.example' }, createdAt: { S: '2025-01-01T00:00:00.000Z' } },
+        }),
+      );
+      const body = jsonLines(50, 'big.example') + ['{"name":"","email":"nope"}', '{"name":"Impostor","email":"taken@big.example"}', '{"name":"Again","email":"user7@big.example"}'].join('\n');
+
+      const run = await runImport('big.jsonl', body, largeMachine);
+
+      expect(run.status).toBe('SUCCEEDED');
+      expect(run.visited).toEqual([IMPORT_STATES.validate, IMPORT_STATES.isTooLarge, IMPORT_STATES.runJob, IMPORT_STATES.recordJobSuccess, IMPORT_STATES.succeeded]);
+      const users = await usersOfImport(run.input.importId);
+      expect(users).toHaveLength(50);
+      expect(users.find((user) => user.email?.S === 'user7@big.example')).toMatchObject({ name: { S: 'User 7' }, createdAt: { S: run.input.submittedAt } });
+      const item = await importItem(run.input.importId);
+      expect(item).toMatchObject({ status: { S: 'SUCCEEDED' }, validRecords: { N: '52' }, invalidRecords: { N: '1' }, loaded: { N: '50' }, duplicates: { N: '2' } });
+      expect(item?.invalidSample?.L?.map((entry) => entry.M?.line?.N)).toEqual(['51']);
+      expect(item?.invalidSample?.L?.[0].M?.reason?.S).toContain('email');
+      expect(item?.duplicateSample?.L?.map((entry) => [entry.M?.line?.N, entry.M?.reason?.S])).toEqual([
+        ['52', 'a user with the email taken@big.example already exists'],
+        ['53', 'the email user7@big.example is already on line 8 of this file'],
+      ]);
+      expect(await counter('importsSucceeded')).toBe(succeededBefore + 1);
+      expect(await counter('usersCreated')).toBe(createdBefore + 50);
+    });
+
+    it('ends in the failure path with States.TaskFailed when the job fails, recording the job\'s own error', async () => {
+      const failedBefore = await counter('importsFailed');
+
+      const run = await runImport('big-broken.csv', 'fullname,mail\nAda Lovelace,ada@broken.example\nGrace Hopper,grace@broken.example\n', largeMachine);
 
       expect(run.status).toBe('FAILED');
-      expect(run.error).toBe('ImportTooLargeForLambda');
+      expect(run.error).toBe('States.TaskFailed');
+      // A failed run is retried once (a Spot interruption fails a run the same way), then recorded.
+      expect(run.retried).toEqual([IMPORT_STATES.runJob]);
       expect(run.visited).toEqual([
         IMPORT_STATES.validate,
         IMPORT_STATES.isTooLarge,
-        IMPORT_STATES.tooLarge,
+        IMPORT_STATES.runJob,
         IMPORT_STATES.recordFailure,
         IMPORT_STATES.failed,
       ]);
-      expect(await importItem(run.input.importId)).toMatchObject({ status: { S: 'FAILED' }, error: { S: 'ImportTooLargeForLambda' } });
+      const item = await importItem(run.input.importId);
+      expect(item).toMatchObject({ status: { S: 'FAILED' }, error: { S: 'States.TaskFailed' } });
+      expect(item?.errorMessage?.S).toMatch(/^ImportFileUnreadableError: The CSV header must name the columns/);
       expect(await usersOfImport(run.input.importId)).toHaveLength(0);
-    } finally {
-      process.env.LARGE_IMPORT_THRESHOLD_BYTES = String(ENVIRONMENTS.dev.imports.largeImportThresholdBytes);
-    }
+      expect(await counter('importsFailed')).toBe(failedBefore + 1);
+    });
   });
 });

@@ -1,6 +1,8 @@
 import type { APIGatewayProxyResult, S3Event, SNSMessage, SQSEvent } from 'aws-lambda';
 import { handler as getImport } from '../../lambda/handlers/get-import';
 import { handler as startImport } from '../../lambda/handlers/start-import';
+import { handler as recordOutcome } from '../../lambda/handlers/import-record-outcome';
+import { GetItemCommand, PutItemCommand } from '@aws-sdk/client-dynamodb';
 import { importIdFor } from '../../lambda/domain/import-job';
 import { ImportsStore } from '../../lambda/store/imports-store';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
@@ -15,6 +17,7 @@ const STATE_MACHINE_ARN = 'arn:aws:states:eu-west-1:111111111111:stateMachine:im
 let dynamo: LocalDynamo;
 let sfn: LocalSfnSink;
 let importsTable: string;
+let checkpointsTable: string;
 
 beforeAll(async () => {
   dynamo = await startLocalDynamo();
@@ -22,7 +25,15 @@ beforeAll(async () => {
   useLocalAws({ dynamodb: dynamo.endpoint, sfn: sfn.endpoint });
   process.env.AWS_MAX_ATTEMPTS = '1';
   importsTable = await createTableFromTemplate(dynamo.client, statefulStackTemplate(), 'ImportsTable');
-  Object.assign(process.env, { IMPORTS_TABLE_NAME: importsTable, IMPORT_STATE_MACHINE_ARN: STATE_MACHINE_ARN });
+  checkpointsTable = await createTableFromTemplate(dynamo.client, statefulStackTemplate(), 'ImportCheckpointsTable');
+  const activityTable = await createTableFromTemplate(dynamo.client, statefulStackTemplate(), 'ActivityTable');
+  Object.assign(process.env, {
+    IMPORTS_TABLE_NAME: importsTable,
+    CHECKPOINTS_TABLE_NAME: checkpointsTable,
+    ACTIVITY_TABLE_NAME: activityTable,
+    IMPORT_RECORD_RETENTION_DAYS: '7',
+    IMPORT_STATE_MACHINE_ARN: STATE_MACHINE_ARN,
+  });
 });
 
 afterAll(async () => {
@@ -127,5 +138,20 @@ describe('GET /imports/{id}', () => {
     const responses = [await get(importIdFor('imports/never.csv', 'v1')), await get('../../etc/passwd')];
 
     expect(responses.map((response) => response.statusCode)).toEqual([404, 404]);
+  });
+});
+
+describe('record-outcome after the Fargate import job', () => {
+  it('refuses to record success when the job checkpoint does not say SUCCEEDED, leaving the import running', async () => {
+    const importId = importIdFor('imports/unfinished.jsonl', 'v1');
+    await new ImportsStore(DynamoDBDocumentClient.from(dynamo.client), importsTable).register({ importId, bucket: 'uploads-bucket', key: 'imports/unfinished.jsonl', submittedAt: '2026-11-20T10:00:00.000Z' });
+    await dynamo.client.send(
+      new PutItemCommand({ TableName: checkpointsTable, Item: { importId: { S: importId }, status: { S: 'RUNNING' }, lastLine: { N: '1000' }, loaded: { N: '1000' } } }),
+    );
+
+    await expect(recordOutcome({ outcome: 'JOB_SUCCEEDED', importId })).rejects.toMatchObject({ name: 'ImportCheckpointMissingError' });
+
+    const item = await dynamo.client.send(new GetItemCommand({ TableName: importsTable, Key: { id: { S: importId } } }));
+    expect(item.Item?.status).toEqual({ S: 'RUNNING' });
   });
 });

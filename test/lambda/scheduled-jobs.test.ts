@@ -7,7 +7,7 @@ import { clock } from '../../lambda/shared/clock';
 import { lambdaContext } from '../support/events';
 import { useLocalAws } from '../support/local-aws-env';
 import { startLocalDynamo, type LocalDynamo } from '../support/local-dynamodb';
-import { startLocalS3, useLocalS3Credentials, type LocalS3 } from '../support/local-s3-engine';
+import { startLocalS3, type LocalS3 } from '../support/local-s3';
 import { startLocalSnsSink, type LocalSnsSink } from '../support/local-sns-sink';
 import { createActivityTable } from '../support/stateful-tables';
 
@@ -32,7 +32,6 @@ beforeAll(async () => {
   sns = await startLocalSnsSink();
   await s3.createBucket(BUCKET);
   useLocalAws({ dynamodb: dynamo.endpoint, s3: s3.endpoint, sns: sns.endpoint });
-  useLocalS3Credentials();
   activityTable = await createActivityTable(dynamo);
   Object.assign(process.env, {
     ACTIVITY_TABLE_NAME: activityTable,

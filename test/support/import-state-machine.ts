@@ -13,10 +13,16 @@ const FAKE_ARN_PREFIX = 'arn:aws:lambda:eu-west-1:111111111111:function:';
 /**
  * The import state machine exactly as the CDK app synthesizes it, ready to run locally: the
  * DefinitionString of the stack's one AWS::StepFunctions::StateMachine with each Lambda ARN
- * resolved to a placeholder named after the function's logical ID, and, for each Task state,
- * the real handler module of the function its Resource names.
+ * resolved to a placeholder named after the function's logical ID (other references: the
+ * partition to `aws`, another stack's output to `<output name>`), and, for each Task state, the
+ * real handler module of the function its Resource names. A Task that invokes no function (the
+ * Fargate import job) runs the handler `otherTasks` gives for its state name.
  */
-export function importStateMachine(stack: JobsStack, context: () => Context): {
+export function importStateMachine(
+  stack: JobsStack,
+  context: () => Context,
+  otherTasks: Record<string, LocalTaskHandler> = {},
+): {
   definition: { StartAt: string; States: Record<string, { Type: string; Resource?: string }> };
   taskHandlers: Record<string, LocalTaskHandler>;
 } {
@@ -28,9 +34,12 @@ export function importStateMachine(stack: JobsStack, context: () => Context): {
   const text = parts
     .map((part) => {
       if (typeof part === 'string') return part;
-      const getAtt = (part as { 'Fn::GetAtt'?: [string, string] })['Fn::GetAtt'];
-      if (getAtt === undefined || getAtt[1] !== 'Arn') throw new Error(`Unexpected token in the definition: ${JSON.stringify(part)}`);
-      return `${FAKE_ARN_PREFIX}${getAtt[0]}`;
+      const token = part as { 'Fn::GetAtt'?: [string, string]; Ref?: string; 'Fn::GetStackOutput'?: { OutputName: string } };
+      const getAtt = token['Fn::GetAtt'];
+      if (getAtt !== undefined && getAtt[1] === 'Arn') return `${FAKE_ARN_PREFIX}${getAtt[0]}`;
+      if (token.Ref === 'AWS::Partition') return 'aws';
+      if (token['Fn::GetStackOutput'] !== undefined) return `<${token['Fn::GetStackOutput'].OutputName}>`;
+      throw new Error(`Unexpected token in the definition: ${JSON.stringify(part)}`);
     })
     .join('');
   const definition = JSON.parse(text) as ReturnType<typeof importStateMachine>['definition'];
@@ -44,8 +53,14 @@ export function importStateMachine(stack: JobsStack, context: () => Context): {
   const taskHandlers: Record<string, LocalTaskHandler> = {};
   for (const [stateName, state] of Object.entries(definition.States)) {
     if (state.Type !== 'Task') continue;
+    if (otherTasks[stateName] !== undefined) {
+      taskHandlers[stateName] = otherTasks[stateName];
+      continue;
+    }
     const handlerFile = handlerFileByArn.get(state.Resource ?? '');
-    if (handlerFile === undefined) throw new Error(`Task ${stateName} invokes ${state.Resource}, which is not a function of the import pipeline`);
+    if (handlerFile === undefined) {
+      throw new Error(`Task ${stateName} invokes ${state.Resource}, which is not a function of the import pipeline; give it a local handler`);
+    }
     // eslint-disable-next-line @typescript-eslint/no-require-imports
     const module = require(path.join(HANDLERS_DIR, handlerFile.replace(/\.ts$/, ''))) as { handler: (event: unknown, context: Context) => Promise<Json> };
     taskHandlers[stateName] = (input) => module.handler(input, context());

@@ -4,12 +4,17 @@ import * as path from 'node:path';
 import { CreateBucketCommand, S3Client } from '@aws-sdk/client-s3';
 import S3rver from 's3rver';
 import { DUMMY_ACCOUNT } from 's3rver/lib/models/account';
+import { LOCAL_CREDENTIALS } from './local-aws-env';
 
 /**
- * The dummy credentials the tests give the SDK (test/support/local-aws-env.ts). s3rver checks
- * signatures against its own accounts, so they are registered as a key pair of its dummy account.
+ * The one S3 engine of the tests and benchmarks.
+ *
+ * s3rver checks request signatures against its own accounts and knows only the key S3RVER out of
+ * the box; the dummy credentials every test gives the SDK (useLocalAws, localAwsEnv) are
+ * registered as a key pair of its dummy account, so handlers, child processes and the test's own
+ * client all sign with the same keys and nothing needs s3rver's own.
  */
-const TEST_CREDENTIALS = { accessKeyId: 'test', secretAccessKey: 'test' };
+const TEST_CREDENTIALS = LOCAL_CREDENTIALS;
 
 /** An S3-compatible server (s3rver) on a free loopback port, storing objects in a temporary folder. */
 export interface LocalS3 {

@@ -1,28 +1,18 @@
 import { ConditionalCheckFailedException, GetItemCommand, PutItemCommand, UpdateItemCommand, type AttributeValue, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import type { FieldProblem } from '../../../lambda/domain/errors';
+import type { JobCounts, JobProblem } from '../../../lambda/domain/import-job';
 
-/** What an import has done so far. Counts are cumulative over every attempt of the import. */
-export interface ImportProgress {
+/**
+ * What an import has done so far: the counts (shared with the record-outcome Lambda, which reads
+ * them when the job has succeeded) and the line up to which they are final.
+ */
+export interface ImportProgress extends JobCounts {
   /** Every line up to and including this one is fully handled (loaded, or reported). */
   readonly lastLine: number;
-  /** Users this import created. */
-  readonly loaded: number;
-  /** Records whose email already belonged to a user before the import: reported, never overwritten. */
-  readonly existing: number;
-  /** Records whose email appeared on an earlier line of the same file. */
-  readonly duplicates: number;
-  /** Records that failed validation. */
-  readonly invalid: number;
   /** The first problems found (at most MAX_REPORTED_PROBLEMS), for the people who fix the file. */
   readonly problems: readonly ReportedProblem[];
 }
 
-export interface ReportedProblem {
-  readonly line: number;
-  readonly kind: 'invalid' | 'existing' | 'duplicate';
-  readonly email?: string;
-  readonly details?: readonly FieldProblem[];
-}
+export type ReportedProblem = JobProblem;
 
 export type ImportStatus = 'RUNNING' | 'SUCCEEDED' | 'FAILED';
 

@@ -3,7 +3,8 @@ import { GetObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { buildUser, normaliseNewUser, type User } from '../../../lambda/domain/user';
 import { batchGet, batchWrite, chunksOf, forEachLimited, MAX_GET_BATCH, MAX_WRITE_BATCH } from './batch';
 import { CheckpointStore, EMPTY_PROGRESS, MAX_REPORTED_PROBLEMS, type ImportProgress, type ReportedProblem } from './checkpoints';
-import { readImportRecords, type ImportFormat, type ImportRecord } from './import-format';
+import { readImportRecords, type ImportFormat, type ImportLine } from '../../../lambda/domain/import-file';
+import { duplicateReason } from '../../../lambda/domain/import-job';
 
 export interface ImportJobOptions {
   readonly s3: S3Client;
@@ -73,7 +74,7 @@ export async function runImport(options: ImportJobOptions): Promise<ImportResult
   if (object.Body === undefined) throw new Error(`s3://${options.bucket}/${options.key} has no body`);
   const body = object.Body as AsyncIterable<Uint8Array>;
 
-  let chunk: ImportRecord[] = [];
+  let chunk: ImportLine[] = [];
   let lastLineSeen = resumedAfterLine;
   const flush = async () => {
     if (options.signal?.aborted) throw new ImportStoppedError(`Import stopped before line ${chunk[0]?.line}: ${String(options.signal.reason)}`);
@@ -102,7 +103,7 @@ function addProblem(problems: ReportedProblem[], problem: ReportedProblem): void
 /** Validates, deduplicates and loads one chunk of records; returns the progress after it. */
 async function loadChunk(
   options: ImportJobOptions,
-  records: readonly ImportRecord[],
+  records: readonly ImportLine[],
   before: ImportProgress,
   now: Date,
   log: NonNullable<ImportJobOptions['log']>,
@@ -116,14 +117,15 @@ async function loadChunk(
   for (const record of records) {
     if (record.record === undefined) {
       invalid += 1;
-      addProblem(problems, { line: record.line, kind: 'invalid', details: record.problems });
-      log('Invalid record', { importId: options.importId, line: record.line, problems: record.problems });
+      addProblem(problems, { line: record.line, kind: 'invalid', reason: record.error });
+      log('Invalid record', { importId: options.importId, line: record.line, reason: record.error });
       continue;
     }
     const user = buildUser(normaliseNewUser(record.record), now);
-    if (candidates.has(user.id)) {
+    const first = candidates.get(user.id);
+    if (first !== undefined) {
       duplicates += 1;
-      addProblem(problems, { line: record.line, kind: 'duplicate', email: user.email });
+      addProblem(problems, { line: record.line, kind: 'duplicate', reason: duplicateReason.inFile(user.email, first.line) });
       log('Duplicate email in the file', { importId: options.importId, line: record.line, email: user.email });
       continue;
     }
@@ -153,11 +155,11 @@ async function loadChunk(
       loaded += 1; // written by an earlier attempt of this import that died before its checkpoint
     } else if (found.importId === options.importId) {
       duplicates += 1;
-      addProblem(problems, { line, kind: 'duplicate', email: user.email });
+      addProblem(problems, { line, kind: 'duplicate', reason: duplicateReason.inFile(user.email, found.importLine ?? 0) });
       log('Duplicate email in the file', { importId: options.importId, line, email: user.email, firstLine: found.importLine });
     } else {
       existing += 1;
-      addProblem(problems, { line, kind: 'existing', email: user.email });
+      addProblem(problems, { line, kind: 'existing', reason: duplicateReason.existing(user.email) });
       log('Email already belongs to a user', { importId: options.importId, line, email: user.email });
     }
   }

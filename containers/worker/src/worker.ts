@@ -1,10 +1,9 @@
 import { Logger } from '@aws-lambda-powertools/logger';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { S3Client } from '@aws-sdk/client-s3';
-import { ValidationError } from '../../../lambda/domain/errors';
 import { CheckpointStore } from './checkpoints';
 import { startExportServer, type RunningServer } from './export-server';
-import { formatOfKey, type ImportFormat } from './import-format';
+import { importFormatOf, type ImportFormat } from '../../../lambda/domain/import-file';
 import { runImport } from './import-job';
 
 /**
@@ -73,9 +72,12 @@ async function importCommand(env: Env, logger: Logger, stop: AbortSignal): Promi
   const bucket = required(env, 'IMPORT_BUCKET');
   const key = required(env, 'IMPORT_KEY');
   const importId = env.IMPORT_ID || key;
-  const format = (env.IMPORT_FORMAT || formatOfKey(key)) as ImportFormat | undefined;
-  if (format !== 'jsonl' && format !== 'csv') {
-    throw new ConfigurationError(`Cannot tell the format of ${key}: set IMPORT_FORMAT to jsonl or csv`);
+  const format = (env.IMPORT_FORMAT || importFormatOf(key)) as ImportFormat;
+  if (format !== 'jsonl' && format !== 'csv') throw new ConfigurationError(`IMPORT_FORMAT must be jsonl or csv, not ${JSON.stringify(format)}`);
+  // The import's own time (the Lambda path's createdAt too), so both paths stamp users alike.
+  const submittedAt = env.IMPORT_SUBMITTED_AT ? new Date(env.IMPORT_SUBMITTED_AT) : undefined;
+  if (submittedAt !== undefined && Number.isNaN(submittedAt.getTime())) {
+    throw new ConfigurationError('Environment variable IMPORT_SUBMITTED_AT must be an ISO 8601 time');
   }
   const usersTable = required(env, 'USERS_TABLE_NAME');
   const checkpointsTable = required(env, 'CHECKPOINTS_TABLE_NAME');
@@ -100,6 +102,7 @@ async function importCommand(env: Env, logger: Logger, stop: AbortSignal): Promi
       concurrency: positiveInt(env, 'IMPORT_CONCURRENCY', 8),
       signal,
       log: (message, details) => logger.info(message, details),
+      now: submittedAt === undefined ? undefined : () => submittedAt,
     });
     const { problems, ...counts } = result;
     logger.info(result.alreadyDone ? 'Import had already succeeded' : 'Import succeeded', {
@@ -109,7 +112,8 @@ async function importCommand(env: Env, logger: Logger, stop: AbortSignal): Promi
     });
     return 0;
   } catch (error) {
-    const reason = error instanceof ValidationError ? `${error.message}: ${JSON.stringify(error.problems)}` : String(error);
+    // `<ErrorName>: <message>`: the record-outcome step shows it as the failed import's message.
+    const reason = String(error);
     await new CheckpointStore(dynamo, checkpointsTable).markFailed(importId, reason).catch((markError: unknown) =>
       logger.warn('Could not mark the import failed', { error: String(markError) }),
     );
