@@ -313,6 +313,11 @@ export const WILDCARD_RESOURCE_ALLOWED: readonly { readonly actions: readonly st
     ],
     reason: 'Step Functions logging to CloudWatch Logs: vended log deliveries support no resource-level permissions (AWS documents "*").',
   },
+  {
+    actions: ['ecs:DescribeTasks', 'ecs:StopTask'],
+    reason:
+      "The import state machine's ecs:runTask.sync integration watches and, on timeout or abort, stops the task it started; task ARNs exist only at run time, so the CDK grants these on \"*\". The same role may run only the import task definition.",
+  },
 ];
 
 /**
