@@ -1,6 +1,7 @@
 import { PutItemCommand } from '@aws-sdk/client-dynamodb';
 import { GetObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import type { SQSRecord } from 'aws-lambda';
+import { HEADER_PROBE_BYTES } from '../lambda/domain/image-dimensions';
 import { lambdaContext } from '../test/support/events';
 import { gifImage, jpegImage, pngImage } from '../test/support/images';
 import { useLocalAws } from '../test/support/local-aws-env';
@@ -103,7 +104,7 @@ export async function benchUploads(): Promise<void> {
           Array.from({ length: Math.min(BATCH, OBJECTS - start) }, async (_, offset) => {
             const n = start + offset;
             const key = `incoming/round-${round}/file ${n}.${['png', 'jpg', 'gif', 'txt'][n % files.length]}`;
-            const object = await s3.client.send(new GetObjectCommand({ Bucket: BUCKET, Key: key, Range: 'bytes=0-4095' }));
+            const object = await s3.client.send(new GetObjectCommand({ Bucket: BUCKET, Key: key, Range: `bytes=0-${HEADER_PROBE_BYTES - 1}` }));
             await object.Body?.transformToByteArray();
             await dynamo.client.send(
               new PutItemCommand({ TableName: floorTable, Item: { objectId: { S: `io/${key}` }, versionId: { S: `v-${round}-${n}` }, size: { N: '1234' } } }),

@@ -42,8 +42,16 @@ describe('imageDimensions', () => {
     expect(source.reads).toBe(1);
   });
 
-  it('skips a large EXIF segment without reading it, then reads the frame header', async () => {
-    const file = jpegImage(4032, 3024, { exifBytes: 60_000, trailingBytes: 2_000_000 });
+  it('reads a camera JPEG with tens of kilobytes of EXIF in one request', async () => {
+    const { dimensions, source } = await dimensionsOf(jpegImage(4032, 3024, { exifBytes: 60_000, trailingBytes: 2_000_000 }));
+
+    expect(dimensions).toEqual({ format: 'jpeg', width: 4032, height: 3024 });
+    expect(source.reads).toBe(1);
+    expect(source.bytesRead).toBe(HEADER_PROBE_BYTES);
+  });
+
+  it('skips metadata segments beyond the first read without reading them, then reads the frame header', async () => {
+    const file = jpegImage(4032, 3024, { exifBytes: 60_000, iccProfileSegments: 1, trailingBytes: 2_000_000 });
 
     const { dimensions, source } = await dimensionsOf(file);
 

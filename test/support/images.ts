@@ -61,9 +61,14 @@ function jpegSegment(marker: number, payload: Buffer): Buffer {
  * A baseline JPEG's structure: JFIF and EXIF segments, then the frame header with the size, a
  * scan and the end. `exifBytes` pads the EXIF segment (cameras write tens of kilobytes there, with
  * a thumbnail), which puts the frame header beyond a first small read. `trailingBytes` of scan
- * data make the file as large as a test needs.
+ * data make the file as large as a test needs. `iccProfileSegments` adds that many 60 KB ICC
+ * profile (APP2) segments, as wide-gamut cameras do, which pushes the frame header further still.
  */
-export function jpegImage(width: number, height: number, options: { exifBytes?: number; trailingBytes?: number } = {}): Buffer {
+export function jpegImage(
+  width: number,
+  height: number,
+  options: { exifBytes?: number; trailingBytes?: number; iccProfileSegments?: number } = {},
+): Buffer {
   const exif = Buffer.concat([Buffer.from('Exif\0\0', 'ascii'), Buffer.alloc(Math.max(0, (options.exifBytes ?? 0) - 6), 0x20)]);
   const frame = Buffer.alloc(15);
   frame.writeUInt8(8, 0); // precision
@@ -75,6 +80,7 @@ export function jpegImage(width: number, height: number, options: { exifBytes?: 
     Buffer.from([0xff, 0xd8]),
     jpegSegment(0xe0, Buffer.from([0x4a, 0x46, 0x49, 0x46, 0x00, 0x01, 0x01, 0x00, 0x00, 0x01, 0x00, 0x01, 0x00, 0x00])),
     ...(options.exifBytes ? [jpegSegment(0xe1, exif)] : []),
+    ...Array.from({ length: options.iccProfileSegments ?? 0 }, () => jpegSegment(0xe2, Buffer.alloc(60_000, 0x33))),
     jpegSegment(0xdb, Buffer.alloc(65, 1)),
     jpegSegment(0xc0, frame),
     jpegSegment(0xc4, Buffer.alloc(20, 0)),
