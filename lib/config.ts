@@ -6,7 +6,7 @@ export type EnvironmentName = (typeof ENVIRONMENT_NAMES)[number];
 
 /**
  * Everything that differs between environments, in one typed object per environment. Constructs
- * receive the parts they need as props; nothing below bin/ reads context or process.env.
+ * receive the parts they need as props; nothing below bin/ reads context or environment variables.
  */
 export interface EnvironmentConfig {
   readonly envName: EnvironmentName;
