@@ -108,6 +108,11 @@ export interface EnvironmentConfig {
      * HTTP, which only dev allows (lib/constructs/export-service.ts refuses it elsewhere).
      */
     readonly certificateArn?: string;
+    /**
+     * Networks (IPv4 CIDR) allowed to reach the export load balancer; nobody else can. Replace the
+     * documentation range below with your office, VPN or client networks.
+     */
+    readonly exportAllowedCidrs: readonly string[];
   };
 }
 
@@ -124,6 +129,10 @@ export interface UploadsConfig {
   readonly maxReceiveCount: number;
   /** Days after which an unfinished multipart upload's parts are deleted (they are billed until then). */
   readonly abortIncompleteMultipartUploadDays: number;
+  /** Days a deleted or overwritten object version is kept (recoverable) before S3 expires it. */
+  readonly noncurrentVersionDays: number;
+  /** Days a file record is kept before the files table's TTL removes it. */
+  readonly fileRecordRetentionDays: number;
 }
 
 /**
@@ -159,6 +168,8 @@ export const ENVIRONMENTS: Record<EnvironmentName, EnvironmentConfig> = {
       functionTimeout: Duration.seconds(30),
       maxReceiveCount: 5,
       abortIncompleteMultipartUploadDays: 1,
+      noncurrentVersionDays: 1,
+      fileRecordRetentionDays: 30,
     },
     schedules: { enabled: false, timeZone: TimeZone.EUROPE_LONDON },
     imports: { largeImportThresholdBytes: 20 * 1024 * 1024, recordRetentionDays: 7 },
@@ -173,6 +184,7 @@ export const ENVIRONMENTS: Record<EnvironmentName, EnvironmentConfig> = {
       serviceMaxCount: 2,
       serviceCpu: 256,
       serviceMemoryMiB: 512,
+      exportAllowedCidrs: ['203.0.113.0/24'],
     },
   },
   staging: {
@@ -195,6 +207,8 @@ export const ENVIRONMENTS: Record<EnvironmentName, EnvironmentConfig> = {
       functionTimeout: Duration.seconds(30),
       maxReceiveCount: 5,
       abortIncompleteMultipartUploadDays: 7,
+      noncurrentVersionDays: 30,
+      fileRecordRetentionDays: 365,
     },
     schedules: { enabled: true, timeZone: TimeZone.EUROPE_LONDON },
     imports: { largeImportThresholdBytes: 20 * 1024 * 1024, recordRetentionDays: 30 },
@@ -211,6 +225,7 @@ export const ENVIRONMENTS: Record<EnvironmentName, EnvironmentConfig> = {
       serviceMemoryMiB: 1024,
       // Replace with the environment's own certificate, like the account IDs above.
       certificateArn: 'arn:aws:acm:eu-west-1:222222222222:certificate/00000000-0000-4000-8000-000000000002',
+      exportAllowedCidrs: ['203.0.113.0/24'],
     },
   },
   prod: {
@@ -232,6 +247,8 @@ export const ENVIRONMENTS: Record<EnvironmentName, EnvironmentConfig> = {
       functionTimeout: Duration.seconds(30),
       maxReceiveCount: 5,
       abortIncompleteMultipartUploadDays: 7,
+      noncurrentVersionDays: 30,
+      fileRecordRetentionDays: 365,
     },
     schedules: { enabled: true, timeZone: TimeZone.EUROPE_LONDON },
     imports: { largeImportThresholdBytes: 20 * 1024 * 1024, recordRetentionDays: 90 },
@@ -248,6 +265,7 @@ export const ENVIRONMENTS: Record<EnvironmentName, EnvironmentConfig> = {
       serviceMemoryMiB: 2048,
       // Replace with the environment's own certificate, like the account IDs above.
       certificateArn: 'arn:aws:acm:eu-west-1:333333333333:certificate/00000000-0000-4000-8000-000000000003',
+      exportAllowedCidrs: ['203.0.113.0/24'],
     },
   },
 };

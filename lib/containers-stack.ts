@@ -88,6 +88,7 @@ export class ContainersStack extends Stack {
       maxCount: config.containers.serviceMaxCount,
       useSpot: config.containers.useSpot,
       certificateArn: config.containers.certificateArn,
+      allowedCidrs: config.containers.exportAllowedCidrs,
       // Plain HTTP only in dev, where there is no certificate; every other environment must give one.
       allowPlainHttp: config.envName === 'dev',
       removalPolicy: config.dataRemovalPolicy,

@@ -49,6 +49,8 @@ export class StatefulStack extends Stack {
     this.filesTable = this.dataTable('FilesTable', {
       partitionKey: { name: 'objectId', type: AttributeType.STRING },
       sortKey: { name: 'versionId', type: AttributeType.STRING },
+      // Records expire after config.uploads.fileRecordRetentionDays: DynamoDB deletes them, free.
+      timeToLiveAttribute: 'expiresAt',
     });
 
     this.importsTable = this.dataTable('ImportsTable', {

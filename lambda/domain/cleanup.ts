@@ -61,8 +61,6 @@ export interface CleanupReport {
   readonly deleted: Record<CleanupPhase, number>;
   /** A few of the keys, so a dry run shows what it means. */
   readonly sampleKeys: string[];
-  /** Expired file records removed (see `removeExpiredFileRecords`). */
-  readonly fileRecordsDeleted: number;
   /** True when the whole bucket was gone through; false when the run stopped early and saved its place. */
   readonly complete: boolean;
   /** Where the next run starts. */
@@ -89,16 +87,6 @@ export interface CleanupRun {
   readonly pageSize?: number;
 }
 
-/**
- * The hook for expired file records. The files table carries a TTL attribute, so DynamoDB deletes
- * expired records itself and there is nothing to sweep; if records ever need a sweep (for example
- * a TTL that cannot express "processed and older than N days"), it belongs here, bounded like the
- * bucket phases.
- */
-export async function removeExpiredFileRecords(): Promise<number> {
-  return 0;
-}
-
 /** Runs the cleanup from a checkpoint until it is done or out of budget. */
 export async function runCleanup(run: CleanupRun): Promise<CleanupReport> {
   const pageSize = run.pageSize ?? 1000;
@@ -110,7 +98,7 @@ export async function runCleanup(run: CleanupRun): Promise<CleanupReport> {
 
   while (phaseIndex < CLEANUP_PHASES.length) {
     if (!run.hasTimeLeft() || examined >= run.maxObjectsPerRun) {
-      return { dryRun: run.dryRun, deleted, sampleKeys, fileRecordsDeleted: 0, complete: false, resumeAt: { phase: CLEANUP_PHASES[phaseIndex], ...(startAfter === undefined ? {} : { startAfter }) } };
+      return { dryRun: run.dryRun, deleted, sampleKeys, complete: false, resumeAt: { phase: CLEANUP_PHASES[phaseIndex], ...(startAfter === undefined ? {} : { startAfter }) } };
     }
     const phase = CLEANUP_PHASES[phaseIndex];
     const page = await run.bucket.list(CLEANUP_PREFIXES[phase], startAfter, Math.min(pageSize, run.maxObjectsPerRun - examined));
@@ -126,6 +114,5 @@ export async function runCleanup(run: CleanupRun): Promise<CleanupReport> {
       startAfter = undefined;
     }
   }
-  const fileRecordsDeleted = run.dryRun ? 0 : await removeExpiredFileRecords();
-  return { dryRun: run.dryRun, deleted, sampleKeys, fileRecordsDeleted, complete: true, resumeAt: { phase: CLEANUP_PHASES[0] } };
+  return { dryRun: run.dryRun, deleted, sampleKeys, complete: true, resumeAt: { phase: CLEANUP_PHASES[0] } };
 }

@@ -25,6 +25,8 @@ export interface FileRecord {
   readonly imageFormat?: ImageFormat;
   readonly width?: number;
   readonly height?: number;
+  /** Epoch seconds: when DynamoDB's TTL removes the record (the files table's TTL attribute). */
+  readonly expiresAt?: number;
 }
 
 /** What reading the start of an object found. */
@@ -75,7 +77,13 @@ function unquote(eTag: string | undefined): string | undefined {
  */
 export async function recordCreatedObject(
   object: CreatedObject,
-  deps: { readonly reader: ObjectReader; readonly registry: FileRegistry; readonly now: () => Date },
+  deps: {
+    readonly reader: ObjectReader;
+    readonly registry: FileRegistry;
+    readonly now: () => Date;
+    /** Days a record is kept before DynamoDB's TTL removes it. @default kept for ever */
+    readonly retentionDays?: number;
+  },
 ): Promise<FileOutcome> {
   if (!object.key.startsWith(INCOMING_PREFIX)) {
     return { kind: 'ignored', reason: `the key is outside ${INCOMING_PREFIX}` };
@@ -86,6 +94,7 @@ export async function recordCreatedObject(
     bucket: object.bucket,
     key: object.key,
     uploadedAt: object.eventTime,
+    ...(deps.retentionDays === undefined ? {} : { expiresAt: Math.floor(deps.now().getTime() / 1000) + deps.retentionDays * 86_400 }),
   };
   const head = await deps.reader.readHead(object, HEADER_PROBE_BYTES);
 

@@ -2,9 +2,19 @@ import type { Context, SQSBatchItemFailure, SQSBatchResponse, SQSEvent, SQSRecor
 import { activityDay, type ActivityCounter } from '../domain/activity';
 import { recordCreatedObject, type FileOutcome } from '../domain/file-record';
 import { InvalidMessageError, parseUploadMessage } from '../domain/upload-events';
+import { lazy } from '../shared/env';
 import { logger } from '../shared/logger';
 import { activityStore } from '../shared/stores';
 import { filesStore, objectsStore } from '../shared/upload-stores';
+
+/** FILE_RECORD_RETENTION_DAYS: how long file records are kept (the files table expires them by TTL). */
+const fileRecordRetentionDays = lazy((): number | undefined => {
+  const raw = process.env.FILE_RECORD_RETENTION_DAYS;
+  if (raw === undefined || raw === '') return undefined;
+  const days = Number(raw);
+  if (!Number.isInteger(days) || days < 1) throw new Error(`FILE_RECORD_RETENTION_DAYS must be a whole number of days, not ${raw}`);
+  return days;
+});
 
 interface RecordResult {
   readonly failed: boolean;
@@ -33,7 +43,7 @@ async function processRecord(record: SQSRecord): Promise<RecordResult> {
     return { failed: false, outcomes: [] };
   }
 
-  const deps = { reader: objectsStore(), registry: filesStore(), now: () => new Date() };
+  const deps = { reader: objectsStore(), registry: filesStore(), now: () => new Date(), retentionDays: fileRecordRetentionDays() };
   const settled = await Promise.allSettled(
     notification.records.map(async (s3Record) => {
       if (s3Record.kind === 'other') {

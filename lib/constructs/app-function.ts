@@ -28,6 +28,16 @@ const DLQ_NOT_APPLICABLE: Record<Exclude<Invocation['kind'], 'async'>, string> =
   stepFunctions: "Invoked synchronously by Step Functions Tasks, whose Retry and Catch record every failure in the execution.",
 };
 
+/**
+ * s3:ListBucket on the bucket, unconditioned. Without it S3 answers 403 instead of 404 for a
+ * missing object, and code that treats "not there" as a normal case (a deleted upload, a report not
+ * yet written, a first checkpoint) would fail. A condition on s3:prefix would not do: a GetObject
+ * request carries no prefix, so S3 would not count the permission. It reveals key names only.
+ */
+export function listKeysStatement(bucket: IBucket): PolicyStatement {
+  return new PolicyStatement({ actions: ['s3:ListBucket'], resources: [bucket.bucketArn] });
+}
+
 /** The Lambda runtime of every function in the project. */
 export const FUNCTION_RUNTIME = Runtime.NODEJS_24_X;
 
@@ -207,11 +217,12 @@ export class AppFunction extends Construct {
 
   /**
    * Lets the function read objects whose keys match `keyPattern` (for example `incoming/*`), any
-   * version of them, and nothing else of the bucket: no listing, no bucket configuration.
+   * version of them, and list key names; nothing else of the bucket (no bucket configuration).
    */
   readObjects(bucket: IBucket, keyPattern: string): this {
     const objects = bucket.arnForObjects(keyPattern);
     this.fn.addToRolePolicy(new PolicyStatement({ actions: ['s3:GetObject', 's3:GetObjectVersion'], resources: [objects] }));
+    this.fn.addToRolePolicy(listKeysStatement(bucket));
     if (keyPattern.includes('*')) {
       acknowledgeWildcardResource(
         this.fn.role!,
@@ -236,19 +247,11 @@ export class AppFunction extends Construct {
       }
     };
     const read = access.read ?? [];
-    allow(['s3:GetObject'], read, 'Reads');
+    // GetObjectVersion too: the bucket is versioned, and readers ask for the version an event names.
+    allow(['s3:GetObject', 's3:GetObjectVersion'], read, 'Reads');
     allow(['s3:PutObject'], access.write ?? [], 'Writes');
     allow(['s3:DeleteObject'], access.delete ?? [], 'Deletes');
-    if (read.length > 0) {
-      // Listing the prefixes it reads lets S3 answer 404 rather than 403 for a missing object.
-      this.fn.addToRolePolicy(
-        new PolicyStatement({
-          actions: ['s3:ListBucket'],
-          resources: [bucket.bucketArn],
-          conditions: { StringLike: { 's3:prefix': [...read] } },
-        }),
-      );
-    }
+    if (read.length > 0) this.fn.addToRolePolicy(listKeysStatement(bucket));
     return this;
   }
 

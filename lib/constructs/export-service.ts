@@ -45,6 +45,11 @@ export interface ExportServiceProps {
   readonly useSpot: boolean;
   /** An ACM certificate: the load balancer listens on HTTPS 443 and redirects HTTP to it. @default - plain HTTP on port 80 (only with allowPlainHttp) */
   readonly certificateArn?: string;
+  /**
+   * IPv4 networks (CIDR) allowed to reach the load balancer: the office, the VPN, the clients'
+   * NAT addresses. The export serves personal data to anyone who reaches it, so there is no default.
+   */
+  readonly allowedCidrs: readonly string[];
   /** Accept a plain HTTP listener when no certificate is given (dev only). @default false */
   readonly allowPlainHttp?: boolean;
   readonly logRetention: RetentionDays;
@@ -149,12 +154,13 @@ export class ExportService extends Construct {
     this.loadBalancer.logAccessLogs(this.accessLogsBucket, 'export-alb');
 
     const https = props.certificateArn !== undefined;
-    albSecurityGroup.addIngressRule(Peer.anyIpv4(), Port.tcp(80), https ? 'HTTP from anywhere, redirected to HTTPS' : 'HTTP from anywhere (dev only)');
-    if (https) albSecurityGroup.addIngressRule(Peer.anyIpv4(), Port.tcp(443), 'HTTPS from anywhere');
-    Validations.of(albSecurityGroup).acknowledge({
-      id: 'AwsSolutions-EC23',
-      reason: 'The internet-facing export load balancer: open on its listener ports only (443, and 80 to redirect or in dev); the tasks behind it admit only this group.',
-    });
+    // The export returns every user (names, emails, phones) and scans the whole table per request:
+    // only the networks the environment names may reach it, never the whole internet.
+    for (const cidr of props.allowedCidrs) {
+      const peer = Peer.ipv4(cidr);
+      albSecurityGroup.addIngressRule(peer, Port.tcp(80), https ? `HTTP from ${cidr}, redirected to HTTPS` : `HTTP from ${cidr} (dev only)`);
+      if (https) albSecurityGroup.addIngressRule(peer, Port.tcp(443), `HTTPS from ${cidr}`);
+    }
 
     this.service = new FargateService(this, 'Service', {
       cluster: props.cluster,

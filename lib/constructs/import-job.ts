@@ -18,6 +18,7 @@ import { IntegrationPattern, JsonPath, Timeout } from 'aws-cdk-lib/aws-stepfunct
 import { CapacityProviderOptions, EcsFargateLaunchTarget, EcsRunTask } from 'aws-cdk-lib/aws-stepfunctions-tasks';
 import { Construct } from 'constructs';
 import { acknowledgeContainerDefaults, acknowledgeWildcardResource } from '../compliance';
+import { listKeysStatement } from './app-function';
 import type { Network } from './network';
 
 export interface ImportJobProps {
@@ -130,18 +131,12 @@ export class ImportJob extends Construct {
 
     // Least privilege: read import files; find and add users; read and write checkpoints.
     const role = this.taskDefinition.taskRole;
-    // Exact actions (not grantRead's s3:GetObject*, s3:List*...): read the import files, and list
-    // their prefix so a missing file is a 404, not a 403.
+    // Exact actions (not grantRead's s3:GetObject*, s3:List*...): read the import files; list key
+    // names so a missing file is a 404, not a 403.
     const importPattern = props.importObjectsKeyPattern ?? '*';
     const importObjects = props.bucket.arnForObjects(importPattern);
     role.addToPrincipalPolicy(new PolicyStatement({ actions: ['s3:GetObject'], resources: [importObjects] }));
-    role.addToPrincipalPolicy(
-      new PolicyStatement({
-        actions: ['s3:ListBucket'],
-        resources: [props.bucket.bucketArn],
-        conditions: { StringLike: { 's3:prefix': [importPattern] } },
-      }),
-    );
+    role.addToPrincipalPolicy(listKeysStatement(props.bucket));
     acknowledgeWildcardResource(role, importObjects, 'Reads the import files under one key prefix; their names are known only when an import starts.');
     props.usersTable.grant(role, 'dynamodb:BatchGetItem', 'dynamodb:BatchWriteItem');
     props.checkpointsTable.grant(role, 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem');

@@ -52,6 +52,7 @@ export class UploadProcessing extends Construct {
       serviceName: 'uploads',
       invocation: { kind: 'sqs' },
       timeout: uploads.functionTimeout,
+      environment: { FILE_RECORD_RETENTION_DAYS: String(uploads.fileRecordRetentionDays) },
       logRetention: props.logRetention,
       logRemovalPolicy: props.logRemovalPolicy,
     })

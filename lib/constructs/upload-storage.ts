@@ -76,6 +76,13 @@ export class UploadStorage extends Construct {
           id: 'AbortIncompleteMultipartUploads',
           abortIncompleteMultipartUploadAfter: Duration.days(uploads.abortIncompleteMultipartUploadDays),
         },
+        {
+          // Deleting from a versioned bucket only hides an object behind a delete marker: the
+          // weekly cleanup's deletions take effect when the hidden versions expire here.
+          id: 'ExpireDeletedVersions',
+          noncurrentVersionExpiration: Duration.days(uploads.noncurrentVersionDays),
+          expiredObjectDeleteMarker: true,
+        },
       ],
     });
 

@@ -246,3 +246,17 @@ describe('import job run by the state machine', () => {
     expect(definition).toContain('\\"AssignPublicIp\\":\\"ENABLED\\"');
   });
 });
+
+describe('export load balancer exposure', () => {
+  it.each(['dev', 'staging', 'prod'] as const)('admits only the networks %s names, never the whole internet', (env) => {
+    const stages = synthesizeApp();
+    const groups = templateOf(stages[env].containers).findResources('AWS::EC2::SecurityGroup');
+    const ingress = Object.entries(groups)
+      .filter(([id]) => id.includes('LoadBalancerSecurityGroup'))
+      .flatMap(([, group]) => (group.Properties.SecurityGroupIngress ?? []) as { CidrIp?: string; FromPort: number }[]);
+
+    expect(ingress.length).toBeGreaterThan(0);
+    expect(new Set(ingress.map((rule) => rule.CidrIp))).toEqual(new Set(['203.0.113.0/24']));
+    expect(ingress.map((rule) => rule.FromPort).sort()).toEqual(env === 'dev' ? [80] : [443, 80]);
+  });
+});

@@ -111,12 +111,33 @@ describe('the policies see the real wiring', () => {
     ]);
   });
 
-  it('passes the export load balancer on 80 and 443 only because they are its listener ports', () => {
+  it("reports the real load balancer's group opened to the internet on a port it does not listen on, and accepts its listener port", () => {
     const containers = app['prod-Containers'].Resources ?? {};
-    const [listenerId] = Object.entries(containers).find(([, r]) => r.Type === 'AWS::ElasticLoadBalancingV2::Listener' && r.Properties?.Port === 443)!;
-    const { [listenerId]: _removed, ...withoutHttps } = containers;
-    const violations = securityGroupsOpenToWorld({ ...app, 'prod-Containers': { ...app['prod-Containers'], Resources: withoutHttps } });
-    expect(violations).toEqual([expect.stringMatching(/^prod-Containers\/ExportServiceLoadBalancerSecurityGroup\w+: ingress from 0\.0\.0\.0\/0 on tcp 443-443/)]);
+    const [groupId, group] = Object.entries(containers).find(([id]) => id.startsWith('ExportServiceLoadBalancerSecurityGroup'))!;
+    const openedOn = (port: number) => ({
+      ...app,
+      'prod-Containers': {
+        ...app['prod-Containers'],
+        Resources: {
+          ...containers,
+          [groupId]: {
+            ...group,
+            Properties: {
+              ...group.Properties,
+              SecurityGroupIngress: [
+                ...((group.Properties?.SecurityGroupIngress as unknown[]) ?? []),
+                { CidrIp: '0.0.0.0/0', IpProtocol: 'tcp', FromPort: port, ToPort: port },
+              ],
+            },
+          },
+        },
+      },
+    });
+
+    expect(securityGroupsOpenToWorld(openedOn(22))).toEqual([
+      expect.stringMatching(/^prod-Containers\/ExportServiceLoadBalancerSecurityGroup\w+: ingress from 0\.0\.0\.0\/0 on tcp 22-22/),
+    ]);
+    expect(securityGroupsOpenToWorld(openedOn(443))).toEqual([]);
   });
 });
 

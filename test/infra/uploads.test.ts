@@ -188,7 +188,7 @@ describe('process-upload function', () => {
     expect(JSON.stringify(variables.ACTIVITY_TABLE_NAME)).toContain('ActivityTable');
   });
 
-  it('may read objects under incoming/, put files, count activity and consume its queue, and nothing more', () => {
+  it('may read objects under incoming/, list key names, put files, count activity and consume its queue, and nothing more', () => {
     const statements = functionStatements(stages.dev).map((statement) => ({
       actions: [statement.Action].flat().sort(),
       resource: JSON.stringify(statement.Resource),
@@ -199,6 +199,8 @@ describe('process-upload function', () => {
       { actions: ['dynamodb:PutItem'], resource: expect.stringMatching(/FilesTable[0-9A-F]{8}Arn/) },
       { actions: ['dynamodb:UpdateItem'], resource: expect.stringMatching(/ActivityTable[0-9A-F]{8}Arn/) },
       { actions: ['s3:GetObject', 's3:GetObjectVersion'], resource: expect.stringMatching(/UploadsBucket[0-9A-F]{8}Arn.*"\/incoming\/\*"/) },
+      // Listing key names lets S3 answer 404, not 403, for an object deleted before processing.
+      { actions: ['s3:ListBucket'], resource: expect.stringMatching(/UploadsBucket[0-9A-F]{8}Arn/) },
       {
         actions: ['sqs:ChangeMessageVisibility', 'sqs:DeleteMessage', 'sqs:GetQueueAttributes', 'sqs:GetQueueUrl', 'sqs:ReceiveMessage'],
         resource: expect.stringMatching(/UploadsFilesQueue[0-9A-F]{8}Arn/),
@@ -208,6 +210,18 @@ describe('process-upload function', () => {
 });
 
 describe('files table', () => {
+  it('expires records by TTL, with the retention the consumer is told', () => {
+    stateful(stages.prod).hasResourceProperties('AWS::DynamoDB::Table', {
+      KeySchema: [
+        { AttributeName: 'objectId', KeyType: 'HASH' },
+        { AttributeName: 'versionId', KeyType: 'RANGE' },
+      ],
+      TimeToLiveSpecification: { AttributeName: 'expiresAt', Enabled: true },
+    });
+    const fn = only(uploads(stages.prod), 'AWS::Lambda::Function', 'UploadProcessingProcessUpload');
+    expect(fn.Properties.Environment.Variables.FILE_RECORD_RETENTION_DAYS).toBe('365');
+  });
+
   it('is keyed on the object (bucket and key) and its version', () => {
     stateful(stages.dev).hasResourceProperties('AWS::DynamoDB::Table', {
       KeySchema: [
