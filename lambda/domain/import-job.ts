@@ -78,6 +78,11 @@ export const PROBLEM_SAMPLE_SIZE = 10;
 /** What Validate hands on. */
 export interface ValidationResult {
   readonly sizeBytes: number;
+  /**
+   * The S3 version the import is for, empty for an unversioned bucket: the Fargate path reads this
+   * exact version, even if the key has been overwritten since (a new upload is its own import).
+   */
+  readonly objectVersion: string;
   readonly validRecords: number;
   readonly invalidRecords: number;
   readonly chunkCount: number;

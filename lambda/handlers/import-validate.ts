@@ -27,11 +27,12 @@ export const handler = async (input: ImportExecutionInput): Promise<ValidationRe
   const bucket = uploadsBucket();
   const keys = importRunKeys(input.importId);
   const { body, sizeBytes } = await bucket.open(input.key, input.versionId, input.bucket);
+  const objectVersion = input.versionId ?? '';
 
   if (sizeBytes > threshold) {
     body.destroy();
     logger.info('Import too large for Lambda', { sizeBytes, threshold });
-    return { sizeBytes, validRecords: 0, invalidRecords: 0, chunkCount: 0, invalidSample: [] };
+    return { sizeBytes, objectVersion, validRecords: 0, invalidRecords: 0, chunkCount: 0, invalidSample: [] };
   }
 
   let chunk: ChunkLine<NewUser>[] = [];
@@ -67,5 +68,5 @@ export const handler = async (input: ImportExecutionInput): Promise<ValidationRe
         : `None of the ${invalid.length} records is valid (${examples.join('; ')})`,
     );
   }
-  return { sizeBytes, validRecords, invalidRecords: invalid.length, chunkCount, invalidSample };
+  return { sizeBytes, objectVersion, validRecords, invalidRecords: invalid.length, chunkCount, invalidSample };
 };

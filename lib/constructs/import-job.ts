@@ -56,6 +56,8 @@ export interface ImportRunOptions {
   readonly format?: string;
   /** ISO 8601: the `createdAt` of every user the run creates. @default - the time each chunk is loaded */
   readonly submittedAt?: string;
+  /** The S3 version to read; empty reads the current one. @default - the current version */
+  readonly versionId?: string;
   /**
    * Where the stopped task's description goes in the state. @default JsonPath.DISCARD (several KB
    * of ECS detail; the job's counts are in its checkpoint)
@@ -135,7 +137,8 @@ export class ImportJob extends Construct {
     // names so a missing file is a 404, not a 403.
     const importPattern = props.importObjectsKeyPattern ?? '*';
     const importObjects = props.bucket.arnForObjects(importPattern);
-    role.addToPrincipalPolicy(new PolicyStatement({ actions: ['s3:GetObject'], resources: [importObjects] }));
+    // GetObjectVersion: a run reads the version its import is for (IMPORT_VERSION_ID).
+    role.addToPrincipalPolicy(new PolicyStatement({ actions: ['s3:GetObject', 's3:GetObjectVersion'], resources: [importObjects] }));
     role.addToPrincipalPolicy(listKeysStatement(props.bucket));
     acknowledgeWildcardResource(role, importObjects, 'Reads the import files under one key prefix; their names are known only when an import starts.');
     props.usersTable.grant(role, 'dynamodb:BatchGetItem', 'dynamodb:BatchWriteItem');
@@ -152,6 +155,7 @@ export class ImportJob extends Construct {
       { name: 'IMPORT_ID', value: options.importId },
       ...(options.format === undefined ? [] : [{ name: 'IMPORT_FORMAT', value: options.format }]),
       ...(options.submittedAt === undefined ? [] : [{ name: 'IMPORT_SUBMITTED_AT', value: options.submittedAt }]),
+      ...(options.versionId === undefined ? [] : [{ name: 'IMPORT_VERSION_ID', value: options.versionId }]),
     ];
     return new EcsRunTask(scope, id, {
       integrationPattern: IntegrationPattern.RUN_JOB,

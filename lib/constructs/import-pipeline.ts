@@ -225,6 +225,7 @@ export class ImportPipeline extends Construct {
       key: JsonPath.stringAt('$.key'),
       importId: JsonPath.stringAt('$.importId'),
       submittedAt: JsonPath.stringAt('$.submittedAt'),
+      versionId: JsonPath.stringAt('$.validation.objectVersion'),
     });
     task
       .addRetry({

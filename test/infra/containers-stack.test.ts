@@ -199,6 +199,7 @@ describe('task roles', () => {
         'dynamodb:PutItem',
         'dynamodb:UpdateItem',
         's3:GetObject',
+        's3:GetObjectVersion',
         's3:ListBucket',
       ].sort(),
     );

@@ -177,7 +177,7 @@ describe('import pipeline', () => {
     });
   });
 
-  it('passes the import job the key, import ID and submission time of the execution as container environment', () => {
+  it('passes the import job the key, import ID, submission time and the validated object version as container environment', () => {
     expect(runJob.Parameters).toMatchObject({
       Overrides: {
         ContainerOverrides: [
@@ -187,6 +187,7 @@ describe('import pipeline', () => {
               { Name: 'IMPORT_KEY', 'Value.$': '$.key' },
               { Name: 'IMPORT_ID', 'Value.$': '$.importId' },
               { Name: 'IMPORT_SUBMITTED_AT', 'Value.$': '$.submittedAt' },
+              { Name: 'IMPORT_VERSION_ID', 'Value.$': '$.validation.objectVersion' },
             ],
           },
         ],

@@ -11,6 +11,8 @@ export interface ImportJobOptions {
   readonly dynamo: DynamoDBClient;
   readonly bucket: string;
   readonly key: string;
+  /** The S3 version to read. @default the current version */
+  readonly versionId?: string;
   readonly importId: string;
   readonly format: ImportFormat;
   readonly usersTable: string;
@@ -70,7 +72,10 @@ export async function runImport(options: ImportJobOptions): Promise<ImportResult
   if (previous === undefined) await checkpoints.save(options.importId, 'RUNNING', progress, source);
   else log('Resuming import', { importId: options.importId, afterLine: resumedAfterLine });
 
-  const object = await options.s3.send(new GetObjectCommand({ Bucket: options.bucket, Key: options.key }), { abortSignal: options.signal });
+  const object = await options.s3.send(
+    new GetObjectCommand({ Bucket: options.bucket, Key: options.key, ...(options.versionId ? { VersionId: options.versionId } : {}) }),
+    { abortSignal: options.signal },
+  );
   if (object.Body === undefined) throw new Error(`s3://${options.bucket}/${options.key} has no body`);
   const body = object.Body as AsyncIterable<Uint8Array>;
 

@@ -71,6 +71,8 @@ export async function main(argv: readonly string[], env: Env, hooks: MainHooks =
 async function importCommand(env: Env, logger: Logger, stop: AbortSignal): Promise<number> {
   const bucket = required(env, 'IMPORT_BUCKET');
   const key = required(env, 'IMPORT_KEY');
+  // The version the import is for; empty or absent reads the current version.
+  const versionId = env.IMPORT_VERSION_ID || undefined;
   const importId = env.IMPORT_ID || key;
   const format = (env.IMPORT_FORMAT || importFormatOf(key)) as ImportFormat;
   if (format !== 'jsonl' && format !== 'csv') throw new ConfigurationError(`IMPORT_FORMAT must be jsonl or csv, not ${JSON.stringify(format)}`);
@@ -87,13 +89,14 @@ async function importCommand(env: Env, logger: Logger, stop: AbortSignal): Promi
   const signal = AbortSignal.any([stop, AbortSignal.timeout(timeoutSeconds * 1000)]);
   const { s3, dynamo } = clients(env);
   logger.appendKeys({ importId });
-  logger.info('Import started', { bucket, key, format });
+  logger.info('Import started', { bucket, key, versionId, format });
   try {
     const result = await runImport({
       s3,
       dynamo,
       bucket,
       key,
+      versionId,
       importId,
       format,
       usersTable,
