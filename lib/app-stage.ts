@@ -67,7 +67,6 @@ export class AppStage extends Stage {
       description: `Upload processing of the user-data platform (${config.envName})`,
       uploadsBucket: this.stateful.uploads.bucket,
       filesQueue: this.stateful.uploads.filesQueue,
-      filesDeadLetterQueue: this.stateful.uploads.filesDeadLetterQueue,
       filesTable: this.stateful.filesTable,
       activityTable: this.stateful.activityTable,
     });

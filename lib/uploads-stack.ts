@@ -10,7 +10,6 @@ export interface UploadsStackProps extends StackProps {
   readonly config: EnvironmentConfig;
   readonly uploadsBucket: IBucket;
   readonly filesQueue: IQueue;
-  readonly filesDeadLetterQueue: IQueue;
   readonly filesTable: ITable;
   readonly activityTable: ITable;
 }
@@ -27,7 +26,6 @@ export class UploadsStack extends Stack {
       uploads: config.uploads,
       bucket: props.uploadsBucket,
       filesQueue: props.filesQueue,
-      filesDeadLetterQueue: props.filesDeadLetterQueue,
       filesTable: props.filesTable,
       activityTable: props.activityTable,
       logRetention: config.logRetention,

@@ -24,8 +24,6 @@ export interface UploadProcessingProps {
   readonly bucket: IBucket;
   /** The queue of object-created events (SNS notifications wrapping S3 events). */
   readonly filesQueue: IQueue;
-  /** Its dead-letter queue, watched by an alarm. */
-  readonly filesDeadLetterQueue: IQueue;
   readonly filesTable: ITable;
   /** Where new files are counted for the daily report. */
   readonly activityTable: ITable;
