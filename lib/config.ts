@@ -148,6 +148,17 @@ export const ACCOUNTS: Record<EnvironmentName, string> = {
 const REGION = 'eu-west-1';
 const AZS = ['eu-west-1a', 'eu-west-1b', 'eu-west-1c'];
 
+/**
+ * Upload-processing settings every environment shares: batches of 10 within a second, a 30 s
+ * consumer, 5 receives before the DLQ. Environments set concurrency and retention.
+ */
+const UPLOADS_BASE = {
+  batchSize: 10,
+  maxBatchingWindow: Duration.seconds(1),
+  functionTimeout: Duration.seconds(30),
+  maxReceiveCount: 5,
+} as const;
+
 export const ENVIRONMENTS: Record<EnvironmentName, EnvironmentConfig> = {
   dev: {
     envName: 'dev',
@@ -162,11 +173,8 @@ export const ENVIRONMENTS: Record<EnvironmentName, EnvironmentConfig> = {
     functions: { provisionedConcurrency: 0 },
     alarms: {},
     uploads: {
-      batchSize: 10,
-      maxBatchingWindow: Duration.seconds(1),
+      ...UPLOADS_BASE,
       maxConcurrency: 2,
-      functionTimeout: Duration.seconds(30),
-      maxReceiveCount: 5,
       abortIncompleteMultipartUploadDays: 1,
       noncurrentVersionDays: 1,
       fileRecordRetentionDays: 30,
@@ -201,11 +209,8 @@ export const ENVIRONMENTS: Record<EnvironmentName, EnvironmentConfig> = {
     // Replace with your team's address, like the account IDs above.
     alarms: { email: 'platform-alerts@example.com' },
     uploads: {
-      batchSize: 10,
-      maxBatchingWindow: Duration.seconds(1),
+      ...UPLOADS_BASE,
       maxConcurrency: 5,
-      functionTimeout: Duration.seconds(30),
-      maxReceiveCount: 5,
       abortIncompleteMultipartUploadDays: 7,
       noncurrentVersionDays: 30,
       fileRecordRetentionDays: 365,
@@ -241,11 +246,8 @@ export const ENVIRONMENTS: Record<EnvironmentName, EnvironmentConfig> = {
     functions: { provisionedConcurrency: 1 },
     alarms: { email: 'platform-alerts@example.com' },
     uploads: {
-      batchSize: 10,
-      maxBatchingWindow: Duration.seconds(1),
+      ...UPLOADS_BASE,
       maxConcurrency: 20,
-      functionTimeout: Duration.seconds(30),
-      maxReceiveCount: 5,
       abortIncompleteMultipartUploadDays: 7,
       noncurrentVersionDays: 30,
       fileRecordRetentionDays: 365,
