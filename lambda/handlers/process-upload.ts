@@ -4,8 +4,7 @@ import { recordCreatedObject, type FileOutcome } from '../domain/file-record';
 import { InvalidMessageError, parseUploadMessage } from '../domain/upload-events';
 import { lazy } from '../shared/env';
 import { logger } from '../shared/logger';
-import { activityStore } from '../shared/stores';
-import { filesStore, objectsStore } from '../shared/upload-stores';
+import { activityStore, filesStore, objectsStore } from '../shared/stores';
 
 /** FILE_RECORD_RETENTION_DAYS: how long file records are kept (the files table expires them by TTL). */
 const fileRecordRetentionDays = lazy((): number | undefined => {
