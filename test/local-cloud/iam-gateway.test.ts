@@ -291,6 +291,23 @@ describe('AWS gateway: SQS, SNS and Step Functions', () => {
     expect(engine.seen).toHaveLength(1);
   });
 
+  it('is reached by SQS calls only through queue URLs on the gateway when the endpoint comes from the environment', async () => {
+    const previous = process.env.AWS_ENDPOINT_URL;
+    process.env.AWS_ENDPOINT_URL = gateway.url;
+    try {
+      const sqs = new SQSClient({ region: REGION, credentials: { accessKeyId: WRITER_KEY, secretAccessKey: 'local-secret' }, maxAttempts: 1 });
+      await sqs.send(new SendMessageCommand({ QueueUrl: `${gateway.url}/000000000000/jobs`, MessageBody: 'via gateway' }));
+      expect(engine.seen).toHaveLength(1);
+      // A queue URL on another host takes the call there (the SDK prefers the QueueUrl host).
+      const error = await failure(sqs.send(new SendMessageCommand({ QueueUrl: QUEUE_URL, MessageBody: 'elsewhere' })));
+      expect(error.message).toContain('ECONNREFUSED');
+      expect(engine.seen).toHaveLength(1);
+    } finally {
+      if (previous === undefined) delete process.env.AWS_ENDPOINT_URL;
+      else process.env.AWS_ENDPOINT_URL = previous;
+    }
+  });
+
   it('lets a service principal deliver only as the queue policy allows (aws:SourceArn)', async () => {
     const sqs = new SQSClient(config(SNS_KEY));
     sqs.middlewareStack.add(
