@@ -262,6 +262,17 @@ describe('ECS, Lambda, EventBridge and Scheduler requests (wire format as docume
     });
   });
 
+  it('makes RunTask pass the task definition roles when the runner knows them', () => {
+    const definition = 'arn:aws:ecs:eu-west-1:111122223333:task-definition/importer:3';
+    const env = { ...ENV, passRolesOf: (arn: string) => (arn === definition ? ['arn:aws:iam::111122223333:role/task', 'arn:aws:iam::111122223333:role/exec'] : []) };
+    const result = mapAwsRequest(json('ecs', 'AmazonEC2ContainerServiceV20141113.RunTask', { cluster: 'work', taskDefinition: definition }), env);
+    expect(requestsOf(result)).toEqual([
+      { action: 'ecs:RunTask', resource: definition },
+      { action: 'iam:PassRole', resource: 'arn:aws:iam::111122223333:role/task' },
+      { action: 'iam:PassRole', resource: 'arn:aws:iam::111122223333:role/exec' },
+    ]);
+  });
+
   it('maps ECS DescribeTasks and StopTask to task ARNs', () => {
     const describe = mapAwsRequest(json('ecs', 'AmazonEC2ContainerServiceV20141113.DescribeTasks', { cluster: 'work', tasks: ['abc'] }), ENV);
     expect(requestsOf(describe)).toEqual([{ action: 'ecs:DescribeTasks', resource: 'arn:aws:ecs:eu-west-1:111122223333:task/work/abc' }]);

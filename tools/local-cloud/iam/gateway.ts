@@ -1,8 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import * as http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { evaluatePolicies } from './evaluate';
-import { AwsServiceName, IamRequest, mapAwsRequest, mappingNeedsBody } from './requests';
+import { authorize, LocalPrincipal } from './authorize';
+import { AwsServiceName, mapAwsRequest, mappingNeedsBody } from './requests';
 import type { PolicyStatement } from './types';
 
 /**
@@ -25,13 +25,18 @@ export interface AwsGatewayOptions {
    * (SNS to SQS, S3 to SNS) it may instead be the service principal (`sns.amazonaws.com`), whose
    * access then comes from resource policies only.
    */
-  principals: Map<string /* access key id */, { name: string; roleArn: string; statements: PolicyStatement[] }>;
+  principals: Map<string /* access key id */, LocalPrincipal /* { name, roleArn, statements } */>;
   resourcePolicies: Array<{ resourceArn: string; statements: PolicyStatement[] }>;
   account: string;
   region: string;
   log: (line: string) => void;
   /** Optional: the partition key attribute of a table ARN, to evaluate `dynamodb:LeadingKeys`. */
   hashKeyOf?: (tableArn: string) => string | undefined;
+  /**
+   * Optional: the task role and execution role ARNs of a task definition (as RunTask names it), so
+   * RunTask also needs `iam:PassRole` on them, as it does on AWS.
+   */
+  passRolesOf?: (taskDefinitionArn: string) => string[];
 }
 
 export interface AwsGateway {
@@ -155,22 +160,6 @@ export function unknownKeyResponse(service: string, method: string, headers: htt
   }
 }
 
-/** AWS's wording of a denial, with the local reason appended. */
-function denialMessage(roleArn: string, iam: IamRequest, decision: 'explicit-deny' | 'implicit-deny', reason: string, service: string): string {
-  const action = service === 'sns' ? iam.action.replace(/^sns:/, 'SNS:') : iam.action;
-  const why = decision === 'explicit-deny'
-    ? `with an explicit deny in a ${reason.includes('resource policy') ? 'resource-based' : 'identity-based'} policy`
-    : `because no identity-based policy allows the ${action} action`;
-  return `User: ${roleArn} is not authorized to perform: ${action} on resource: ${iam.resource} ${why} (local IAM: ${reason})`;
-}
-
-/** Resource policies apply to their ARN and, for buckets and tables, to everything under it. */
-function resourcePolicyFor(resource: string, policies: AwsGatewayOptions['resourcePolicies']): PolicyStatement[] {
-  return policies
-    .filter(({ resourceArn }) => resource === resourceArn || resource.startsWith(`${resourceArn}/`))
-    .flatMap(({ statements }) => statements);
-}
-
 function readBody(req: http.IncomingMessage): Promise<Buffer> {
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
@@ -223,7 +212,7 @@ export async function startAwsGateway(opts: AwsGatewayOptions): Promise<AwsGatew
 
     const mapped = mapAwsRequest(
       { service, method, path: url.pathname, query: url.searchParams, headers: req.headers, body },
-      { account: opts.account, region: opts.region, hashKeyOf: opts.hashKeyOf },
+      { account: opts.account, region: opts.region, hashKeyOf: opts.hashKeyOf, passRolesOf: opts.passRolesOf },
     );
     if (!mapped.ok) {
       const message = `User: ${principal.roleArn} is not authorized to perform: ${service}:${mapped.operation ?? 'unknown'} (local IAM: ${mapped.reason})`;
@@ -231,42 +220,18 @@ export async function startAwsGateway(opts: AwsGatewayOptions): Promise<AwsGatew
       return send(res, accessDeniedResponse(service, method, req.headers, message));
     }
 
-    const now = new Date();
-    const baseContext: Record<string, string> = {
-      // Deployed SDK clients always use TLS; plain loopback HTTP stands in for it here.
-      'aws:SecureTransport': 'true',
-      'aws:PrincipalArn': principal.roleArn,
-      'aws:PrincipalAccount': opts.account,
-      'aws:PrincipalType': 'AssumedRole',
-      'aws:RequestedRegion': caller.region,
-      'aws:CurrentTime': now.toISOString(),
-      'aws:EpochTime': String(Math.floor(now.getTime() / 1000)),
-    };
-    const isService = !principal.roleArn.startsWith('arn:');
     const sourceArn = req.headers[SOURCE_ARN_HEADER];
-    if (isService && typeof sourceArn === 'string') {
-      baseContext['aws:SourceArn'] = sourceArn;
-      baseContext['aws:SourceAccount'] = opts.account;
-    }
-    if (isService) {
-      delete baseContext['aws:PrincipalArn'];
-      delete baseContext['aws:PrincipalType'];
-      delete baseContext['aws:PrincipalAccount'];
-    }
-    for (const iam of mapped.requests) {
-      const result = evaluatePolicies({
-        identity: principal.statements,
-        resourcePolicy: resourcePolicyFor(iam.resource, opts.resourcePolicies),
-        principal: isService ? { type: 'Service', id: principal.roleArn } : { type: 'AWS', id: principal.roleArn },
-        action: iam.action,
-        resource: iam.resource,
-        context: { ...baseContext, ...iam.context },
-      });
-      if (result.decision !== 'allow') {
-        opts.log(`[local-iam] ACCESS DENIED ${principal.name} ${iam.action} on ${iam.resource} — ${result.reason} (${mapped.operation})`);
-        return send(res, accessDeniedResponse(service, method, req.headers, denialMessage(principal.roleArn, iam, result.decision, result.reason, service)));
-      }
-    }
+    const decision = authorize({
+      principal,
+      requests: mapped.requests,
+      resourcePolicies: opts.resourcePolicies,
+      account: opts.account,
+      region: caller.region,
+      sourceArn: typeof sourceArn === 'string' ? sourceArn : undefined,
+      operation: mapped.operation,
+      log: opts.log,
+    });
+    if (!decision.allowed) return send(res, accessDeniedResponse(service, method, req.headers, decision.message));
 
     if (!backend) {
       const message = `no local engine serves ${service}`;

@@ -38,6 +38,11 @@ export interface MappingEnvironment {
    * `dynamodb:LeadingKeys`. Without it the key is left out of the context.
    */
   hashKeyOf?: (tableArn: string) => string | undefined;
+  /**
+   * The task role and execution role ARNs of a task definition (by the ARN RunTask names), so
+   * RunTask needs `iam:PassRole` on them as on AWS. Without it only role overrides are checked.
+   */
+  passRolesOf?: (taskDefinitionArn: string) => string[];
 }
 
 /** Does the mapping of this request need its body? (Streaming S3 uploads do not.) */
@@ -524,10 +529,7 @@ function mapEcs(request: AwsHttpRequest, env: MappingEnvironment): MappedRequest
       if (typeof definition !== 'string') return { ok: false, operation, reason: `ecs ${operation} without taskDefinition` };
       const resource = definition.startsWith('arn:') ? definition : `${prefix}:task-definition/${definition}`;
       const requests: IamRequest[] = [{ action: `ecs:${operation}`, resource, context: clusterContext }];
-      // Role overrides are passed roles; the task definition's own roles are not visible in the request.
-      for (const role of [body.overrides?.taskRoleArn, body.overrides?.executionRoleArn]) {
-        if (typeof role === 'string') requests.push({ action: 'iam:PassRole', resource: role, context: { 'iam:PassedToService': 'ecs-tasks.amazonaws.com' } });
-      }
+      requests.push(...runTaskPassRoles(resource, body.overrides, env));
       return { ok: true, operation, requests };
     }
     case 'DescribeTasks':
@@ -547,6 +549,13 @@ function mapEcs(request: AwsHttpRequest, env: MappingEnvironment): MappedRequest
     default:
       return unmapped('ecs', operation);
   }
+}
+
+/** RunTask passes the task definition's roles (or their overrides) to ECS: iam:PassRole on each. */
+export function runTaskPassRoles(taskDefinitionArn: string, overrides: any, env: MappingEnvironment): IamRequest[] {
+  const roles = new Set<string>(env.passRolesOf?.(taskDefinitionArn) ?? []);
+  for (const role of [overrides?.taskRoleArn, overrides?.executionRoleArn]) if (typeof role === 'string') roles.add(role);
+  return [...roles].map((role) => ({ action: 'iam:PassRole', resource: role, context: { 'iam:PassedToService': 'ecs-tasks.amazonaws.com' } }));
 }
 
 // ---------------------------------------------------------------------------------------------
