@@ -1,5 +1,7 @@
 import { HOURS_PER_MONTH, PRICES, SECONDS_PER_MONTH } from './prices';
 
+type FixedPrices = typeof PRICES;
+
 /** A CloudFormation template, as much of it as the estimate reads. */
 export interface CostTemplate {
   readonly Resources?: Record<string, { readonly Type: string; readonly Properties?: Record<string, any> }>;
@@ -21,21 +23,22 @@ export interface EnvironmentEstimate {
   readonly perMillionApiRequestsUsd: number;
 }
 
-type Arch = 'x86' | 'arm64';
+export type Arch = 'x86' | 'arm64';
 
-function archOf(properties: Record<string, any> | undefined): Arch {
+export function archOf(properties: Record<string, any> | undefined): Arch {
   const architectures = properties?.Architectures ?? properties?.RuntimePlatform?.CpuArchitecture;
   return JSON.stringify(architectures ?? '').toLowerCase().includes('arm64') ? 'arm64' : 'x86';
 }
 
-function refOf(value: unknown): string | undefined {
+export function refOf(value: unknown): string | undefined {
   if (typeof value !== 'object' || value === null) return undefined;
   const ref = (value as { Ref?: unknown }).Ref;
   return typeof ref === 'string' ? ref : undefined;
 }
 
 /** The fixed monthly cost of one stack's resources, item by item. */
-export function estimateStack(stack: string, template: CostTemplate): LineItem[] {
+export function estimateStack(stack: string, template: CostTemplate, prices: FixedPrices = PRICES): LineItem[] {
+  const PRICES = prices;
   const resources = template.Resources ?? {};
   const items: LineItem[] = [];
   // Identical items of a stack add up into one line.
@@ -111,7 +114,7 @@ function perMillionApiRequests(templates: Record<string, CostTemplate>): number 
   return round(PRICES.restApiPerMillion + lambda + dynamo);
 }
 
-function round(usd: number): number {
+export function round(usd: number): number {
   return Math.round(usd * 100) / 100;
 }
 
