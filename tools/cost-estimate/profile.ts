@@ -16,7 +16,7 @@ export const usageProfileSchema = z.strictObject({
   api: z.strictObject({
     requestsPerMonth: count,
     /** Share of the requests per route; the shares add up to 1. */
-    mix: z.record(z.enum(API_ROUTES), amount).refine((mix) => Math.abs(Object.values(mix).reduce((sum, share) => sum + share, 0) - 1) < 1e-9, {
+    mix: z.partialRecord(z.enum(API_ROUTES), amount).refine((mix) => Math.abs(Object.values(mix).reduce((sum, share) => sum + share, 0) - 1) < 1e-9, {
       message: 'the shares of api.mix must add up to 1',
     }),
     /** Client-credentials token requests to Cognito (M2M callers), whether or not the templates have a user pool yet. */

@@ -1,4 +1,4 @@
-import { archOf, estimateStack, refOf, type Arch, type CostTemplate } from './estimate';
+import { archOf, estimateStack, exportServiceOnMonthlyUsd, refOf, type Arch, type CostTemplate } from './estimate';
 import { FIGURES } from './figures';
 import { fixedPrices, HOURS_PER_MONTH, price, type FreeTierKey, type PriceKey, type PriceTable } from './prices';
 import type { ApiRoute, UsageProfile } from './profile';
@@ -173,6 +173,14 @@ export function readTemplateFacts(templates: Record<string, CostTemplate>): Temp
   };
 }
 
+/** Requests and compute of `invocations` Lambda invocations of `secondsEach` at `memoryMb`, at list price. */
+export function lambdaInvocationsUsd(table: PriceTable, invocations: number, memoryMb: number, secondsEach: number, arch: Arch): { requestsUsd: number; computeUsd: number } {
+  return {
+    requestsUsd: (invocations * price(table, 'lambdaRequestsPerMillion')) / 1e6,
+    computeUsd: invocations * secondsEach * (memoryMb / 1024) * price(table, lambdaGbSecondKey(arch)),
+  };
+}
+
 /** DynamoDB request units per API request, by route (one item of about 200 bytes each). */
 const API_REQUEST_UNITS: Record<ApiRoute, { reads: number; writes: number }> = {
   // One page of 20 items of 200 bytes: 4 KB, one read unit.
@@ -297,7 +305,9 @@ export function estimateUsage(environment: string, templates: Record<string, Cos
     const scanReadUnits = Math.ceil((exports.usersPerDownload * FIGURES.userItemBytes.value) / 4096) * 0.5;
     add('Export', 'DynamoDB Scan reads (eventually consistent)', exports.downloadsPerMonth * scanReadUnits, 'read request units', perMillion('dynamoReadPerMillion'));
   } else {
-    add('Export', 'Export service left out of this environment (config)', 0, 'per month', 0, 'fixed');
+    const off = Object.values(templates).find((template) => template.Metadata?.ExportServiceOff !== undefined)?.Metadata?.ExportServiceOff;
+    const onUsd = off === undefined ? undefined : exportServiceOnMonthlyUsd(off, fixed);
+    add('Export', `Export service left out by config${onUsd === undefined ? '' : ` (turning it on adds $${onUsd.toFixed(2)} a month)`}`, 0, 'per month', 0, 'fixed');
   }
 
   // Data stored: tables and the uploads bucket, as the profile says.
