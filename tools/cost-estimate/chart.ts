@@ -130,6 +130,14 @@ export function breakEvenSvg(input: ChartInput): string {
       ...series.label.split('\n').map((text, line) => `<text x="${legendX + 36}" y="${ly + 4 + line * 16}" font-size="13" fill="#1f2933">${escape(text)}</text>`),
     );
   });
+  if (input.markers.length > 0) {
+    const ly = margin.top + 20 + 2 * 64;
+    parts.push(
+      `<line x1="${legendX + 14}" x2="${legendX + 14}" y1="${ly - 8}" y2="${ly + 6}" stroke="#7b8794" stroke-width="2"/>`,
+      `<text x="${legendX + 36}" y="${ly + 4}" font-size="13" fill="#1f2933">average rate of</text>`,
+      `<text x="${legendX + 36}" y="${ly + 20}" font-size="13" fill="#1f2933">a usage profile</text>`,
+    );
+  }
   parts.push('</svg>');
   return `${parts.join('\n')}\n`;
 }
