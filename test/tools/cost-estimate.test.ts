@@ -226,6 +226,14 @@ describe('usage profiles', () => {
     expect(estimate.totalAfterFreeTierUsd).toBeLessThan(estimate.totalUsd);
   });
 
+  it("runs no scheduled job where the templates' schedules are disabled (dev), whatever the profile says", () => {
+    const runs = (env: string) =>
+      estimateUsage(env, templatesOf(env), loadProfile('growth'), pricesFor('eu-west-1')).lines.find((line) => line.item.startsWith('EventBridge Scheduler invocations'))!;
+
+    expect([runs('dev').item, runs('dev').quantity]).toEqual(['EventBridge Scheduler invocations (schedules disabled)', 0]);
+    expect(runs('prod').quantity).toBe(34); // 30 daily reports and 4 weekly cleanups
+  });
+
   it('refuses a profile whose request mix does not add up to 1, naming the field', () => {
     const file = path.join(os.tmpdir(), `cost-profile-${process.pid}.json`);
     fs.writeFileSync(file, JSON.stringify({ ...loadProfile('growth'), api: { ...loadProfile('growth').api, mix: { 'GET /users': 0.5 } } }));

@@ -159,10 +159,10 @@ export function terminalPlot(input: ChartInput, columns = 64, rows = 16): string
     const column = Math.round((Math.log10(input.crossing / input.minRate) / Math.log10(input.maxRate / input.minRate)) * (columns - 1));
     grid[row(input.lambda.usdAt(input.crossing))][column] = 'X';
   }
-  const label = (index: number) => {
-    const usd = minUsd * (maxUsd / minUsd) ** ((rows - 1 - index) / (rows - 1));
-    return index % 5 === 0 || index === rows - 1 ? money(usd).padStart(7) : ''.padStart(7);
-  };
+  // Money labels on the rows nearest each power of ten.
+  const labels = new Map<number, string>();
+  for (let decade = Math.ceil(Math.log10(minUsd)); decade <= Math.log10(maxUsd); decade += 1) labels.set(row(10 ** decade), money(10 ** decade));
+  const label = (index: number) => (labels.get(index) ?? '').padStart(7);
   const lines = grid.map((cells, index) => `${label(index)} |${cells.join('')}`);
   lines.push(`${''.padStart(7)} +${'-'.repeat(columns)}`);
   lines.push(`${''.padStart(9)}${rateLabel(input.minRate)} req/s${' '.repeat(Math.max(1, columns - 22))}${rateLabel(input.maxRate)} req/s`);

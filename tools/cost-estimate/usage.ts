@@ -71,6 +71,8 @@ export interface TemplateFacts {
   readonly m2mAppClients: number;
   readonly eventSourceBatchSize: (prefix: string) => number;
   readonly queueEventSources: number;
+  /** Whether the schedule described `prefix...` runs (a DISABLED schedule never invokes). */
+  scheduleEnabled(prefix: string): boolean;
 }
 
 const lambdaGbSecondKey = (arch: Arch): PriceKey => (arch === 'arm64' ? 'lambdaGbSecondArm64' : 'lambdaGbSecondX86');
@@ -169,6 +171,8 @@ export function readTemplateFacts(templates: Record<string, CostTemplate>): Temp
       JSON.stringify(client.Properties?.AllowedOAuthFlows ?? []).includes('client_credentials'),
     ).length,
     eventSourceBatchSize,
+    scheduleEnabled: (prefix: string) =>
+      ofType('AWS::Scheduler::Schedule').some(([, schedule]) => String(schedule.Properties?.Description ?? '').startsWith(prefix) && schedule.Properties?.State !== 'DISABLED'),
     queueEventSources: eventSources.filter(([, resource]) => JSON.stringify(resource.Properties?.EventSourceArn ?? '').length > 2).length,
   };
 }
@@ -281,19 +285,21 @@ export function estimateUsage(environment: string, templates: Record<string, Cos
     for (const line of cost.lines) add('Imports', `${line.item}, ${label}`, line.quantity * perMonth, line.unit, line.unitUsd, 'usage', line.freeTier);
   }
 
-  // Schedules: EventBridge Scheduler → DailyReport and WeeklyCleanup.
+  // Schedules: EventBridge Scheduler → DailyReport and WeeklyCleanup; a DISABLED schedule (dev) never runs.
   const schedules = profile.schedules;
-  const runs = schedules.reportRunsPerMonth + schedules.cleanupRunsPerMonth;
-  add('Schedules', 'EventBridge Scheduler invocations', runs, 'invocations', perMillion('schedulerPerMillion'), 'usage', 'schedulerInvocations');
+  const reportRuns = facts.scheduleEnabled('Daily report') ? schedules.reportRunsPerMonth : 0;
+  const cleanupRuns = facts.scheduleEnabled('Weekly cleanup') ? schedules.cleanupRunsPerMonth : 0;
+  const runs = reportRuns + cleanupRuns;
+  add('Schedules', `EventBridge Scheduler invocations${runs === 0 ? ' (schedules disabled)' : ''}`, runs, 'invocations', perMillion('schedulerPerMillion'), 'usage', 'schedulerInvocations');
   lambdaRequests('Schedules', 'Lambda requests', runs);
-  lambdaCompute('Schedules', 'Lambda compute, DailyReport', facts.fn('Daily report'), schedules.reportRunsPerMonth * FIGURES.reportDurationSeconds.value);
+  lambdaCompute('Schedules', 'Lambda compute, DailyReport', facts.fn('Daily report'), reportRuns * FIGURES.reportDurationSeconds.value);
   lambdaCompute(
     'Schedules',
     'Lambda compute, WeeklyCleanup',
     facts.fn('Weekly cleanup'),
-    schedules.cleanupRunsPerMonth * (FIGURES.reportDurationSeconds.value + schedules.cleanupObjectsPerRun / FIGURES.cleanupObjectsPerSecond.value),
+    cleanupRuns * (FIGURES.reportDurationSeconds.value + schedules.cleanupObjectsPerRun / FIGURES.cleanupObjectsPerSecond.value),
   );
-  add('Schedules', 'S3 LIST requests (1,000 keys each) and report PUTs', schedules.cleanupRunsPerMonth * Math.ceil(schedules.cleanupObjectsPerRun / 1000) + schedules.reportRunsPerMonth, 'requests', perThousand('s3PutPerThousand'));
+  add('Schedules', 'S3 LIST requests (1,000 keys each) and report PUTs', cleanupRuns * Math.ceil(schedules.cleanupObjectsPerRun / 1000) + reportRuns, 'requests', perThousand('s3PutPerThousand'));
   logs('Schedules', runs * FIGURES.logBytesPerInvocation.value);
 
   // Export: ALB → Fargate service (fixed lines above), Scan of the users table per download.
