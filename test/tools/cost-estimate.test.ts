@@ -4,7 +4,7 @@ import * as path from 'node:path';
 import { ENVIRONMENTS } from '../../lib/config';
 import { addEnvironments } from '../../lib/platform';
 import { breakEven, containersMonthlyUsd, lambdaMonthlyUsd, tasksNeeded } from '../../tools/cost-estimate/breakeven';
-import { runCost } from '../../tools/cost-estimate/command';
+import { parseCostArgs, runCost } from '../../tools/cost-estimate/command';
 import { estimateEnvironments, estimateStack, round, toMarkdown, type CostTemplate } from '../../tools/cost-estimate/estimate';
 import { PRICE_REGIONS, pricesFor } from '../../tools/cost-estimate/prices';
 import { loadProfile } from '../../tools/cost-estimate/profile';
@@ -232,6 +232,19 @@ describe('usage profiles', () => {
 
     expect([runs('dev').item, runs('dev').quantity]).toEqual(['EventBridge Scheduler invocations (schedules disabled)', 0]);
     expect(runs('prod').quantity).toBe(34); // 30 daily reports and 4 weekly cleanups
+  });
+
+  it('reads its options as the CLI gets them, and prices the same templates in another region', () => {
+    const options = parseCostArgs(['--env', 'prod', '--profile', 'growth', '--region', 'us-east-1']);
+    const eu = runCost(templates, { env: 'prod', profile: 'growth' }).usage!;
+    const us = runCost(templates, options).usage!;
+
+    expect(options).toMatchObject({ assembly: 'cdk.out', env: 'prod', profile: 'growth', region: 'us-east-1', breakeven: false });
+    expect(() => parseCostArgs(['--profile'])).toThrow('--profile needs a value');
+    expect(() => runCost(templates, { env: 'qa', profile: 'idle' })).toThrow(/No stacks of environment qa in the assembly \(it has dev, staging, prod\)/);
+    // NAT gateways $0.045 an hour in us-east-1 against $0.048 in eu-west-1: 2 x 730 h x $0.003
+    expect(round(eu.byFlow['Platform fixed'].total - us.byFlow['Platform fixed'].total)).toBe(4.38);
+    expect(us.region).toBe('us-east-1');
   });
 
   it('refuses a profile whose request mix does not add up to 1, naming the field', () => {

@@ -22,6 +22,7 @@ export const usageProfileSchema = z.strictObject({
     /** Client-credentials token requests to Cognito (M2M callers), whether or not the templates have a user pool yet. */
     m2mTokenRequestsPerMonth: count,
   }),
+  /** The size bills nothing per request (transfer in is free, the handler reads the header); storage is `storage.bucketGB`. */
   uploads: z.strictObject({ filesPerMonth: count, averageSizeMB: amount }),
   imports: z.strictObject({
     /** Classes of import files: how many a month, and rows each. The size (rows × bytes per row) picks the path. */

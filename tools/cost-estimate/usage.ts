@@ -266,7 +266,8 @@ export function estimateUsage(environment: string, templates: Record<string, Cos
   const processUpload = facts.fn('Records each uploaded file');
   const uploadBatch = facts.eventSourceBatchSize('Records each uploaded file');
   const uploadInvocations = Math.ceil(uploads.filesPerMonth / uploadBatch);
-  add('Uploads', 'S3 PUT (the upload) and ranged GET', uploads.filesPerMonth, 'files', perThousand('s3PutPerThousand') + perThousand('s3GetPerThousand'));
+  // The size bills nothing per request: transfer in is free and the handler reads only the header.
+  add('Uploads', `S3 PUT (the upload, ${uploads.averageSizeMB} MB on average) and ranged GET of its header`, uploads.filesPerMonth, 'files', perThousand('s3PutPerThousand') + perThousand('s3GetPerThousand'));
   add('Uploads', 'SNS publishes (S3 event; delivery to SQS is free)', uploads.filesPerMonth, 'publishes', perMillion('snsPublishPerMillion'), 'usage', 'snsPublishes');
   // Send by SNS, then receive and delete in batches.
   add('Uploads', 'SQS requests (send, batched receive and delete)', uploads.filesPerMonth + 2 * uploadInvocations, 'requests', perMillion('sqsPerMillion'), 'usage', 'sqsRequests');
