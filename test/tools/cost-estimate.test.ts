@@ -316,6 +316,9 @@ describe('break-even', () => {
     expect(svg).toContain(`break-even ${report.apiRequestsPerSecond!.toFixed(1)} req/s`);
     expect(svg.match(/<path d="M/g)).toHaveLength(2);
     expect(output.text).toMatch(/X = crossing/);
+    const imports = output.files['out/chart-imports.svg'];
+    expect(imports).toContain(`break-even ${(report.imports.bytes! / 1e6).toFixed(1)} MB`);
+    expect(imports).toContain('Lambda steps time out');
   });
 });
 

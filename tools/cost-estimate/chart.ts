@@ -1,10 +1,10 @@
 import { SECONDS_PER_MONTH } from './prices';
 
-/** A cost curve: USD per month at a sustained request rate. */
+/** A cost curve: USD at a point of the x axis (a sustained request rate, a file size). */
 export interface Series {
   readonly label: string;
   readonly color: string;
-  readonly usdAt: (requestsPerSecond: number) => number;
+  readonly usdAt: (x: number) => number;
 }
 
 export interface ChartInput {
@@ -13,10 +13,20 @@ export interface ChartInput {
   readonly lambda: Series;
   readonly containers: Series;
   readonly crossing?: number;
-  /** Average rates of named profiles, marked on the traffic axis. */
+  /** Named points on the x axis (the average rates of the usage profiles). */
   readonly markers: readonly { label: string; requestsPerSecond: number }[];
   readonly minRate: number;
   readonly maxRate: number;
+  /** How the x axis reads. @default sustained requests per second, requests per month under each tick */
+  readonly xAxis?: { readonly label: string; readonly unit: string; readonly tick: (x: number) => string; readonly subTick?: (x: number) => string };
+  /** The y axis's unit. @default 'USD per month' */
+  readonly yUnit?: string;
+  /** The crossing's second line. @default requests a month and cost a month */
+  readonly crossingNote?: (x: number, usd: number) => string;
+  /** Shade from this x to the right edge instead of the cheaper side of each architecture. */
+  readonly limit?: { readonly from: number; readonly label: string };
+  /** The legend's words for the markers. @default average rate of a usage profile */
+  readonly markerLegend?: readonly [string, string];
 }
 
 const escape = (text: string) => text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
@@ -24,6 +34,7 @@ const escape = (text: string) => text.replace(/&/g, '&amp;').replace(/</g, '&lt;
 function money(usd: number): string {
   if (usd >= 1000) return `$${Math.round(usd / 1000).toLocaleString('en-US')}k`;
   if (usd >= 10) return `$${Math.round(usd)}`;
+  if (usd < 0.01) return `$${Number(usd.toPrecision(1))}`;
   return `$${usd.toFixed(usd < 1 ? 2 : 1)}`;
 }
 
@@ -44,6 +55,14 @@ function requestsPerMonthLabel(rate: number): string {
  * each architecture is cheaper shaded, and where our usage profiles sit.
  */
 export function breakEvenSvg(input: ChartInput): string {
+  const xAxis = input.xAxis ?? {
+    label: 'sustained requests per second (requests per month below), log scale',
+    unit: 'req/s',
+    tick: rateLabel,
+    subTick: (rate: number) => `${requestsPerMonthLabel(rate)}/mo`,
+  };
+  const yUnit = input.yUnit ?? 'USD per month';
+  const crossingNote = input.crossingNote ?? ((rate: number, usd: number) => `${requestsPerMonthLabel(rate)} requests/month, ${money(usd)}/month each`);
   const width = 960;
   const height = 600;
   const margin = { left: 96, right: 200, top: 92, bottom: 96 };
@@ -52,7 +71,7 @@ export function breakEvenSvg(input: ChartInput): string {
   const samples = 400;
   const rates = Array.from({ length: samples + 1 }, (_, i) => input.minRate * (input.maxRate / input.minRate) ** (i / samples));
   const values = rates.flatMap((rate) => [input.lambda.usdAt(rate), input.containers.usdAt(rate)]);
-  const minUsd = 10 ** Math.floor(Math.log10(Math.max(0.01, Math.min(...values))));
+  const minUsd = 10 ** Math.floor(Math.log10(Math.max(1e-6, Math.min(...values))));
   const maxUsd = 10 ** Math.ceil(Math.log10(Math.max(...values)));
   const x = (rate: number) => margin.left + (Math.log10(rate / input.minRate) / Math.log10(input.maxRate / input.minRate)) * plotWidth;
   const y = (usd: number) => margin.top + plotHeight - (Math.log10(Math.max(usd, minUsd) / minUsd) / Math.log10(maxUsd / minUsd)) * plotHeight;
@@ -65,8 +84,17 @@ export function breakEvenSvg(input: ChartInput): string {
     `<text x="${margin.left}" y="38" font-size="22" font-weight="700" fill="#1f2933">${escape(input.title)}</text>`,
     `<text x="${margin.left}" y="64" font-size="14" fill="#52606d">${escape(input.subtitle)}</text>`,
   );
-  // Where each side is cheaper.
-  if (input.crossing !== undefined) {
+  // Where each side is cheaper, or where the serverless side cannot go.
+  if (input.limit !== undefined) {
+    const lx = x(input.limit.from);
+    parts.push(
+      `<rect x="${lx.toFixed(1)}" y="${margin.top}" width="${(margin.left + plotWidth - lx).toFixed(1)}" height="${plotHeight}" fill="#7b8794" opacity="0.12"/>`,
+      `<line x1="${lx.toFixed(1)}" x2="${lx.toFixed(1)}" y1="${margin.top}" y2="${margin.top + plotHeight}" stroke="#7b8794" stroke-width="2"/>`,
+      ...input.limit.label
+        .split('\n')
+        .map((text, line) => `<text x="${(lx + 8).toFixed(1)}" y="${margin.top + 22 + line * 16}" font-size="13" fill="#3e4c59" font-weight="600">${escape(text)}</text>`),
+    );
+  } else if (input.crossing !== undefined) {
     const cx = x(input.crossing);
     parts.push(
       `<rect x="${margin.left}" y="${margin.top}" width="${(cx - margin.left).toFixed(1)}" height="${plotHeight}" fill="${input.lambda.color}" opacity="0.07"/>`,
@@ -87,14 +115,14 @@ export function breakEvenSvg(input: ChartInput): string {
     const rate = 10 ** decade;
     parts.push(
       `<line x1="${x(rate).toFixed(1)}" x2="${x(rate).toFixed(1)}" y1="${margin.top}" y2="${margin.top + plotHeight}" stroke="#e4e7eb"/>`,
-      `<text x="${x(rate).toFixed(1)}" y="${margin.top + plotHeight + 20}" font-size="12" fill="#52606d" text-anchor="middle">${rateLabel(rate)}</text>`,
-      `<text x="${x(rate).toFixed(1)}" y="${margin.top + plotHeight + 36}" font-size="11" fill="#9aa5b1" text-anchor="middle">${requestsPerMonthLabel(rate)}/mo</text>`,
+      `<text x="${x(rate).toFixed(1)}" y="${margin.top + plotHeight + 20}" font-size="12" fill="#52606d" text-anchor="middle">${xAxis.tick(rate)}</text>`,
+      ...(xAxis.subTick ? [`<text x="${x(rate).toFixed(1)}" y="${margin.top + plotHeight + 36}" font-size="11" fill="#9aa5b1" text-anchor="middle">${xAxis.subTick(rate)}</text>`] : []),
     );
   }
   parts.push(
     `<rect x="${margin.left}" y="${margin.top}" width="${plotWidth}" height="${plotHeight}" fill="none" stroke="#9aa5b1"/>`,
-    `<text x="${margin.left + plotWidth / 2}" y="${height - 28}" font-size="14" fill="#1f2933" text-anchor="middle">sustained requests per second (requests per month below), log scale</text>`,
-    `<text transform="translate(26 ${margin.top + plotHeight / 2}) rotate(-90)" font-size="14" fill="#1f2933" text-anchor="middle">USD per month, log scale</text>`,
+    `<text x="${margin.left + plotWidth / 2}" y="${height - 28}" font-size="14" fill="#1f2933" text-anchor="middle">${escape(xAxis.label)}</text>`,
+    `<text transform="translate(26 ${margin.top + plotHeight / 2}) rotate(-90)" font-size="14" fill="#1f2933" text-anchor="middle">${escape(yUnit)}, log scale</text>`,
   );
   // Where our profiles sit.
   for (const marker of input.markers) {
@@ -114,11 +142,16 @@ export function breakEvenSvg(input: ChartInput): string {
     const cx = x(input.crossing);
     const usd = input.lambda.usdAt(input.crossing);
     const cy = y(usd);
+    // Labelled where there is room: below right, or above left when the crossing is near the right edge.
+    const leftOfPoint = cx > margin.left + plotWidth * 0.65;
+    const labelX = leftOfPoint ? cx - 12 : cx + 12;
+    const anchor = leftOfPoint ? 'end' : 'start';
+    const labelY = leftOfPoint ? cy - 40 : cy + 30;
     parts.push(
       `<line x1="${cx.toFixed(1)}" x2="${cx.toFixed(1)}" y1="${margin.top}" y2="${margin.top + plotHeight}" stroke="#1f2933" stroke-dasharray="4 4"/>`,
       `<circle cx="${cx.toFixed(1)}" cy="${cy.toFixed(1)}" r="7" fill="#ffffff" stroke="#1f2933" stroke-width="3"/>`,
-      `<text x="${(cx + 12).toFixed(1)}" y="${(cy + 30).toFixed(1)}" font-size="14" font-weight="700" fill="#1f2933">break-even ${input.crossing.toFixed(1)} req/s</text>`,
-      `<text x="${(cx + 12).toFixed(1)}" y="${(cy + 48).toFixed(1)}" font-size="13" fill="#1f2933">${requestsPerMonthLabel(input.crossing)} requests/month, ${money(usd)}/month each</text>`,
+      `<text x="${labelX.toFixed(1)}" y="${labelY.toFixed(1)}" font-size="14" font-weight="700" fill="#1f2933" text-anchor="${anchor}">break-even ${input.crossing.toFixed(1)} ${xAxis.unit}</text>`,
+      `<text x="${labelX.toFixed(1)}" y="${(labelY + 18).toFixed(1)}" font-size="13" fill="#1f2933" text-anchor="${anchor}">${escape(crossingNote(input.crossing, usd))}</text>`,
     );
   }
   // Legend, to the right of the plot, labelled at each line's end.
@@ -134,8 +167,9 @@ export function breakEvenSvg(input: ChartInput): string {
     const ly = margin.top + 20 + 2 * 64;
     parts.push(
       `<line x1="${legendX + 14}" x2="${legendX + 14}" y1="${ly - 8}" y2="${ly + 6}" stroke="#7b8794" stroke-width="2"/>`,
-      `<text x="${legendX + 36}" y="${ly + 4}" font-size="13" fill="#1f2933">average rate of</text>`,
-      `<text x="${legendX + 36}" y="${ly + 20}" font-size="13" fill="#1f2933">a usage profile</text>`,
+      ...(input.markerLegend ?? ['average rate of', 'a usage profile']).map(
+        (text, line) => `<text x="${legendX + 36}" y="${ly + 4 + line * 16}" font-size="13" fill="#1f2933">${escape(text)}</text>`,
+      ),
     );
   }
   parts.push('</svg>');

@@ -1,6 +1,7 @@
 import { breakEven, containersMonthlyUsd, lambdaMonthlyUsd, type BreakEvenReport } from './breakeven';
 import { breakEvenSvg, terminalPlot, type ChartInput } from './chart';
 import { estimateEnvironments, toMarkdown, type CostTemplate } from './estimate';
+import { FIGURES } from './figures';
 import { DEFAULT_REGION, pricesFor, PRICES_AS_OF, SECONDS_PER_MONTH, type PriceTable } from './prices';
 import { loadProfile, PROFILE_NAMES, type UsageProfile } from './profile';
 import { usageMarkdown } from './report';
@@ -55,6 +56,9 @@ function templatesOf(templates: Record<string, CostTemplate>, env: string): Reco
   return selected;
 }
 
+/** The import chart sits next to the API chart: docs/breakeven.svg → docs/breakeven-imports.svg. */
+export const importsChartPath = (chartPath: string) => chartPath.replace(/(\.svg)?$/, '-imports.svg');
+
 const usd = (value: number) => `$${value.toLocaleString('en-US', { minimumFractionDigits: 2, maximumFractionDigits: 2 })}`;
 
 /** Average request rate of a profile, for the chart's markers. */
@@ -72,6 +76,28 @@ export function breakEvenChart(report: BreakEvenReport, env: string, table: Pric
     markers: PROFILE_NAMES.filter((name) => name !== 'idle').map((name) => ({ label: name, requestsPerSecond: averageRate(loadProfile(name)) })),
     minRate: 0.01,
     maxRate: 1000,
+  };
+}
+
+/** Cost per file against file size for the two import paths, with the Lambda path's limit shaded. */
+export function importBreakEvenChart(report: BreakEvenReport, env: string, table: PriceTable): ChartInput {
+  const { imports } = report;
+  const rowsOf = (mb: number) => (mb * 1e6) / FIGURES.importBytesPerRow.value;
+  const job = `${imports.job.vcpu} vCPU / ${imports.job.memoryGb} GB ${imports.job.arch}${imports.job.spot ? ' Spot' : ''}`;
+  return {
+    title: 'Imports: Lambda steps against the Fargate job, per file',
+    subtitle: `${env}, ${table.region} list prices of ${table.asOf}; the upload, queue and users written cost the same either way and are left out`,
+    lambda: { label: 'Validate → Transform\n→ Load (Lambda)', color: '#d9480f', usdAt: (mb) => imports.usdAt(rowsOf(mb)).lambda },
+    containers: { label: `Fargate import job\n${job}`, color: '#1c7ed6', usdAt: (mb) => imports.usdAt(rowsOf(mb)).fargate },
+    crossing: imports.bytes === undefined ? undefined : imports.bytes / 1e6,
+    markers: [{ label: `threshold ${(imports.configuredThresholdBytes / 1e6).toFixed(0)} MB`, requestsPerSecond: imports.configuredThresholdBytes / 1e6 }],
+    minRate: 0.1,
+    maxRate: 1000,
+    xAxis: { label: `file size in MB (${FIGURES.importBytesPerRow.value} bytes a row), log scale`, unit: 'MB', tick: (mb) => `${mb >= 1 ? mb.toLocaleString('en-US') : mb} MB` },
+    yUnit: 'USD per file',
+    crossingNote: (mb, usd) => `${Math.round(rowsOf(mb)).toLocaleString('en-US')} rows, $${usd.toFixed(3)} a file each`,
+    limit: { from: imports.lambdaLimitBytes / 1e6, label: `Lambda steps time out\nabove ${(imports.lambdaLimitBytes / 1e6).toFixed(1)} MB` },
+    markerLegend: ['config: larger files', 'go to Fargate'],
   };
 }
 
@@ -95,7 +121,7 @@ function breakEvenText(report: BreakEvenReport, env: string, table: PriceTable, 
     terminalPlot(breakEvenChart(report, env, table)),
     '```',
     '',
-    `Chart: ${chartPath}`,
+    `Charts: ${chartPath} and ${importsChartPath(chartPath)}`,
     '',
     '## Imports: the Lambda steps, or the Fargate job?',
     '',
@@ -141,6 +167,7 @@ export function runCost(templates: Record<string, CostTemplate>, options: CostOp
     const chartPath = options.chart ?? 'docs/breakeven.svg';
     report = breakEven(envTemplates, loadProfile(options.profile ?? 'growth'), table);
     files[chartPath] = breakEvenSvg(breakEvenChart(report, env, table));
+    files[importsChartPath(chartPath)] = breakEvenSvg(importBreakEvenChart(report, env, table));
     sections.push(breakEvenText(report, env, table, chartPath));
   }
   return { text: sections.join('\n\n'), files, usage, breakEven: report };
