@@ -70,7 +70,6 @@ export interface TemplateFacts {
   readonly apiAccessLogs: boolean;
   readonly m2mAppClients: number;
   readonly eventSourceBatchSize: (prefix: string) => number;
-  readonly queueEventSources: number;
   /** Whether the schedule described `prefix...` runs (a DISABLED schedule never invokes). */
   scheduleEnabled(prefix: string): boolean;
 }
@@ -173,7 +172,6 @@ export function readTemplateFacts(templates: Record<string, CostTemplate>): Temp
     eventSourceBatchSize,
     scheduleEnabled: (prefix: string) =>
       ofType('AWS::Scheduler::Schedule').some(([, schedule]) => String(schedule.Properties?.Description ?? '').startsWith(prefix) && schedule.Properties?.State !== 'DISABLED'),
-    queueEventSources: eventSources.filter(([, resource]) => JSON.stringify(resource.Properties?.EventSourceArn ?? '').length > 2).length,
   };
 }
 
