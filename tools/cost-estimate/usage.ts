@@ -1,3 +1,4 @@
+import { IMPORT_CHUNK_RECORDS } from '../../lambda/domain/import-job';
 import { archOf, estimateStack, exportServiceOnMonthlyUsd, refOf, type Arch, type CostTemplate } from './estimate';
 import { FIGURES } from './figures';
 import { fixedPrices, HOURS_PER_MONTH, price, type FreeTierKey, type PriceKey, type PriceTable } from './prices';
@@ -203,8 +204,8 @@ const ROUTE_FUNCTIONS: Record<ApiRoute, string> = {
   'GET /imports/{id}': 'GET /imports/{id}',
 };
 
-/** Import file rows per S3 working chunk (lambda/domain/import-job.ts IMPORT_CHUNK_RECORDS). */
-const IMPORT_CHUNK_ROWS = 1000;
+/** Import file rows per S3 working chunk, as the Validate step writes them. */
+const IMPORT_CHUNK_ROWS = IMPORT_CHUNK_RECORDS;
 const GB = 1e9;
 
 /** Prices one environment's templates under a usage profile, flow by flow. */
