@@ -73,6 +73,7 @@ export class AppStage extends Stage {
     const pipeline = this.jobs.importPipeline;
     const scheduled = this.jobs.scheduledJobs;
     const users = this.api.usersApi.functions;
+    const exportService = this.containers.exportService;
     this.operations = new OperationsStack(this, 'Operations', {
       ...common,
       description: `Alarms and dashboard of the user-data platform (${config.envName})`,
@@ -105,10 +106,8 @@ export class AppStage extends Stage {
           functions: { DailyReport: scheduled.dailyReport.fn, WeeklyCleanup: scheduled.weeklyCleanup.fn },
           deadLetterQueues: { DailyReport: scheduled.dailyReportFailures, WeeklyCleanup: scheduled.weeklyCleanupFailures },
         },
-        {
-          title: 'Containers',
-          loadBalancer: { alb: this.containers.exportService.loadBalancer, targetGroup: this.containers.exportService.targetGroup },
-        },
+        // No export service (config turns it off), no load balancer to watch.
+        ...(exportService ? [{ title: 'Containers', loadBalancer: { alb: exportService.loadBalancer, targetGroup: exportService.targetGroup } }] : []),
       ],
     });
 

@@ -98,6 +98,12 @@ export interface EnvironmentConfig {
     readonly jobTimeout: Duration;
     /** Run the import job and the service on Fargate Spot (about 70% cheaper, can be interrupted). */
     readonly useSpot: boolean;
+    /**
+     * Deploy the ALB → Fargate export service. Off leaves the service, its load balancer and their
+     * alarms out: the load balancer is most of an idle environment's cost (dev idles under $15 a
+     * month without it; `npm run cost` shows both figures). The import job is unaffected.
+     */
+    readonly exportServiceEnabled: boolean;
     readonly serviceDesiredCount: number;
     /** Upper bound for auto scaling of the export service. */
     readonly serviceMaxCount: number;
@@ -188,6 +194,7 @@ export const ENVIRONMENTS: Record<EnvironmentName, EnvironmentConfig> = {
       jobMemoryMiB: 2048,
       jobTimeout: Duration.hours(2),
       useSpot: true,
+      exportServiceEnabled: true,
       serviceDesiredCount: 1,
       serviceMaxCount: 2,
       serviceCpu: 256,
@@ -224,6 +231,7 @@ export const ENVIRONMENTS: Record<EnvironmentName, EnvironmentConfig> = {
       jobMemoryMiB: 2048,
       jobTimeout: Duration.hours(4),
       useSpot: true,
+      exportServiceEnabled: true,
       serviceDesiredCount: 1,
       serviceMaxCount: 3,
       serviceCpu: 512,
@@ -261,6 +269,7 @@ export const ENVIRONMENTS: Record<EnvironmentName, EnvironmentConfig> = {
       jobMemoryMiB: 4096,
       jobTimeout: Duration.hours(8),
       useSpot: false,
+      exportServiceEnabled: true,
       serviceDesiredCount: 2,
       serviceMaxCount: 6,
       serviceCpu: 1024,

@@ -32,7 +32,8 @@ export class ContainersStack extends Stack {
   readonly network: Network;
   readonly cluster: Cluster;
   readonly importJob: ImportJob;
-  readonly exportService: ExportService;
+  /** Absent where config turns the export service off (containers.exportServiceEnabled). */
+  readonly exportService?: ExportService;
   private readonly zones: string[];
 
   constructor(scope: Construct, id: string, props: ContainersStackProps) {
@@ -77,25 +78,39 @@ export class ContainersStack extends Stack {
       ...logs,
     });
 
-    this.exportService = new ExportService(this, 'ExportService', {
-      cluster: this.cluster,
-      network: this.network,
-      image,
-      usersTable: props.usersTable,
-      cpu: config.containers.serviceCpu,
-      memoryMiB: config.containers.serviceMemoryMiB,
-      desiredCount: config.containers.serviceDesiredCount,
-      maxCount: config.containers.serviceMaxCount,
-      useSpot: config.containers.useSpot,
-      certificateArn: config.containers.certificateArn,
-      allowedCidrs: config.containers.exportAllowedCidrs,
-      // Plain HTTP only in dev, where there is no certificate; every other environment must give one.
-      allowPlainHttp: config.envName === 'dev',
-      removalPolicy: config.dataRemovalPolicy,
-      ...logs,
-    });
+    if (config.containers.exportServiceEnabled) {
+      this.exportService = new ExportService(this, 'ExportService', {
+        cluster: this.cluster,
+        network: this.network,
+        image,
+        usersTable: props.usersTable,
+        cpu: config.containers.serviceCpu,
+        memoryMiB: config.containers.serviceMemoryMiB,
+        desiredCount: config.containers.serviceDesiredCount,
+        maxCount: config.containers.serviceMaxCount,
+        useSpot: config.containers.useSpot,
+        certificateArn: config.containers.certificateArn,
+        allowedCidrs: config.containers.exportAllowedCidrs,
+        // Plain HTTP only in dev, where there is no certificate; every other environment must give one.
+        allowPlainHttp: config.envName === 'dev',
+        removalPolicy: config.dataRemovalPolicy,
+        ...logs,
+      });
+      new CfnOutput(this, 'ExportUrl', { value: `${this.exportService.url}/exports/users.csv` });
+    } else {
+      // What the service would run, for the cost estimate's "with the export service on" figure.
+      this.templateOptions.metadata = {
+        ...this.templateOptions.metadata,
+        ExportServiceOff: {
+          cpu: config.containers.serviceCpu,
+          memoryMiB: config.containers.serviceMemoryMiB,
+          desiredCount: config.containers.serviceDesiredCount,
+          spot: config.containers.useSpot,
+          publicIp: config.network.natGateways === 0,
+        },
+      };
+    }
 
-    new CfnOutput(this, 'ExportUrl', { value: `${this.exportService.url}/exports/users.csv` });
     new CfnOutput(this, 'ClusterName', { value: this.cluster.clusterName });
   }
 

@@ -1,5 +1,15 @@
-import { estimateEnvironments, estimateStack, toMarkdown } from '../../tools/cost-estimate/estimate';
-import { stacksOf, synthesizeApp, templateOf } from '../support/synth';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { ENVIRONMENTS } from '../../lib/config';
+import { addEnvironments } from '../../lib/platform';
+import { breakEven, containersMonthlyUsd, lambdaMonthlyUsd, tasksNeeded } from '../../tools/cost-estimate/breakeven';
+import { parseCostArgs, runCost } from '../../tools/cost-estimate/command';
+import { estimateEnvironments, estimateStack, round, toMarkdown, type CostTemplate } from '../../tools/cost-estimate/estimate';
+import { PRICE_REGIONS, pricesFor } from '../../tools/cost-estimate/prices';
+import { loadProfile } from '../../tools/cost-estimate/profile';
+import { estimateUsage, FLOWS, importFileCost, lambdaInvocationsUsd, readTemplateFacts } from '../../tools/cost-estimate/usage';
+import { stacksOf, synthesizeApp, templateOf, testApp } from '../support/synth';
 
 describe('cost estimate of a template', () => {
   it('prices NAT gateways, load balancers, keys, alarms and dashboards by the month', () => {
@@ -47,15 +57,17 @@ describe('cost estimate of a template', () => {
   });
 });
 
+const stages = synthesizeApp();
+const templates: Record<string, CostTemplate> = Object.fromEntries(
+  Object.values(stages).flatMap((stage) =>
+    stacksOf(stage).map((stack) => [`${stage.stageName}/${stack.node.id}`, templateOf(stack).toJSON()] as const),
+  ),
+);
+const estimates = estimateEnvironments(templates);
+const byName = Object.fromEntries(estimates.map((estimate) => [estimate.environment, estimate]));
+const templatesOf = (env: string) => Object.fromEntries(Object.entries(templates).filter(([stackId]) => stackId.startsWith(`${env}/`)));
+
 describe('cost estimate of the app', () => {
-  const stages = synthesizeApp();
-  const templates = Object.fromEntries(
-    Object.values(stages).flatMap((stage) =>
-      stacksOf(stage).map((stack) => [`${stage.stageName}/${stack.node.id}`, templateOf(stack).toJSON()] as const),
-    ),
-  );
-  const estimates = estimateEnvironments(templates);
-  const byName = Object.fromEntries(estimates.map((estimate) => [estimate.environment, estimate]));
 
   it('shows the warm users functions prod pays for, and that dev pays for none', () => {
     // 4 functions x 0.25 GB x 2,628,000 s a month x $0.0000033334 per GB-second (ARM64)
@@ -75,5 +87,267 @@ describe('cost estimate of the app', () => {
     expect(estimates.map((estimate) => estimate.environment)).toEqual(['dev', 'staging', 'prod']);
     expect(markdown).toMatch(/\| prod \| \$\d+\.\d\d \| \$\d+\.\d\d \|/);
     expect(markdown.indexOf('## dev')).toBeLessThan(markdown.indexOf('## prod'));
+  });
+});
+
+describe('prices as data', () => {
+  it.each(PRICE_REGIONS)('dates and cites every %s price, and keeps the free tier apart', (region) => {
+    const table = pricesFor(region);
+
+    expect(table.region).toBe(region);
+    for (const [key, line] of Object.entries(table.prices)) {
+      expect([key, line.asOf]).toEqual([key, expect.stringMatching(/^\d{4}-\d\d-\d\d$/)]);
+      expect([key, line.source]).toEqual([key, expect.stringMatching(/^https:\/\/aws\.amazon\.com\//)]);
+      expect([key, line.check.length > 0]).toEqual([key, true]);
+    }
+    for (const allowance of Object.values(table.freeTier)) expect(table.prices[allowance.price]).toBeDefined();
+  });
+
+  it('refuses a region it has no price table for', () => {
+    expect(() => pricesFor('ap-south-2')).toThrow(/No price table for region ap-south-2/);
+  });
+});
+
+describe('worked examples, recomputed by hand', () => {
+  it('1M invocations x 512 MB x 100 ms on arm64: $0.67 of compute + $0.20 of requests = $0.87, in both regions', () => {
+    // 1,000,000 x 0.5 GB x 0.1 s = 50,000 GB-s x $0.0000133334 = $0.66667; 1M requests x $0.20 per million
+    for (const region of PRICE_REGIONS) {
+      const { requestsUsd, computeUsd } = lambdaInvocationsUsd(pricesFor(region), 1_000_000, 512, 0.1, 'arm64');
+      expect([region, round(computeUsd), round(requestsUsd), round(computeUsd + requestsUsd)]).toEqual([region, 0.67, 0.2, 0.87]);
+    }
+  });
+
+  it("prices a million GET /users/{id} requests on prod's users API in eu-west-1 at $4.92 plus $8.76 of provisioned concurrency", () => {
+    const profile = { ...loadProfile('idle'), api: { requestsPerMonth: 1_000_000, mix: { 'GET /users/{id}': 1 }, m2mTokenRequestsPerMonth: 0 } };
+    const estimate = estimateUsage('prod', templatesOf('prod'), profile, pricesFor('eu-west-1'));
+    const api = estimate.lines.filter((line) => line.flow === 'API');
+    const usd = (item: string) => round(api.filter((line) => line.item.startsWith(item)).reduce((sum, line) => sum + line.usd, 0));
+
+    expect(usd('API Gateway REST requests')).toBe(3.5); // 1M x $3.50 per million
+    expect(usd('Lambda requests')).toBe(0.2); // 1M x $0.20 per million
+    expect(usd('Lambda compute')).toBe(0.17); // 1M x 0.05 s x 0.25 GB = 12,500 GB-s x $0.0000133334
+    expect(usd('DynamoDB on-demand reads')).toBe(0.14); // 1M RRU x $0.1415 per million
+    expect(usd('CloudWatch Logs')).toBe(0.91); // 1M x (1,000 + 600 bytes) = 1.6 GB x $0.57
+    expect(usd('Provisioned concurrency')).toBe(8.76); // 4 x 0.25 GB x 2,628,000 s x $0.0000033334
+    // 3.5 + 0.2 + 0.166668 + 0.1415 + 0.912
+    expect(round(estimate.byFlow.API.usage)).toBe(4.92);
+  });
+
+  it('counts 6 state transitions on the Lambda path and 5 on the Fargate path, and prices a 1M-row file on the prod job', () => {
+    const facts = readTemplateFacts(templatesOf('prod'));
+    const table = pricesFor('eu-west-1');
+    const small = importFileCost(facts, 5_000, table);
+    const large = importFileCost(facts, 1_000_000, table);
+
+    // Validate, IsTooLargeForLambda, Transform, Load, RecordSuccess, ImportSucceeded
+    expect([small.path, small.transitions]).toEqual(['Lambda', 6]);
+    // Validate, IsTooLargeForLambda, RunImportJob, RecordJobSuccess, ImportSucceeded
+    expect([large.path, large.transitions]).toEqual(['Fargate', 5]);
+    // 10,000 small imports: 60,000 transitions x $0.025 per 1,000
+    expect(round(10_000 * small.transitions * (table.prices.sfnTransitionPerThousand.usd / 1000))).toBe(1.5);
+    // (60 s + 1,000,000 rows / 1,749 rows/s) = 631.76 s of 2 vCPU x $0.03238 + 4 GB x $0.00356 = $0.0790 an hour
+    const job = large.lines.find((line) => line.item.startsWith('Fargate import job'))!;
+    expect(job.item).toContain('2 vCPU, 4 GB, arm64');
+    expect(job.quantity * job.unitUsd).toBeCloseTo((631.7553 / 3600) * 0.079, 6);
+  });
+});
+
+describe('usage profiles', () => {
+  it('recomputes the growth profile on prod, flow by flow, to the cent', () => {
+    const table = pricesFor('eu-west-1');
+    const P = (key: keyof typeof table.prices) => table.prices[key].usd;
+    const gbS = P('lambdaGbSecondArm64');
+    const lambdaReq = P('lambdaRequestsPerMillion') / 1e6;
+    const rru = P('dynamoReadPerMillion') / 1e6;
+    const wru = P('dynamoWritePerMillion') / 1e6;
+    const logGb = P('logsIngestionPerGb') / 1e9;
+    const sqs = P('sqsPerMillion') / 1e6;
+    const put = P('s3PutPerThousand') / 1000;
+    const get = P('s3GetPerThousand') / 1000;
+    const sfn = P('sfnTransitionPerThousand') / 1000;
+    const idlePolls = 5 * 3 * 60 * 730 * sqs;
+    const common = (rows: number) => put + P('snsPublishPerMillion') / 1e6 + 3 * sqs + lambdaReq + 0.1 * 0.25 * gbS + rows * (rru + wru);
+
+    const expected = {
+      // Provisioned concurrency, 5M REST calls, Lambda, 4M reads and 1.75M writes, 1,600 bytes of logs a request; no user pool
+      API: 8.76 + 5e6 * (P('restApiPerMillion') / 1e6 + lambdaReq + 0.05 * 0.25 * gbS + 1600 * logGb) + 4e6 * rru + 1.75e6 * wru,
+      // 50,000 files in 5,000 batches of 10
+      Uploads: 50_000 * (put + get + P('snsPublishPerMillion') / 1e6 + (1 / 225) * 0.25 * gbS + 2 * wru) + 60_000 * sqs + idlePolls + 5_000 * (lambdaReq + 1000 * logGb),
+      Imports:
+        idlePolls +
+        // 300 files of 5,000 rows (5 chunks) on the Lambda path
+        300 *
+          (6 * sfn +
+            4 * lambdaReq +
+            (1 * (5_000 / 15_442) + 0.5 * (5_000 / 49_065) + 0.5 * (5_000 / 1_178) + 0.25 * 0.05) * gbS +
+            12 * put +
+            11 * get +
+            (6 * 400 + 4 * 1000) * logGb +
+            common(5_000)) +
+        // 10 files of 1,000,000 rows (75 MB) on the Fargate job, through prod's NAT
+        10 * (5 * sfn + ((60 + 1e6 / 1_749) / 3600) * 0.079 + 2 * lambdaReq + (1 * 0.1 + 0.25 * 0.05) * gbS + get + 0.15 * P('natGatewayPerGb') + (5 * 400 + 4 * 1000) * logGb + common(1e6)),
+      Schedules: 34 * (P('schedulerPerMillion') / 1e6 + lambdaReq + 1000 * logGb) + (30 * 1 + 4 * (1 + 20)) * 0.25 * gbS + (4 * 20 + 30) * put,
+      // ALB with one LCU, two 1 vCPU / 2 GB tasks, and 300 scans of 100,000 users of 200 bytes (4,883 pages of 4 KB, half a unit each)
+      Export: 24.24 + 57.67 + 300 * 4_883 * 0.5 * rru,
+      'Data stored': 5 * P('dynamoStorageGbMonth') + 500 * P('s3StorageGbMonth'),
+      // Two NAT gateways, two keys, 40 alarms, one dashboard
+      'Platform fixed': 70.08 + 2 + 4 + 3,
+    };
+    const estimate = estimateUsage('prod', templatesOf('prod'), loadProfile('growth'), table);
+
+    for (const flow of FLOWS) expect([flow, round(estimate.byFlow[flow].total)]).toEqual([flow, round(expected[flow])]);
+    const total = Object.values(expected).reduce((sum, usd) => sum + usd, 0);
+    expect(round(estimate.totalUsd)).toBe(round(total));
+  });
+
+  it('prints the per-flow table through the CLI\'s own function, with the total the flows add up to', () => {
+    const output = runCost(templates, { env: 'prod', profile: 'growth' });
+    const rows = [...output.text.matchAll(/^\| ([A-Za-z ]+) \| \$([\d,.]+) \| \$([\d,.]+) \| \$([\d,.]+) \|$/gm)];
+    const money = (text: string) => Number(text.replaceAll(',', ''));
+    const totalRow = output.text.match(/^\| \*\*total\*\* \| \*\*\$([\d,.]+)\*\* \| \*\*\$([\d,.]+)\*\* \| \*\*\$([\d,.]+)\*\* \|$/m);
+
+    expect(rows.map((row) => row[1])).toEqual([...FLOWS]);
+    for (const row of rows) expect(round(money(row[2]) + money(row[3]))).toBeCloseTo(money(row[4]), 1);
+    expect(totalRow).not.toBeNull();
+    // Each flow is rounded on its own: the sum of seven may differ from the total by a few cents at most.
+    expect(Math.abs(rows.reduce((sum, row) => sum + money(row[4]), 0) - money(totalRow![3]))).toBeLessThanOrEqual(0.04);
+    expect(money(totalRow![3])).toBe(round(output.usage!.totalUsd));
+    expect(output.text).toContain('## Free tier (shown apart, never subtracted above)');
+    expect(output.text).toContain('| apiDurationSeconds | 0.05 s billed per API invocation (warm) |');
+  });
+
+  it('shows the free tier separately and never takes it off a line', () => {
+    const estimate = estimateUsage('prod', templatesOf('prod'), loadProfile('growth'), pricesFor('eu-west-1'));
+    const lambdaRequests = estimate.freeTier.find((use) => use.key === 'lambdaRequests')!;
+
+    expect(estimate.lines.reduce((sum, line) => sum + line.usd, 0)).toBeCloseTo(estimate.totalUsd, 9);
+    expect(lambdaRequests.allowance).toBe(1_000_000);
+    expect(lambdaRequests.worthUsd).toBeCloseTo(0.2, 9); // 1M free requests x $0.20 per million
+    expect(estimate.totalAfterFreeTierUsd).toBeLessThan(estimate.totalUsd);
+  });
+
+  it("runs no scheduled job where the templates' schedules are disabled (dev), whatever the profile says", () => {
+    const runs = (env: string) =>
+      estimateUsage(env, templatesOf(env), loadProfile('growth'), pricesFor('eu-west-1')).lines.find((line) => line.item.startsWith('EventBridge Scheduler invocations'))!;
+
+    expect([runs('dev').item, runs('dev').quantity]).toEqual(['EventBridge Scheduler invocations (schedules disabled)', 0]);
+    expect(runs('prod').quantity).toBe(34); // 30 daily reports and 4 weekly cleanups
+  });
+
+  it('reads its options as the CLI gets them, and prices the same templates in another region', () => {
+    const options = parseCostArgs(['--env', 'prod', '--profile', 'growth', '--region', 'us-east-1']);
+    const eu = runCost(templates, { env: 'prod', profile: 'growth' }).usage!;
+    const us = runCost(templates, options).usage!;
+
+    expect(options).toMatchObject({ assembly: 'cdk.out', env: 'prod', profile: 'growth', region: 'us-east-1', breakeven: false });
+    expect(() => parseCostArgs(['--profile'])).toThrow('--profile needs a value');
+    expect(() => runCost(templates, { env: 'qa', profile: 'idle' })).toThrow(/No stacks of environment qa in the assembly \(it has dev, staging, prod\)/);
+    // NAT gateways $0.045 an hour in us-east-1 against $0.048 in eu-west-1: 2 x 730 h x $0.003
+    expect(round(eu.byFlow['Platform fixed'].total - us.byFlow['Platform fixed'].total)).toBe(4.38);
+    expect(us.region).toBe('us-east-1');
+  });
+
+  it('refuses a profile whose request mix does not add up to 1, naming the field', () => {
+    const file = path.join(os.tmpdir(), `cost-profile-${process.pid}.json`);
+    fs.writeFileSync(file, JSON.stringify({ ...loadProfile('growth'), api: { ...loadProfile('growth').api, mix: { 'GET /users': 0.5 } } }));
+
+    expect(() => loadProfile(file)).toThrow(/api\.mix: the shares of api\.mix must add up to 1/);
+    expect(() => loadProfile('no-such-profile')).toThrow(/give one of idle, startup, growth, high/);
+  });
+
+  it('prices Cognito M2M app clients and token requests where the templates have them, and shows the lines at zero otherwise', () => {
+    const withPool = {
+      ...templatesOf('prod'),
+      'prod/Auth': {
+        Resources: {
+          Pool: { Type: 'AWS::Cognito::UserPool' },
+          Machines: { Type: 'AWS::Cognito::UserPoolClient', Properties: { AllowedOAuthFlows: ['client_credentials'], GenerateSecret: true } },
+          People: { Type: 'AWS::Cognito::UserPoolClient', Properties: { AllowedOAuthFlows: ['code'] } },
+        },
+      },
+    };
+    const cognito = (estimate: ReturnType<typeof estimateUsage>) =>
+      estimate.lines.filter((line) => line.item.startsWith('Cognito')).map((line) => [line.item, line.quantity, round(line.usd)]);
+
+    // One client-credentials client x $6; 50,000 tokens x $2.25 per 1,000
+    expect(cognito(estimateUsage('prod', withPool, loadProfile('growth'), pricesFor('us-east-1')))).toEqual([
+      ['Cognito M2M app clients', 1, 6],
+      ['Cognito M2M token requests', 50_000, 112.5],
+    ]);
+    expect(cognito(estimateUsage('prod', templatesOf('prod'), loadProfile('growth'), pricesFor('us-east-1')))).toEqual([
+      ['Cognito M2M app clients', 0, 0],
+      ['Cognito M2M token requests', 0, 0],
+    ]);
+  });
+});
+
+describe('break-even', () => {
+  const report = breakEven(templatesOf('prod'), loadProfile('growth'), pricesFor('eu-west-1'));
+
+  it('finds the request rate where ALB + Fargate and API Gateway + Lambda cost the same, and the order flips on either side', () => {
+    const rate = report.apiRequestsPerSecond!;
+
+    expect(rate).toBeGreaterThan(0);
+    expect(Math.abs(lambdaMonthlyUsd(report.api, rate) - containersMonthlyUsd(report.api, rate))).toBeLessThan(0.01);
+    expect(lambdaMonthlyUsd(report.api, rate * 0.9)).toBeLessThan(containersMonthlyUsd(report.api, rate * 0.9));
+    expect(lambdaMonthlyUsd(report.api, rate * 1.1)).toBeGreaterThan(containersMonthlyUsd(report.api, rate * 1.1));
+    // Two tasks for availability; the measured per-task rate is far above the crossing.
+    expect(tasksNeeded(report.api, rate)).toBe(2);
+  });
+
+  it('finds the import file size where the Fargate job and the Lambda steps cost the same, and the order flips on either side', () => {
+    const rows = report.imports.rows!;
+    const at = (n: number) => report.imports.usdAt(n);
+
+    expect(Math.abs(at(rows).lambda - at(rows).fargate)).toBeLessThan(0.01);
+    expect(at(rows * 0.8).lambda).toBeLessThan(at(rows * 0.8).fargate);
+    expect(at(rows * 1.2).lambda).toBeGreaterThan(at(rows * 1.2).fargate);
+    // The Load step's 300 s timeout at 1,178 rows/s caps the Lambda path at 353,400 rows.
+    expect(Math.round(report.imports.lambdaLimitRows)).toBe(353_400);
+  });
+
+  it('prints both points and writes an SVG chart with both curves and the crossing', () => {
+    const output = runCost(templates, { breakeven: true, chart: 'out/chart.svg' });
+    const svg = output.files['out/chart.svg'];
+
+    expect(output.text).toMatch(/Above \*\*\d+\.\d\d requests\/s sustained\*\*/);
+    expect(output.text).toMatch(/Above \*\*\d+\.\d MB\*\* \([\d,]+ rows\) the Fargate job/);
+    expect(svg).toMatch(/^<svg /);
+    expect(svg).toContain(`break-even ${report.apiRequestsPerSecond!.toFixed(1)} req/s`);
+    expect(svg.match(/<path d="M/g)).toHaveLength(2);
+    expect(output.text).toMatch(/X = crossing/);
+    const imports = output.files['out/chart-imports.svg'];
+    expect(imports).toContain(`break-even ${(report.imports.bytes! / 1e6).toFixed(1)} MB`);
+    expect(imports).toContain('Lambda steps time out');
+  });
+});
+
+describe('an environment without the export service', () => {
+  const noExport = { ...ENVIRONMENTS.dev, containers: { ...ENVIRONMENTS.dev.containers, exportServiceEnabled: false } };
+  const [stage] = addEnvironments(testApp(), [noExport]);
+  const devTemplates = Object.fromEntries(stacksOf(stage).map((stack) => [`dev/${stack.node.id}`, templateOf(stack).toJSON()]));
+
+  it('has no load balancer, service or alarm on them, and no output pointing at them', () => {
+    const containers = JSON.stringify(devTemplates['dev/Containers']);
+    const operations = JSON.stringify(devTemplates['dev/Operations']);
+
+    expect(containers).not.toContain('AWS::ElasticLoadBalancingV2::LoadBalancer');
+    expect(containers).not.toContain('AWS::ECS::Service');
+    expect(containers).not.toContain('ExportUrl');
+    expect(containers).toContain('AWS::ECS::TaskDefinition'); // the import job stays
+    expect(operations).not.toMatch(/LoadBalancer|TargetGroup/);
+  });
+
+  it('idles under $15 a month in dev, and the table shows what turning the service on adds', () => {
+    const idle = runCost(devTemplates, { env: 'dev', profile: 'idle' }).usage!;
+    const [withoutService] = estimateEnvironments(devTemplates);
+
+    expect(idle.totalUsd).toBeLessThan(15);
+    expect(round(idle.byFlow.Export.total)).toBe(0);
+    // The same environment deployed with the service on costs what the table says it would, but for
+    // the service's two alarms in the Operations stack ($0.10 each), which the figure leaves out.
+    expect(byName.dev.fixedMonthlyUsd - withoutService.withExportServiceUsd!).toBeCloseTo(0.2, 5);
+    expect(withoutService.withExportServiceUsd! - withoutService.fixedMonthlyUsd).toBeGreaterThan(24);
+    expect(toMarkdown([withoutService], 'test prices')).toMatch(/\| dev \| \$\d+\.\d\d \| \$\d+\.\d\d \| \$\d+\.\d\d \(config turns it off\) \|/);
   });
 });

@@ -1,25 +1,27 @@
 /**
- * Prints the estimated monthly cost of every environment in a synthesized cloud assembly:
- *   npx cdk synth --quiet && npm run cost            (reads cdk.out)
- *   npm run cost -- --assembly path/to/cdk.out --out cost.md
+ * Prices the synthesized cloud assembly (synth first: `npx cdk synth --quiet`):
+ *   npm run cost                                       fixed monthly cost of every environment
+ *   npm run cost -- --env prod --profile growth        per-flow monthly cost under a usage profile
+ *                                                      (idle, startup, growth, high, or a file path)
+ *   npm run cost -- --breakeven [--chart docs/breakeven.svg]
+ *                                                      serverless-vs-containers break-even points
+ *   options: --assembly cdk.out, --region eu-west-1|us-east-1, --out report.md
  */
 import * as fs from 'node:fs';
+import * as path from 'node:path';
 import { readAssemblyTemplates } from '../pr-diff/assembly';
-import { estimateEnvironments, toMarkdown } from './estimate';
-import { PRICES_AS_OF } from './prices';
-
-function option(name: string, fallback?: string): string | undefined {
-  const index = process.argv.indexOf(name);
-  return index >= 0 ? process.argv[index + 1] : fallback;
-}
+import { parseCostArgs, runCost } from './command';
 
 try {
-  const assembly = option('--assembly', 'cdk.out') as string;
-  const markdown = toMarkdown(estimateEnvironments(readAssemblyTemplates(assembly)), PRICES_AS_OF);
-  const out = option('--out');
-  if (out !== undefined) fs.writeFileSync(out, `${markdown}\n`);
-  process.stdout.write(`${markdown}\n`);
+  const options = parseCostArgs(process.argv.slice(2));
+  const output = runCost(readAssemblyTemplates(options.assembly), options);
+  for (const [file, content] of Object.entries(output.files)) {
+    fs.mkdirSync(path.dirname(file), { recursive: true });
+    fs.writeFileSync(file, content);
+  }
+  if (options.out !== undefined) fs.writeFileSync(options.out, `${output.text}\n`);
+  process.stdout.write(`${output.text}\n`);
 } catch (error) {
-  process.stderr.write(`cost estimate failed: ${(error as Error).message}\nRun \`npx cdk synth --quiet\` first.\n`);
+  process.stderr.write(`cost estimate failed: ${(error as Error).message}\nRun \`npx cdk synth --quiet\` first if cdk.out is missing.\n`);
   process.exit(2);
 }

@@ -1,7 +1,11 @@
 import { HOURS_PER_MONTH, PRICES, SECONDS_PER_MONTH } from './prices';
 
+type FixedPrices = typeof PRICES;
+
 /** A CloudFormation template, as much of it as the estimate reads. */
 export interface CostTemplate {
+  /** Containers stack: what config left out, for the "with the export service on" figure. */
+  readonly Metadata?: { readonly ExportServiceOff?: ExportServiceOff; readonly [key: string]: unknown };
   readonly Resources?: Record<string, { readonly Type: string; readonly Properties?: Record<string, any> }>;
 }
 
@@ -19,23 +23,49 @@ export interface EnvironmentEstimate {
   readonly lineItems: LineItem[];
   /** API Gateway + Lambda + DynamoDB for one million users-API requests (one read or write each, 50 ms). */
   readonly perMillionApiRequestsUsd: number;
+  /** Where config leaves the export service out: the fixed cost with it on. */
+  readonly withExportServiceUsd?: number;
 }
 
-type Arch = 'x86' | 'arm64';
+export type Arch = 'x86' | 'arm64';
 
-function archOf(properties: Record<string, any> | undefined): Arch {
+export function archOf(properties: Record<string, any> | undefined): Arch {
   const architectures = properties?.Architectures ?? properties?.RuntimePlatform?.CpuArchitecture;
   return JSON.stringify(architectures ?? '').toLowerCase().includes('arm64') ? 'arm64' : 'x86';
 }
 
-function refOf(value: unknown): string | undefined {
+export function refOf(value: unknown): string | undefined {
   if (typeof value !== 'object' || value === null) return undefined;
   const ref = (value as { Ref?: unknown }).Ref;
   return typeof ref === 'string' ? ref : undefined;
 }
 
+/** The export service a Containers stack would run if config turned it on (lib/containers-stack.ts). */
+export interface ExportServiceOff {
+  readonly cpu: number;
+  readonly memoryMiB: number;
+  readonly desiredCount: number;
+  readonly spot: boolean;
+  readonly publicIp: boolean;
+}
+
+/**
+ * What turning the export service on would add to the fixed cost: its load balancer (with one
+ * LCU, as the fixed estimate prices it), its tasks (the worker image is ARM64) and their public IPs.
+ * Its alarms in the Operations stack ($0.10 each) are not counted.
+ */
+export function exportServiceOnMonthlyUsd(off: ExportServiceOff, prices: FixedPrices = PRICES): number {
+  const taskHour = (off.cpu / 1024) * prices.fargate.arm64.vcpuHour + (off.memoryMiB / 1024) * prices.fargate.arm64.gbHour;
+  return round(
+    (prices.albHour + prices.albLcuHour) * HOURS_PER_MONTH +
+      off.desiredCount * taskHour * HOURS_PER_MONTH * (off.spot ? prices.fargateSpotFactor : 1) +
+      (off.publicIp ? off.desiredCount * prices.publicIpv4Hour * HOURS_PER_MONTH : 0),
+  );
+}
+
 /** The fixed monthly cost of one stack's resources, item by item. */
-export function estimateStack(stack: string, template: CostTemplate): LineItem[] {
+export function estimateStack(stack: string, template: CostTemplate, prices: FixedPrices = PRICES): LineItem[] {
+  const PRICES = prices;
   const resources = template.Resources ?? {};
   const items: LineItem[] = [];
   // Identical items of a stack add up into one line.
@@ -111,7 +141,7 @@ function perMillionApiRequests(templates: Record<string, CostTemplate>): number 
   return round(PRICES.restApiPerMillion + lambda + dynamo);
 }
 
-function round(usd: number): number {
+export function round(usd: number): number {
   return Math.round(usd * 100) / 100;
 }
 
@@ -129,20 +159,24 @@ export function estimateEnvironments(templates: Record<string, CostTemplate>): E
   const sorted = [...byEnvironment.entries()].sort(([a], [b]) => order(a) - order(b) || a.localeCompare(b));
   return sorted.map(([environment, stacks]) => {
     const lineItems = Object.entries(stacks).flatMap(([stackId, template]) => estimateStack(stackId, template));
+    const fixedMonthlyUsd = round(lineItems.reduce((sum, item) => sum + item.monthlyUsd, 0));
+    const off = Object.values(stacks).find((template) => template.Metadata?.ExportServiceOff !== undefined)?.Metadata?.ExportServiceOff;
     return {
       environment,
       lineItems,
-      fixedMonthlyUsd: round(lineItems.reduce((sum, item) => sum + item.monthlyUsd, 0)),
+      fixedMonthlyUsd,
       perMillionApiRequestsUsd: perMillionApiRequests(stacks),
+      ...(off === undefined ? {} : { withExportServiceUsd: round(fixedMonthlyUsd + exportServiceOnMonthlyUsd(off)) }),
     };
   });
 }
 
 export function toMarkdown(estimates: EnvironmentEstimate[], pricesAsOf: string): string {
   const lines = ['# Estimated monthly cost', '', `Fixed costs that run whether or not anyone uses the platform (${pricesAsOf}).`, ''];
-  lines.push('| environment | fixed per month | per million API requests |', '|---|---:|---:|');
+  lines.push('| environment | fixed per month | per million API requests | fixed with the export service on |', '|---|---:|---:|---:|');
   for (const estimate of estimates) {
-    lines.push(`| ${estimate.environment} | $${estimate.fixedMonthlyUsd.toFixed(2)} | $${estimate.perMillionApiRequestsUsd.toFixed(2)} |`);
+    const withExport = estimate.withExportServiceUsd === undefined ? '(it is on)' : `$${estimate.withExportServiceUsd.toFixed(2)} (config turns it off)`;
+    lines.push(`| ${estimate.environment} | $${estimate.fixedMonthlyUsd.toFixed(2)} | $${estimate.perMillionApiRequestsUsd.toFixed(2)} | ${withExport} |`);
   }
   for (const estimate of estimates) {
     lines.push('', `## ${estimate.environment}`, '', '| stack | item | count | per month |', '|---|---|---:|---:|');
