@@ -2,6 +2,7 @@ import { ENVIRONMENT_NAMES, ENVIRONMENTS, retainsData, type EnvironmentName } fr
 import { FUNCTION_RUNTIME } from '../../lib/constructs/app-function';
 import {
   asyncTargetsWithoutFailureHandling,
+  crossStackValuesThatChangeOnUpdate,
   dataStoresNotRetained,
   deliveryTargetsWithAwsManagedKey,
   functionsOffProjectDefaults,
@@ -61,6 +62,10 @@ describe.each(ENVIRONMENT_NAMES)('app-wide policies in %s', (env) => {
 
   it("no security group admits the internet except the load balancer's listener ports", () => {
     expect(securityGroupsOpenToWorld(app)).toEqual([]);
+  });
+
+  it('no stack reads from another a value that changes on update (task definition revisions, versions, image URIs)', () => {
+    expect(crossStackValuesThatChangeOnUpdate(app)).toEqual([]);
   });
 });
 
@@ -392,6 +397,46 @@ describe('each policy reports a hand-made violation', () => {
     expect(securityGroupsOpenToWorld(app)).toEqual([
       "dev-Containers/LbGroup: ingress from 0.0.0.0/0 on tcp 22-22, not a public load balancer's listener port",
       "dev-Containers/TaskIngress: ingress from ::/0 on tcp 443-443, not a public load balancer's listener port",
+    ]);
+  });
+
+  it('a task definition ARN, a Lambda version and an asset image URI read from another stack; a table ARN is fine', () => {
+    const app = fragment(
+      {
+        'dev-Containers': {
+          Task: { Type: 'AWS::ECS::TaskDefinition', Properties: {} },
+          Version: { Type: 'AWS::Lambda::Version', Properties: {} },
+          Table: { Type: 'AWS::DynamoDB::Table', Properties: {} },
+        },
+        'dev-Jobs': {
+          Policy: {
+            Type: 'AWS::IAM::Policy',
+            Properties: {
+              PolicyDocument: {
+                Statement: [
+                  { Effect: 'Allow', Action: 'ecs:RunTask', Resource: { 'Fn::GetStackOutput': { StackName: 'dev-Containers', OutputName: 'TaskArn' } } },
+                  { Effect: 'Allow', Action: 'dynamodb:GetItem', Resource: { 'Fn::GetStackOutput': { StackName: 'dev-Containers', OutputName: 'TableArn' } } },
+                ],
+              },
+            },
+          },
+          Alias: { Type: 'AWS::Lambda::Alias', Properties: { FunctionVersion: { 'Fn::ImportValue': 'dev-Version' } } },
+          Image: { Type: 'AWS::ECS::TaskDefinition', Properties: { Image: { 'Fn::GetStackOutput': { StackName: 'dev-Containers', OutputName: 'ImageUri' } } } },
+        },
+      },
+      {
+        'dev-Containers': {
+          TaskArn: { Value: { Ref: 'Task' } },
+          TableArn: { Value: arn('Table') },
+          VersionNumber: { Value: { 'Fn::GetAtt': ['Version', 'Version'] }, Export: { Name: 'dev-Version' } },
+          ImageUri: { Value: { 'Fn::Sub': '${AWS::AccountId}.dkr.ecr.eu-west-1.amazonaws.com/cdk-hnb659fds-container-assets:' + 'a'.repeat(64) } },
+        },
+      },
+    );
+    expect(crossStackValuesThatChangeOnUpdate(app)).toEqual([
+      expect.stringMatching(/^dev-Jobs\/Policy: reads dev-Containers output TaskArn \(AWS::ECS::TaskDefinition Ref of dev-Containers\/Task\) through a weak/),
+      expect.stringMatching(/^dev-Jobs\/Alias: reads dev-Containers output VersionNumber \(AWS::Lambda::Version Version of dev-Containers\/Version\) through a strong/),
+      expect.stringMatching(/^dev-Jobs\/Image: reads dev-Containers output ImageUri \(a container image URI built from an asset\)/),
     ]);
   });
 });

@@ -446,3 +446,75 @@ export function securityGroupsOpenToWorld(app: AppTemplates): string[] {
     return [`${describeRef(owner)}: ingress from ${String(cidr)} on ${protocol} ${from}-${to}, not a public load balancer's listener port`];
   });
 }
+
+/**
+ * Values that change whenever their resource is updated or replaced, by resource type: `Ref` and
+ * the listed `Fn::GetAtt` attributes. A task definition gets a new revision, a Lambda version a
+ * new number, an API deployment a new ID, a layer a new version on every change.
+ */
+const VALUES_CHANGING_ON_UPDATE: Readonly<Record<string, readonly string[]>> = {
+  'AWS::ECS::TaskDefinition': ['Ref', 'TaskDefinitionArn'],
+  'AWS::Lambda::Version': ['Ref', 'Version'],
+  'AWS::Lambda::LayerVersion': ['Ref', 'LayerVersionArn'],
+  'AWS::ApiGateway::Deployment': ['Ref', 'DeploymentId'],
+  'AWS::EC2::LaunchTemplate': ['LatestVersionNumber', 'DefaultVersionNumber'],
+};
+
+/** A container image built from an asset: its URI names the image's hash, new with every build. */
+const ASSET_IMAGE_URI = /container-assets|\.dkr\.ecr\..*:[0-9a-f]{64}/;
+
+/** Every intrinsic object (`{ "Ref": ... }`, `{ "Fn::GetAtt": ... }`, ...) inside `value`, at any depth. */
+function intrinsicsIn(value: unknown, names: readonly string[]): Array<[string, unknown]> {
+  if (Array.isArray(value)) return value.flatMap((item) => intrinsicsIn(item, names));
+  if (typeof value !== 'object' || value === null) return [];
+  const record = value as Record<string, unknown>;
+  const keys = Object.keys(record);
+  const own: Array<[string, unknown]> = keys.length === 1 && names.includes(keys[0]) ? [[keys[0], record[keys[0]]]] : [];
+  return [...own, ...Object.values(record).flatMap((item) => intrinsicsIn(item, names))];
+}
+
+/** What in an output's value changes on update: `Type attribute of stack/LogicalId`, or the asset image. */
+function changingValuesIn(app: AppTemplates, stack: string, value: unknown): string[] {
+  const found = intrinsicsIn(value, ['Ref', 'Fn::GetAtt']).flatMap(([name, arg]) => {
+    const logicalId = name === 'Ref' ? arg : Array.isArray(arg) ? arg[0] : typeof arg === 'string' ? arg.split('.')[0] : undefined;
+    const attribute = name === 'Ref' ? 'Ref' : Array.isArray(arg) ? arg[1] : typeof arg === 'string' ? arg.split('.').slice(1).join('.') : undefined;
+    if (typeof logicalId !== 'string') return [];
+    const resource = app[stack]?.Resources?.[logicalId];
+    if (resource === undefined || !(VALUES_CHANGING_ON_UPDATE[resource.Type] ?? []).includes(attribute as string)) return [];
+    return [`${resource.Type} ${attribute} of ${stack}/${logicalId}`];
+  });
+  return ASSET_IMAGE_URI.test(JSON.stringify(value)) ? [...found, 'a container image URI built from an asset'] : found;
+}
+
+/**
+ * No stack reads from another a value that changes when its resource is updated (a task
+ * definition revision, a Lambda version, an asset image URI...). Weak references
+ * (`Fn::GetStackOutput`) are resolved when the consumer deploys, and the CDK CLI skips a stack
+ * whose template did not change, so the consumer keeps the old value; strong ones
+ * (`Fn::ImportValue`) make the producer's update fail while the export is in use.
+ */
+export function crossStackValuesThatChangeOnUpdate(app: AppTemplates): string[] {
+  const violations: string[] = [];
+  for (const [consumer, template] of Object.entries(app)) {
+    for (const [logicalId, resource] of Object.entries(template.Resources ?? {})) {
+      for (const [name, arg] of intrinsicsIn(resource, ['Fn::GetStackOutput', 'Fn::ImportValue'])) {
+        const producer =
+          name === 'Fn::GetStackOutput'
+            ? (() => {
+                const ref = arg as { StackName?: unknown; OutputName?: unknown };
+                const output = typeof ref.StackName === 'string' && typeof ref.OutputName === 'string' ? app[ref.StackName]?.Outputs?.[ref.OutputName] : undefined;
+                return output === undefined ? undefined : { stack: ref.StackName as string, output: ref.OutputName as string, value: output.Value };
+              })()
+            : Object.entries(app)
+                .flatMap(([stack, t]) => Object.entries(t.Outputs ?? {}).map(([output, o]) => ({ stack, output, value: o.Value, exportName: o.Export?.Name })))
+                .find((o) => o.exportName === arg);
+        if (producer === undefined) continue;
+        for (const what of changingValuesIn(app, producer.stack, producer.value)) {
+          const kind = name === 'Fn::GetStackOutput' ? 'a weak' : 'a strong';
+          violations.push(`${consumer}/${logicalId}: reads ${producer.stack} output ${producer.output} (${what}) through ${kind} cross-stack reference; it changes on every update, and ${consumer} would keep the old value`);
+        }
+      }
+    }
+  }
+  return violations;
+}
