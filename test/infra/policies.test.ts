@@ -4,6 +4,7 @@ import {
   asyncTargetsWithoutFailureHandling,
   crossStackValuesThatChangeOnUpdate,
   deliveriesRefused,
+  functionLogsNotKeptFor,
   resourcePoliciesOpenToAnyone,
   type ResourcePolicyException,
   dataStoresNotRetained,
@@ -79,6 +80,10 @@ describe.each(ENVIRONMENT_NAMES)('app-wide policies in %s', (env) => {
 
   it('every log group has a retention period', () => {
     expect(logGroupsWithoutRetention(app)).toEqual([]);
+  });
+
+  it("every function, CDK's custom-resource handlers included, logs to a log group with the environment's retention", () => {
+    expect(functionLogsNotKeptFor(app, ENVIRONMENTS[env].logRetention)).toEqual([]);
   });
 
   it('no IAM statement allows every action, a whole service, or any resource beyond the reviewed list', () => {
@@ -638,6 +643,22 @@ describe('each policy reports a hand-made violation', () => {
       'dev-Operations/Dlq: lambda.amazonaws.com delivers into it (from dev-Operations/Config), but its role dev-Operations/FnRole may not sqs:SendMessage there',
       "dev-Operations/LogBucket: elasticloadbalancing delivers into it (from dev-Operations/Lb), but no bucket policy lets the region's load balancer log writer s3:PutObject",
       'dev-Operations/LogBucket: elasticloadbalancing delivers into it (from dev-Operations/Lb), but the bucket is encrypted with KMS, which load balancer access logs do not support',
+    ]);
+  });
+
+  it("a function on its implicit log group, and one whose group keeps logs longer than the environment's retention", () => {
+    const app = fragment({
+      'dev-Stateful': {
+        Logs: logs,
+        Kept: fn(),
+        Handler: { Type: 'AWS::Lambda::Function', Properties: { Runtime: 'python3.13' } },
+        LongLogs: { Type: 'AWS::Logs::LogGroup', Properties: { RetentionInDays: 365 } },
+        Long: fn({ LoggingConfig: { LogGroup: { Ref: 'LongLogs' } } }),
+      },
+    });
+    expect(functionLogsNotKeptFor(app, 7)).toEqual([
+      'dev-Stateful/Handler: logs to no log group of the app (its implicit group never expires)',
+      "dev-Stateful/Long: its log group dev-Stateful/LongLogs keeps events 365 days, not the environment's 7",
     ]);
   });
 });

@@ -844,3 +844,17 @@ export function deliveriesRefused(app: AppTemplates): string[] {
   }
   return violations;
 }
+
+/**
+ * Every function, the CDK's own custom-resource handlers included, logs to a log group of the app
+ * that keeps events `retentionDays` (the environment's retention): a handler left on its implicit
+ * `/aws/lambda/...` group keeps its logs, and bills them, forever.
+ */
+export function functionLogsNotKeptFor(app: AppTemplates, retentionDays: number): string[] {
+  return resourcesOfType(app, 'AWS::Lambda::Function').flatMap((fn) => {
+    const logGroup = resolveReference(app, fn.stack, propertyAt(fn.resource.Properties, ['LoggingConfig', 'LogGroup']));
+    if (logGroup?.resource.Type !== 'AWS::Logs::LogGroup') return [`${describeRef(fn)}: logs to no log group of the app (its implicit group never expires)`];
+    const days = logGroup.resource.Properties?.RetentionInDays;
+    return days === retentionDays ? [] : [`${describeRef(fn)}: its log group ${describeRef(logGroup)} keeps events ${String(days)} days, not the environment's ${retentionDays}`];
+  });
+}
