@@ -21,7 +21,10 @@ export interface EnvironmentConfig {
   /** RETAIN plus deletion protection on tables and buckets; DESTROY only where data is disposable. */
   readonly dataRemovalPolicy: RemovalPolicy;
   readonly pointInTimeRecovery: boolean;
-  /** CloudFormation termination protection on every stack of the environment. */
+  /**
+   * CloudFormation termination protection on every stack of the environment: on wherever data is
+   * retained (test/infra/environments.test.ts holds them together).
+   */
   readonly terminationProtection: boolean;
   readonly logRetention: RetentionDays;
 
@@ -202,7 +205,8 @@ export const ENVIRONMENTS: Record<EnvironmentName, EnvironmentConfig> = {
     availabilityZones: AZS,
     dataRemovalPolicy: RemovalPolicy.RETAIN,
     pointInTimeRecovery: true,
-    terminationProtection: false,
+    // Its data is retained (RETAIN above): deleting a stack by mistake must not be one command away.
+    terminationProtection: true,
     logRetention: RetentionDays.ONE_MONTH,
     api: { throttlingRateLimit: 50, throttlingBurstLimit: 100, manageAccountLogsRole: true },
     functions: { provisionedConcurrency: 0 },
@@ -218,6 +222,8 @@ export const ENVIRONMENTS: Record<EnvironmentName, EnvironmentConfig> = {
     schedules: { enabled: true, timeZone: TimeZone.EUROPE_LONDON },
     imports: { largeImportThresholdBytes: 20 * 1024 * 1024, recordRetentionDays: 30 },
     cleanup: { incomingMaxAgeDays: 30, importArtefactsMaxAgeDays: 7, maxObjectsPerRun: 50_000 },
+    // One NAT gateway shared by both zones, to save about $32 a month: losing its zone cuts
+    // staging's task egress, which a test environment may suffer (docs/deploy.md).
     network: { natGateways: 1, maxAzs: 2 },
     containers: {
       jobCpu: 1024,
@@ -255,7 +261,8 @@ export const ENVIRONMENTS: Record<EnvironmentName, EnvironmentConfig> = {
     schedules: { enabled: true, timeZone: TimeZone.EUROPE_LONDON },
     imports: { largeImportThresholdBytes: 20 * 1024 * 1024, recordRetentionDays: 90 },
     cleanup: { incomingMaxAgeDays: 30, importArtefactsMaxAgeDays: 14, maxObjectsPerRun: 50_000 },
-    network: { natGateways: 2, maxAzs: 3 },
+    // One NAT gateway per zone: a zone's outage leaves the other zones' egress alone.
+    network: { natGateways: 3, maxAzs: 3 },
     containers: {
       jobCpu: 2048,
       jobMemoryMiB: 4096,

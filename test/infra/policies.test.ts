@@ -5,6 +5,7 @@ import {
   crossStackValuesThatChangeOnUpdate,
   deliveriesRefused,
   functionLogsNotKeptFor,
+  subnetsEgressingThroughAnotherZone,
   resourcePoliciesOpenToAnyone,
   type ResourcePolicyException,
   dataStoresNotRetained,
@@ -105,6 +106,20 @@ describe.each(ENVIRONMENT_NAMES)('app-wide policies in %s', (env) => {
   it('every service that delivers into a resource is allowed to by its resource policy and its key', () => {
     expect(deliveriesRefused(app)).toEqual([]);
   });
+});
+
+/**
+ * Staging shares one NAT gateway between its zones to save about $32 a month: an outage of that
+ * zone cuts staging's task egress, which a test environment may suffer (docs/deploy.md).
+ */
+const SHARED_NAT_ENVIRONMENTS: readonly string[] = ['staging'];
+
+it.each(ENVIRONMENT_NAMES.filter((env) => !SHARED_NAT_ENVIRONMENTS.includes(env)))('every private subnet of %s egresses through the NAT gateway of its own zone', (env) => {
+  expect(subnetsEgressingThroughAnotherZone(apps[env])).toEqual([]);
+});
+
+it('staging is the only environment that shares a NAT gateway between zones, and it does', () => {
+  expect(subnetsEgressingThroughAnotherZone(apps.staging)).not.toEqual([]);
 });
 
 // Dev's data is disposable (config.dataRemovalPolicy DESTROY): only the other environments must keep it.
@@ -660,5 +675,24 @@ describe('each policy reports a hand-made violation', () => {
       'dev-Stateful/Handler: logs to no log group of the app (its implicit group never expires)',
       "dev-Stateful/Long: its log group dev-Stateful/LongLogs keeps events 365 days, not the environment's 7",
     ]);
+  });
+
+  it('a private subnet routed to the NAT gateway of another zone', () => {
+    const subnet = (zone: string) => ({ Type: 'AWS::EC2::Subnet', Properties: { AvailabilityZone: zone } });
+    const app = fragment({
+      'dev-Containers': {
+        PublicA: subnet('eu-west-1a'),
+        NatA: { Type: 'AWS::EC2::NatGateway', Properties: { SubnetId: { Ref: 'PublicA' } } },
+        PrivateA: subnet('eu-west-1a'),
+        PrivateB: subnet('eu-west-1b'),
+        TableA: { Type: 'AWS::EC2::RouteTable', Properties: {} },
+        TableB: { Type: 'AWS::EC2::RouteTable', Properties: {} },
+        AssocA: { Type: 'AWS::EC2::SubnetRouteTableAssociation', Properties: { SubnetId: { Ref: 'PrivateA' }, RouteTableId: { Ref: 'TableA' } } },
+        AssocB: { Type: 'AWS::EC2::SubnetRouteTableAssociation', Properties: { SubnetId: { Ref: 'PrivateB' }, RouteTableId: { Ref: 'TableB' } } },
+        RouteA: { Type: 'AWS::EC2::Route', Properties: { RouteTableId: { Ref: 'TableA' }, DestinationCidrBlock: '0.0.0.0/0', NatGatewayId: { Ref: 'NatA' } } },
+        RouteB: { Type: 'AWS::EC2::Route', Properties: { RouteTableId: { Ref: 'TableB' }, DestinationCidrBlock: '0.0.0.0/0', NatGatewayId: { Ref: 'NatA' } } },
+      },
+    });
+    expect(subnetsEgressingThroughAnotherZone(app)).toEqual(['dev-Containers/PrivateB (eu-west-1b): egresses through dev-Containers/NatA in eu-west-1a']);
   });
 });

@@ -858,3 +858,28 @@ export function functionLogsNotKeptFor(app: AppTemplates, retentionDays: number)
     return days === retentionDays ? [] : [`${describeRef(fn)}: its log group ${describeRef(logGroup)} keeps events ${String(days)} days, not the environment's ${retentionDays}`];
   });
 }
+
+/**
+ * Every subnet whose default route goes through a NAT gateway uses the NAT gateway of its own
+ * availability zone: otherwise losing that other zone cuts its egress, and each byte crosses zones
+ * (billed both ways).
+ */
+export function subnetsEgressingThroughAnotherZone(app: AppTemplates): string[] {
+  const violations: string[] = [];
+  for (const route of resourcesOfType(app, 'AWS::EC2::Route')) {
+    const props = route.resource.Properties ?? {};
+    if (props.DestinationCidrBlock !== '0.0.0.0/0' || props.NatGatewayId === undefined) continue;
+    const nat = resolveReference(app, route.stack, props.NatGatewayId);
+    const natSubnet = nat === undefined ? undefined : resolveReference(app, nat.stack, nat.resource.Properties?.SubnetId);
+    const natZone = natSubnet?.resource.Properties?.AvailabilityZone;
+    const table = resolveReference(app, route.stack, props.RouteTableId);
+    for (const association of resourcesOfType(app, 'AWS::EC2::SubnetRouteTableAssociation')) {
+      if (!sameResource(resolveReference(app, association.stack, association.resource.Properties?.RouteTableId), table)) continue;
+      const subnet = resolveReference(app, association.stack, association.resource.Properties?.SubnetId);
+      const zone = subnet?.resource.Properties?.AvailabilityZone;
+      if (subnet === undefined || zone === natZone) continue;
+      violations.push(`${describeRef(subnet)} (${String(zone)}): egresses through ${nat === undefined ? 'an unknown NAT gateway' : describeRef(nat)} in ${String(natZone)}`);
+    }
+  }
+  return violations;
+}
