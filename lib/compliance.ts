@@ -1,7 +1,7 @@
 import {
+  App,
   Stack,
   Validations,
-  type App,
   type IPolicyValidationContextBeta1,
   type IPolicyValidationPluginBeta1,
   type PolicyValidationPluginReportBeta1,
@@ -54,6 +54,32 @@ class LateAcknowledgements implements IPolicyValidationPluginBeta1 {
     return { success: true, violations: [] };
   }
 }
+
+/**
+ * The app's entry point: builds the app with `build`, checks it (applyComplianceChecks) and
+ * synthesizes it, failing the process on any unacknowledged finding.
+ *
+ * The CDK CLI asks apps to leave validation reporting to it (`failSynthOnValidationErrors`
+ * false), and then reports only on the stacks it selected: a bare `cdk synth` selects no stack
+ * inside a Stage, writes cdk-nag's errors to `validation-report.json` and exits 0. Setting the
+ * flag after the CLI's context makes the app fail with the report whatever the selection, so
+ * `cdk synth`, `cdk synth '**'`, `cdk diff` and `cdk deploy` all stop on a finding.
+ */
+export function synthesizeCheckedApp(build: (app: App) => void): void {
+  const app = new App({ autoSynth: false, postCliContext: { [FAIL_SYNTH_ON_VALIDATION_ERRORS]: true } });
+  build(app);
+  applyComplianceChecks(app);
+  try {
+    app.synth();
+  } catch (error) {
+    if (!(error instanceof Error) || !/Validation failed/.test(error.message)) throw error;
+    // The findings are printed above; the stack trace of the throw would only hide them.
+    console.error(`\nSynth failed: unacknowledged compliance findings (above). Fix each, or acknowledge it with a reason next to the code that creates it.\n${error.message}`);
+    process.exitCode = 1;
+  }
+}
+
+const FAIL_SYNTH_ON_VALIDATION_ERRORS = '@aws-cdk/core:failSynthOnValidationErrors';
 
 /**
  * Checks every stack of the app against the AWS Solutions and Serverless rule packs at synth.

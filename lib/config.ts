@@ -21,7 +21,10 @@ export interface EnvironmentConfig {
   /** RETAIN plus deletion protection on tables and buckets; DESTROY only where data is disposable. */
   readonly dataRemovalPolicy: RemovalPolicy;
   readonly pointInTimeRecovery: boolean;
-  /** CloudFormation termination protection on every stack of the environment. */
+  /**
+   * CloudFormation termination protection on every stack of the environment: on wherever data is
+   * retained (test/infra/environments.test.ts holds them together).
+   */
   readonly terminationProtection: boolean;
   readonly logRetention: RetentionDays;
 
@@ -209,7 +212,8 @@ export const ENVIRONMENTS: Record<EnvironmentName, EnvironmentConfig> = {
     availabilityZones: AZS,
     dataRemovalPolicy: RemovalPolicy.RETAIN,
     pointInTimeRecovery: true,
-    terminationProtection: false,
+    // Its data is retained (RETAIN above): deleting a stack by mistake must not be one command away.
+    terminationProtection: true,
     logRetention: RetentionDays.ONE_MONTH,
     api: { throttlingRateLimit: 50, throttlingBurstLimit: 100, manageAccountLogsRole: true },
     functions: { provisionedConcurrency: 0 },
@@ -225,6 +229,8 @@ export const ENVIRONMENTS: Record<EnvironmentName, EnvironmentConfig> = {
     schedules: { enabled: true, timeZone: TimeZone.EUROPE_LONDON },
     imports: { largeImportThresholdBytes: 20 * 1024 * 1024, recordRetentionDays: 30 },
     cleanup: { incomingMaxAgeDays: 30, importArtefactsMaxAgeDays: 7, maxObjectsPerRun: 50_000 },
+    // One NAT gateway shared by both zones, to save about $32 a month: losing its zone cuts
+    // staging's task egress, which a test environment may suffer (docs/deploy.md).
     network: { natGateways: 1, maxAzs: 2 },
     containers: {
       jobCpu: 1024,
@@ -263,7 +269,8 @@ export const ENVIRONMENTS: Record<EnvironmentName, EnvironmentConfig> = {
     schedules: { enabled: true, timeZone: TimeZone.EUROPE_LONDON },
     imports: { largeImportThresholdBytes: 20 * 1024 * 1024, recordRetentionDays: 90 },
     cleanup: { incomingMaxAgeDays: 30, importArtefactsMaxAgeDays: 14, maxObjectsPerRun: 50_000 },
-    network: { natGateways: 2, maxAzs: 3 },
+    // One NAT gateway per zone: a zone's outage leaves the other zones' egress alone.
+    network: { natGateways: 3, maxAzs: 3 },
     containers: {
       jobCpu: 2048,
       jobMemoryMiB: 4096,
@@ -284,4 +291,44 @@ export const ENVIRONMENTS: Record<EnvironmentName, EnvironmentConfig> = {
 /** Whether this environment keeps its data when a stack is deleted or a resource replaced. */
 export function retainsData(config: EnvironmentConfig): boolean {
   return config.dataRemovalPolicy !== RemovalPolicy.DESTROY;
+}
+
+/** Account IDs that only ever appear in examples (this file's and AWS's documentation). */
+const EXAMPLE_ACCOUNT_IDS: readonly string[] = ['111111111111', '222222222222', '333333333333', '123456789012', '000000000000'];
+
+/** IPv4 ranges reserved for documentation (RFC 5737): nobody's real network. */
+const DOCUMENTATION_RANGES: readonly string[] = ['192.0.2.', '198.51.100.', '203.0.113.'];
+
+/** A setting of lib/config.ts that still holds an example value, and why it cannot be deployed. */
+export interface PlaceholderSetting {
+  /** Where to change it, e.g. `ENVIRONMENTS.prod.containers.certificateArn`. */
+  readonly setting: string;
+  readonly problem: string;
+}
+
+/**
+ * The settings of an environment that still hold this file's example values: account IDs, the
+ * zero-UUID certificate ARNs, the documentation CIDR range, example.com addresses. Synth and tests
+ * use them as they are; deploying with any of them fails (see lib/placeholder-guard.ts and
+ * tools/preflight.ts), naming the setting.
+ */
+export function placeholderSettings(config: EnvironmentConfig): PlaceholderSetting[] {
+  const found: PlaceholderSetting[] = [];
+  const name = config.envName;
+  if (EXAMPLE_ACCOUNT_IDS.includes(config.account)) {
+    found.push({ setting: `ACCOUNTS.${name}`, problem: `${config.account} is an example account ID` });
+  }
+  const certificate = config.containers.certificateArn;
+  if (certificate !== undefined && /:certificate\/0{8}-0{4}-/.test(certificate)) {
+    found.push({ setting: `ENVIRONMENTS.${name}.containers.certificateArn`, problem: 'the zero-UUID example certificate' });
+  }
+  const examples = config.containers.exportAllowedCidrs.filter((cidr) => DOCUMENTATION_RANGES.some((range) => cidr.startsWith(range)));
+  if (examples.length > 0) {
+    found.push({ setting: `ENVIRONMENTS.${name}.containers.exportAllowedCidrs`, problem: `${examples.join(', ')} is a documentation range (RFC 5737)` });
+  }
+  const email = config.alarms.email;
+  if (email !== undefined && /@example\.(com|org|net)$/i.test(email)) {
+    found.push({ setting: `ENVIRONMENTS.${name}.alarms.email`, problem: `${email} is an example address that nobody reads` });
+  }
+  return found;
 }

@@ -1,6 +1,6 @@
-import { Stack, type StackProps } from 'aws-cdk-lib';
+import { ArnFormat, Stack, type StackProps } from 'aws-cdk-lib';
 import { Key } from 'aws-cdk-lib/aws-kms';
-import { ServicePrincipal } from 'aws-cdk-lib/aws-iam';
+import { PolicyStatement, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import type { Construct } from 'constructs';
 import type { EnvironmentConfig } from './config';
 import { PlatformMonitoring, type MonitoredFlow } from './constructs/platform-monitoring';
@@ -23,13 +23,27 @@ export class OperationsStack extends Stack {
       description: 'Encrypts the alarm topic; CloudWatch alarms publish with it',
       enableKeyRotation: true,
     });
-    topicKey.grant(new ServicePrincipal('cloudwatch.amazonaws.com'), 'kms:Decrypt', 'kms:GenerateDataKey*');
+    // Only this account's alarms may use it (no confused deputy through another account's alarm).
+    const fromOwnAlarms = {
+      StringEquals: { 'aws:SourceAccount': this.account },
+      ArnLike: { 'aws:SourceArn': this.formatArn({ service: 'cloudwatch', resource: 'alarm', resourceName: '*', arnFormat: ArnFormat.COLON_RESOURCE_NAME }) },
+    };
+    topicKey.addToResourcePolicy(
+      new PolicyStatement({
+        sid: 'CloudWatchAlarmsEncrypt',
+        principals: [new ServicePrincipal('cloudwatch.amazonaws.com')],
+        actions: ['kms:Decrypt', 'kms:GenerateDataKey*'],
+        resources: ['*'],
+        conditions: fromOwnAlarms,
+      }),
+    );
 
     this.monitoring = new PlatformMonitoring(this, 'Monitoring', {
       environmentName: props.config.envName,
       flows: props.flows,
       alarmEmail: props.config.alarms.email,
       topicKey,
+      publisherConditions: fromOwnAlarms,
     });
   }
 }

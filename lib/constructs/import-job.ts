@@ -1,4 +1,4 @@
-import { Duration, RemovalPolicy } from 'aws-cdk-lib';
+import { Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import { Peer, Port, SecurityGroup } from 'aws-cdk-lib/aws-ec2';
 import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
 import { PolicyStatement } from 'aws-cdk-lib/aws-iam';
@@ -15,7 +15,7 @@ import {
 import { LogGroup, type RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { IBucket } from 'aws-cdk-lib/aws-s3';
 import { IntegrationPattern, JsonPath, Timeout } from 'aws-cdk-lib/aws-stepfunctions';
-import { CapacityProviderOptions, EcsFargateLaunchTarget, EcsRunTask } from 'aws-cdk-lib/aws-stepfunctions-tasks';
+import { CapacityProviderOptions, EcsFargateLaunchTarget, EcsRunTask, type EcsRunTaskProps } from 'aws-cdk-lib/aws-stepfunctions-tasks';
 import { Construct } from 'constructs';
 import { acknowledgeContainerDefaults, acknowledgeWildcardResource } from '../compliance';
 import { listKeysStatement } from './app-function';
@@ -146,6 +146,14 @@ export class ImportJob extends Construct {
   }
 
   /**
+   * Every revision of the job's task definition family, as an ARN built in `scope`'s stack (the
+   * resource of the state machine's `ecs:RunTask` permission).
+   */
+  revisionsArn(scope: Construct): string {
+    return taskDefinitionRevisionsArn(scope, this.taskDefinition.family);
+  }
+
+  /**
    * A Step Functions task that runs the job to completion (RUN_JOB: the state waits for the task
    * to stop, and fails when the container exits non-zero).
    */
@@ -157,7 +165,7 @@ export class ImportJob extends Construct {
       ...(options.submittedAt === undefined ? [] : [{ name: 'IMPORT_SUBMITTED_AT', value: options.submittedAt }]),
       ...(options.versionId === undefined ? [] : [{ name: 'IMPORT_VERSION_ID', value: options.versionId }]),
     ];
-    return new EcsRunTask(scope, id, {
+    return new EcsRunTaskOfFamily(scope, id, {
       integrationPattern: IntegrationPattern.RUN_JOB,
       resultPath: options.resultPath ?? JsonPath.DISCARD,
       cluster: this.props.cluster,
@@ -175,4 +183,31 @@ export class ImportJob extends Construct {
       taskTimeout: Timeout.duration(this.props.timeout.plus(JOB_START_MARGIN)),
     });
   }
+}
+
+/**
+ * `EcsRunTask` whose state machine may run any revision of the task definition's family.
+ *
+ * `EcsRunTask` (with the `fixRunEcsTaskPolicy` flag) allows `ecs:RunTask` on the task definition
+ * ARN, revision included. From another stack that ARN is a weak cross-stack reference, resolved
+ * when the consumer deploys: a new worker revision changes the Containers template but not the
+ * Jobs template, the CLI skips the unchanged Jobs stack, and the role keeps the old revision, so
+ * RunTask is refused. The state itself runs the family (its latest active revision), a literal;
+ * the permission names `task-definition/<family>:*`, built in the consumer's own stack, so no
+ * value that changes on update crosses the stack boundary.
+ */
+class EcsRunTaskOfFamily extends EcsRunTask {
+  constructor(scope: Construct, id: string, props: EcsRunTaskProps) {
+    super(scope, id, props);
+    const familyRevisions = taskDefinitionRevisionsArn(this, props.taskDefinition.family);
+    const policies = this.taskPolicies ?? [];
+    const runTask = policies.findIndex((statement) => statement.actions.includes('ecs:RunTask'));
+    if (runTask < 0) throw new Error('EcsRunTask no longer grants ecs:RunTask: review EcsRunTaskOfFamily');
+    policies[runTask] = new PolicyStatement({ actions: ['ecs:RunTask'], resources: [familyRevisions] });
+  }
+}
+
+/** `arn:…:task-definition/<family>:*` in `scope`'s stack: no reference to the revision's stack. */
+function taskDefinitionRevisionsArn(scope: Construct, family: string): string {
+  return Stack.of(scope).formatArn({ service: 'ecs', resource: 'task-definition', resourceName: `${family}:*` });
 }

@@ -204,6 +204,11 @@ export class ImportPipeline extends Construct {
     for (const step of [this.functions.validate, this.functions.transform, this.functions.load, this.functions.recordOutcome]) {
       acknowledgeWildcardResource(role, `${step.fn.functionArn}:*`, 'Invokes any version of its own step function, as the Lambda Task integration grants.');
     }
+    acknowledgeWildcardResource(
+      role,
+      props.importJob.revisionsArn(this),
+      'Runs any revision of the import job family: a revision read from the Containers stack would go stale when only the worker changes.',
+    );
     Validations.of(role).acknowledge({
       id: 'AwsSolutions-IAM5[Resource::*]',
       reason:

@@ -1,4 +1,4 @@
-import { RemovalPolicy, Validations } from 'aws-cdk-lib';
+import { ArnFormat, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
 import {
   FlowLogDestination,
   FlowLogTrafficType,
@@ -9,6 +9,7 @@ import {
   type SubnetConfiguration,
   type SubnetSelection,
 } from 'aws-cdk-lib/aws-ec2';
+import { Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import { LogGroup, type RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 
@@ -57,6 +58,17 @@ export class Network extends Construct {
       removalPolicy: props.logRemovalPolicy ?? RemovalPolicy.DESTROY,
     });
 
+    // The role CDK would create trusts the flow-logs service for any account's flow logs; this one
+    // only for this account's (no confused deputy).
+    const stack = Stack.of(this);
+    const flowLogsRole = new Role(this, 'FlowLogsRole', {
+      description: 'Lets VPC flow logs of this account write to the flow-logs log group',
+      assumedBy: new ServicePrincipal('vpc-flow-logs.amazonaws.com').withConditions({
+        StringEquals: { 'aws:SourceAccount': stack.account },
+        ArnLike: { 'aws:SourceArn': stack.formatArn({ service: 'ec2', resource: 'vpc-flow-log', resourceName: '*', arnFormat: ArnFormat.SLASH_RESOURCE_NAME }) },
+      }),
+    });
+
     this.vpc = new Vpc(this, 'Vpc', {
       ipAddresses: IpAddresses.cidr('10.0.0.0/16'),
       availabilityZones: zones,
@@ -68,7 +80,7 @@ export class Network extends Construct {
         DynamoDB: { service: GatewayVpcEndpointAwsService.DYNAMODB },
       },
       // Rejected traffic only: what a security review needs, at a fraction of logging everything.
-      flowLogs: { Rejected: { destination: FlowLogDestination.toCloudWatchLogs(flowLogs), trafficType: FlowLogTrafficType.REJECT } },
+      flowLogs: { Rejected: { destination: FlowLogDestination.toCloudWatchLogs(flowLogs, flowLogsRole), trafficType: FlowLogTrafficType.REJECT } },
     });
     // Zones come from the environment's config on purpose: a lookup at synth would need AWS
     // credentials, which `cdk synth` and `cdk diff` in pull requests must not need.

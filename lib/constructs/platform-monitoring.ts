@@ -14,6 +14,7 @@ import {
 } from 'aws-cdk-lib/aws-cloudwatch';
 import { SnsAction } from 'aws-cdk-lib/aws-cloudwatch-actions';
 import { HttpCodeElb, HttpCodeTarget, type ApplicationLoadBalancer, type ApplicationTargetGroup } from 'aws-cdk-lib/aws-elasticloadbalancingv2';
+import { PolicyStatement, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import type { IKey } from 'aws-cdk-lib/aws-kms';
 import type { IFunction } from 'aws-cdk-lib/aws-lambda';
 import { Topic } from 'aws-cdk-lib/aws-sns';
@@ -53,6 +54,11 @@ export interface PlatformMonitoringProps {
   readonly alarmEmail?: string;
   /** Encrypts the alarm topic; CloudWatch must be allowed to use it. */
   readonly topicKey: IKey;
+  /**
+   * Conditions under which CloudWatch may publish to the alarm topic (the source account and alarm
+   * ARNs). A topic policy replaces SNS's default one, so without this Allow no alarm is delivered.
+   */
+  readonly publisherConditions: Readonly<Record<string, Record<string, unknown>>>;
   /** p99 latency above this, for three periods in a row, alarms. @default Duration.seconds(2) */
   readonly apiLatencyP99?: Duration;
 }
@@ -74,6 +80,16 @@ export class PlatformMonitoring extends Construct {
     super(scope, id);
 
     this.alarmTopic = new Topic(this, 'AlarmTopic', { masterKey: props.topicKey, enforceSSL: true });
+    // enforceSSL creates a topic policy holding only a Deny; that policy replaces SNS's default one.
+    this.alarmTopic.addToResourcePolicy(
+      new PolicyStatement({
+        sid: 'CloudWatchAlarmsPublish',
+        principals: [new ServicePrincipal('cloudwatch.amazonaws.com')],
+        actions: ['sns:Publish'],
+        resources: [this.alarmTopic.topicArn],
+        conditions: props.publisherConditions,
+      }),
+    );
     if (props.alarmEmail !== undefined) {
       const undelivered = new DeadLetterQueue(this, 'UndeliveredAlarmsQueue', { holds: 'alarm notifications SNS could not email' });
       this.alarmTopic.addSubscription(new EmailSubscription(props.alarmEmail, { deadLetterQueue: undelivered }));

@@ -1,9 +1,18 @@
 import { Duration, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
 import { PolicyStatement, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import { Key } from 'aws-cdk-lib/aws-kms';
-import { BlockPublicAccess, Bucket, BucketEncryption, EventType, ObjectOwnership } from 'aws-cdk-lib/aws-s3';
-import { SnsDestination } from 'aws-cdk-lib/aws-s3-notifications';
-import { Topic } from 'aws-cdk-lib/aws-sns';
+import {
+  BlockPublicAccess,
+  Bucket,
+  BucketEncryption,
+  BucketNotificationDestinationType,
+  EventType,
+  ObjectOwnership,
+  type BucketNotificationDestinationConfig,
+  type IBucket,
+  type IBucketNotificationDestination,
+} from 'aws-cdk-lib/aws-s3';
+import { Topic, type ITopic } from 'aws-cdk-lib/aws-sns';
 import { SqsSubscription } from 'aws-cdk-lib/aws-sns-subscriptions';
 import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
@@ -112,7 +121,7 @@ export class UploadStorage extends Construct {
     });
 
     for (const prefix of [INCOMING_PREFIX, IMPORTS_PREFIX]) {
-      this.bucket.addEventNotification(EventType.OBJECT_CREATED, new SnsDestination(this.topic), { prefix });
+      this.bucket.addEventNotification(EventType.OBJECT_CREATED, new AccountPinnedTopicDestination(this.topic), { prefix });
     }
     // The CDK's own (singleton) function that writes bucket notification settings at deploy time.
     const notificationsHandler = Stack.of(this).node.children.find((child) => child.node.id.startsWith('BucketNotificationsHandler'));
@@ -140,5 +149,29 @@ export class UploadStorage extends Construct {
     this.topic.addSubscription(
       new SqsSubscription(this.filesQueue, { rawMessageDelivery: false, deadLetterQueue: this.filesDeadLetterQueue }),
     );
+  }
+}
+
+/**
+ * A topic as the destination of bucket notifications, as `SnsDestination`, but pinned to the
+ * bucket's account too: `SnsDestination` allows S3 with only `aws:SourceArn`, and a bucket ARN
+ * names no account (a bucket of the same name in another account would match).
+ */
+class AccountPinnedTopicDestination implements IBucketNotificationDestination {
+  constructor(private readonly topic: ITopic) {}
+
+  bind(_scope: Construct, bucket: IBucket): BucketNotificationDestinationConfig {
+    this.topic.addToResourcePolicy(
+      new PolicyStatement({
+        principals: [new ServicePrincipal('s3.amazonaws.com')],
+        actions: ['sns:Publish'],
+        resources: [this.topic.topicArn],
+        conditions: {
+          StringEquals: { 'aws:SourceAccount': Stack.of(bucket).account },
+          ArnLike: { 'aws:SourceArn': bucket.bucketArn },
+        },
+      }),
+    );
+    return { arn: this.topic.topicArn, type: BucketNotificationDestinationType.TOPIC, dependencies: [this.topic] };
   }
 }

@@ -171,10 +171,11 @@ describe('environments', () => {
     expect(policies('prod')).toEqual(new Set(['Retain']));
   });
 
-  it('protects prod stacks from termination, and only prod', () => {
+  // Issue 9: staging retains its data too, so its stacks are protected like prod's.
+  it('protects the stacks of staging and prod from termination (they retain data), not dev', () => {
     for (const env of ENVIRONMENT_NAMES) {
-      expect(stages[env].api.terminationProtection).toBe(env === 'prod');
-      expect(stages[env].stateful.terminationProtection).toBe(env === 'prod');
+      expect(stages[env].api.terminationProtection).toBe(env !== 'dev');
+      expect(stages[env].stateful.terminationProtection).toBe(env !== 'dev');
     }
   });
 

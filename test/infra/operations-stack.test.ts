@@ -50,6 +50,29 @@ describe('operations stack', () => {
     operations('prod').hasResourceProperties('AWS::SNS::Topic', { KmsMasterKeyId: { 'Fn::GetAtt': [Match.stringLikeRegexp('AlarmTopicKey'), 'Arn'] } });
   });
 
+  it.each(ENVIRONMENT_NAMES)('lets CloudWatch alarms of %s publish to the alarm topic and use its key, pinned to the account and its alarms', (env) => {
+    const topicId = Object.keys(operations(env).findResources('AWS::SNS::Topic'))[0];
+    const pinned = {
+      StringEquals: { 'aws:SourceAccount': Match.anyValue() },
+      ArnLike: { 'aws:SourceArn': Match.anyValue() },
+    };
+    operations(env).hasResourceProperties('AWS::SNS::TopicPolicy', {
+      Topics: [{ Ref: topicId }],
+      PolicyDocument: {
+        Statement: Match.arrayWith([
+          Match.objectLike({ Effect: 'Allow', Principal: { Service: 'cloudwatch.amazonaws.com' }, Action: 'sns:Publish', Condition: pinned }),
+        ]),
+      },
+    });
+    operations(env).hasResourceProperties('AWS::KMS::Key', {
+      KeyPolicy: {
+        Statement: Match.arrayWith([
+          Match.objectLike({ Effect: 'Allow', Principal: { Service: 'cloudwatch.amazonaws.com' }, Action: ['kms:Decrypt', 'kms:GenerateDataKey*'], Condition: pinned }),
+        ]),
+      },
+    });
+  });
+
   it('alarms on the first message in every dead-letter queue of the platform', () => {
     const deadLetterQueues = stacksOf(stages.prod).flatMap((stack) =>
       Object.keys(templateOf(stack).findResources('AWS::SQS::Queue')).filter((id) => /DeadLetterQueue/.test(id)),

@@ -98,14 +98,19 @@ describe('uploads topic', () => {
     expect(unconditionedForS3).toEqual([]);
   });
 
-  it('lets only the bucket publish, and only over TLS', () => {
+  it('lets only the bucket publish, in this account, and only over TLS', () => {
     const bucket = only(template, 'AWS::S3::Bucket', 'UploadsBucket');
     const policy = only(template, 'AWS::SNS::TopicPolicy', 'Uploads');
     const statements = policy.Properties.PolicyDocument.Statement as Record<string, any>[];
     expect(statements).toContainEqual(expect.objectContaining({ Effect: 'Deny', Action: 'sns:Publish', Principal: '*', Condition: { Bool: { 'aws:SecureTransport': 'false' } } }));
     const allows = statements.filter((statement) => statement.Effect === 'Allow');
     expect(allows).toEqual([
-      expect.objectContaining({ Action: 'sns:Publish', Principal: { Service: 's3.amazonaws.com' }, Condition: { ArnLike: { 'aws:SourceArn': { 'Fn::GetAtt': [bucket.id, 'Arn'] } } } }),
+      expect.objectContaining({ Action: 'sns:Publish', Principal: { Service: 's3.amazonaws.com' }, Condition: {
+          ArnLike: { 'aws:SourceArn': { 'Fn::GetAtt': [bucket.id, 'Arn'] } },
+          // A bucket ARN names no account: a bucket of the same name elsewhere would match without this.
+          StringEquals: { 'aws:SourceAccount': '111111111111' },
+        },
+      }),
     ]);
   });
 });

@@ -3,6 +3,7 @@
  * finds (one message per violation, naming the stack and logical ID). test/infra/policies.test.ts
  * runs them on every environment and feeds each a hand-made violation, so none can pass vacuously.
  */
+import { RegionInfo } from 'aws-cdk-lib/region-info';
 import {
   asList,
   describeRef,
@@ -445,4 +446,440 @@ export function securityGroupsOpenToWorld(app: AppTemplates): string[] {
     if (protocol === 'tcp' && from === to && listenerPorts.includes(from)) return [];
     return [`${describeRef(owner)}: ingress from ${String(cidr)} on ${protocol} ${from}-${to}, not a public load balancer's listener port`];
   });
+}
+
+/**
+ * Values that change whenever their resource is updated or replaced, by resource type: `Ref` and
+ * the listed `Fn::GetAtt` attributes. A task definition gets a new revision, a Lambda version a
+ * new number, an API deployment a new ID, a layer a new version on every change.
+ */
+const VALUES_CHANGING_ON_UPDATE: Readonly<Record<string, readonly string[]>> = {
+  'AWS::ECS::TaskDefinition': ['Ref', 'TaskDefinitionArn'],
+  'AWS::Lambda::Version': ['Ref', 'Version'],
+  'AWS::Lambda::LayerVersion': ['Ref', 'LayerVersionArn'],
+  'AWS::ApiGateway::Deployment': ['Ref', 'DeploymentId'],
+  'AWS::EC2::LaunchTemplate': ['LatestVersionNumber', 'DefaultVersionNumber'],
+};
+
+/** A container image built from an asset: its URI names the image's hash, new with every build. */
+const ASSET_IMAGE_URI = /container-assets|\.dkr\.ecr\..*:[0-9a-f]{64}/;
+
+/** Every intrinsic object (`{ "Ref": ... }`, `{ "Fn::GetAtt": ... }`, ...) inside `value`, at any depth. */
+function intrinsicsIn(value: unknown, names: readonly string[]): Array<[string, unknown]> {
+  if (Array.isArray(value)) return value.flatMap((item) => intrinsicsIn(item, names));
+  if (typeof value !== 'object' || value === null) return [];
+  const record = value as Record<string, unknown>;
+  const keys = Object.keys(record);
+  const own: Array<[string, unknown]> = keys.length === 1 && names.includes(keys[0]) ? [[keys[0], record[keys[0]]]] : [];
+  return [...own, ...Object.values(record).flatMap((item) => intrinsicsIn(item, names))];
+}
+
+/** What in an output's value changes on update: `Type attribute of stack/LogicalId`, or the asset image. */
+function changingValuesIn(app: AppTemplates, stack: string, value: unknown): string[] {
+  const found = intrinsicsIn(value, ['Ref', 'Fn::GetAtt']).flatMap(([name, arg]) => {
+    const logicalId = name === 'Ref' ? arg : Array.isArray(arg) ? arg[0] : typeof arg === 'string' ? arg.split('.')[0] : undefined;
+    const attribute = name === 'Ref' ? 'Ref' : Array.isArray(arg) ? arg[1] : typeof arg === 'string' ? arg.split('.').slice(1).join('.') : undefined;
+    if (typeof logicalId !== 'string') return [];
+    const resource = app[stack]?.Resources?.[logicalId];
+    if (resource === undefined || !(VALUES_CHANGING_ON_UPDATE[resource.Type] ?? []).includes(attribute as string)) return [];
+    return [`${resource.Type} ${attribute} of ${stack}/${logicalId}`];
+  });
+  return ASSET_IMAGE_URI.test(JSON.stringify(value)) ? [...found, 'a container image URI built from an asset'] : found;
+}
+
+/**
+ * No stack reads from another a value that changes when its resource is updated (a task
+ * definition revision, a Lambda version, an asset image URI...). Weak references
+ * (`Fn::GetStackOutput`) are resolved when the consumer deploys, and the CDK CLI skips a stack
+ * whose template did not change, so the consumer keeps the old value; strong ones
+ * (`Fn::ImportValue`) make the producer's update fail while the export is in use.
+ */
+export function crossStackValuesThatChangeOnUpdate(app: AppTemplates): string[] {
+  const violations: string[] = [];
+  for (const [consumer, template] of Object.entries(app)) {
+    for (const [logicalId, resource] of Object.entries(template.Resources ?? {})) {
+      for (const [name, arg] of intrinsicsIn(resource, ['Fn::GetStackOutput', 'Fn::ImportValue'])) {
+        const producer =
+          name === 'Fn::GetStackOutput'
+            ? (() => {
+                const ref = arg as { StackName?: unknown; OutputName?: unknown };
+                const output = typeof ref.StackName === 'string' && typeof ref.OutputName === 'string' ? app[ref.StackName]?.Outputs?.[ref.OutputName] : undefined;
+                return output === undefined ? undefined : { stack: ref.StackName as string, output: ref.OutputName as string, value: output.Value };
+              })()
+            : Object.entries(app)
+                .flatMap(([stack, t]) => Object.entries(t.Outputs ?? {}).map(([output, o]) => ({ stack, output, value: o.Value, exportName: o.Export?.Name })))
+                .find((o) => o.exportName === arg);
+        if (producer === undefined) continue;
+        for (const what of changingValuesIn(app, producer.stack, producer.value)) {
+          const kind = name === 'Fn::GetStackOutput' ? 'a weak' : 'a strong';
+          violations.push(`${consumer}/${logicalId}: reads ${producer.stack} output ${producer.output} (${what}) through ${kind} cross-stack reference; it changes on every update, and ${consumer} would keep the old value`);
+        }
+      }
+    }
+  }
+  return violations;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Resource policies: who may act on a resource, and whether each service that delivers into a
+// resource is let in.
+
+/** One statement of a policy document, as synthesized. */
+interface PolicyStatementJson {
+  readonly Sid?: string;
+  readonly Effect?: string;
+  readonly Principal?: unknown;
+  readonly Action?: unknown;
+  readonly Resource?: unknown;
+  readonly Condition?: Record<string, Record<string, unknown>>;
+}
+
+/** A resource policy: the statements, what they govern and where they are written. */
+interface ResourcePolicy {
+  /** The resource the policy is written on (a QueuePolicy, a key, a role...). */
+  readonly holder: ResourceEntry;
+  /** How messages call it: `queue policy`, `key policy`, `trust policy`... */
+  readonly kind: string;
+  /** The resources it governs (the queues of a QueuePolicy; the holder itself for keys and roles). */
+  readonly governs: ResourceEntry[];
+  readonly statements: PolicyStatementJson[];
+}
+
+function statementsOf(document: unknown): PolicyStatementJson[] {
+  return asList(propertyAt(document, ['Statement'])) as PolicyStatementJson[];
+}
+
+/** Every resource policy of the environment: queue, topic, bucket and key policies, Lambda permissions, role trust. */
+function resourcePolicies(app: AppTemplates): ResourcePolicy[] {
+  const governed = (holder: ResourceEntry, refs: unknown): ResourceEntry[] =>
+    asList(refs)
+      .map((ref) => resolveReference(app, holder.stack, ref))
+      .filter((entry): entry is ResourceEntry => entry !== undefined);
+  const policies: ResourcePolicy[] = [];
+  const documents: Array<[string, string, string]> = [
+    ['AWS::SQS::QueuePolicy', 'queue policy', 'Queues'],
+    ['AWS::SNS::TopicPolicy', 'topic policy', 'Topics'],
+    ['AWS::S3::BucketPolicy', 'bucket policy', 'Bucket'],
+  ];
+  for (const [type, kind, targets] of documents) {
+    for (const holder of resourcesOfType(app, type)) {
+      const props = holder.resource.Properties ?? {};
+      policies.push({ holder, kind, governs: governed(holder, props[targets]), statements: statementsOf(props.PolicyDocument) });
+    }
+  }
+  for (const key of resourcesOfType(app, 'AWS::KMS::Key')) {
+    policies.push({ holder: key, kind: 'key policy', governs: [key], statements: statementsOf(key.resource.Properties?.KeyPolicy) });
+  }
+  for (const role of resourcesOfType(app, 'AWS::IAM::Role')) {
+    policies.push({ holder: role, kind: 'trust policy', governs: [role], statements: statementsOf(role.resource.Properties?.AssumeRolePolicyDocument) });
+  }
+  // A Lambda permission is one statement of the function's resource policy.
+  for (const permission of resourcesOfType(app, 'AWS::Lambda::Permission')) {
+    const props = permission.resource.Properties ?? {};
+    const condition: Record<string, Record<string, unknown>> = {};
+    if (props.SourceArn !== undefined) condition.ArnLike = { 'aws:SourceArn': props.SourceArn };
+    if (props.SourceAccount !== undefined) condition.StringEquals = { 'aws:SourceAccount': props.SourceAccount };
+    const principal = typeof props.Principal === 'string' && props.Principal.endsWith('.amazonaws.com') ? { Service: props.Principal } : { AWS: props.Principal };
+    const fn = resolveFunction(app, permission.stack, props.FunctionName)?.fn;
+    policies.push({
+      holder: permission,
+      kind: 'Lambda permission',
+      governs: fn === undefined ? [] : [fn],
+      statements: [{ Effect: 'Allow', Principal: principal, Action: props.Action, Condition: Object.keys(condition).length > 0 ? condition : undefined }],
+    });
+  }
+  return policies;
+}
+
+/** The service principals of a statement (`s3.amazonaws.com`), and whether it names everyone (`*`). */
+function principalsOf(statement: PolicyStatementJson): { services: string[]; everyone: boolean } {
+  const principal = statement.Principal;
+  if (principal === '*') return { services: [], everyone: true };
+  const services = asList(propertyAt(principal, ['Service'])).filter((s): s is string => typeof s === 'string');
+  const everyone = asList(propertyAt(principal, ['AWS'])).includes('*');
+  return { services, everyone };
+}
+
+/** The condition keys a statement tests, lower-cased, with the values tested. */
+function conditionKeys(statement: PolicyStatementJson): Map<string, unknown> {
+  const keys = new Map<string, unknown>();
+  for (const tests of Object.values(statement.Condition ?? {})) {
+    for (const [key, value] of Object.entries(tests ?? {})) keys.set(key.toLowerCase(), value);
+  }
+  return keys;
+}
+
+/**
+ * Whether a statement's conditions pin the caller's source to this account or to named resources:
+ * `aws:SourceAccount`, or `aws:SourceArn` with an ARN that names an account. S3 bucket ARNs name
+ * none (a bucket of the same name may later exist in another account), so S3 needs
+ * `aws:SourceAccount`. `*` may also be pinned by the calling principal's account or organization.
+ */
+function pinsSource(app: AppTemplates, policy: ResourcePolicy, statement: PolicyStatementJson, everyone: boolean): boolean {
+  const keys = conditionKeys(statement);
+  if (keys.has('aws:sourceaccount') || keys.has('aws:sourceorgid')) return true;
+  if (everyone && (keys.has('aws:principalaccount') || keys.has('aws:principalorgid') || keys.has('aws:sourcevpce'))) return true;
+  if (!keys.has('aws:sourcearn')) return false;
+  return asList(keys.get('aws:sourcearn')).every((arn) => {
+    const source = resolveReference(app, policy.holder.stack, arn);
+    if (source !== undefined) return source.resource.Type !== 'AWS::S3::Bucket';
+    const text = JSON.stringify(arn);
+    return !text.includes(':s3:::');
+  });
+}
+
+/** A statement exempt from resourcePoliciesOpenToAnyone, with the reason it is safe. */
+export interface ResourcePolicyException {
+  /** The kind of policy: `trust policy`, `bucket policy`, `queue policy`, `topic policy`, `key policy`, `Lambda permission`. */
+  readonly kind: string;
+  /** The logical ID of the policy's holder starts with this. @default every holder of that kind */
+  readonly holderPrefix?: string;
+  /** The principal it lets in: a service principal, or `*`. */
+  readonly principal: string;
+  readonly reason: string;
+}
+
+/**
+ * No resource policy allows everyone (`*`), or a service principal, without a condition that pins
+ * the source (`aws:SourceArn` of a resource in an account, `aws:SourceAccount`): otherwise anyone,
+ * or the service acting for another account (a confused deputy), can reach the resource.
+ */
+export function resourcePoliciesOpenToAnyone(app: AppTemplates, exceptions: readonly ResourcePolicyException[]): string[] {
+  const violations: string[] = [];
+  for (const policy of resourcePolicies(app)) {
+    policy.statements.forEach((statement, index) => {
+      if (statement.Effect !== 'Allow') return;
+      const { services, everyone } = principalsOf(statement);
+      const open = [...(everyone ? ['*'] : []), ...services];
+      for (const principal of open) {
+        if (pinsSource(app, policy, statement, principal === '*')) continue;
+        if (exceptions.some((e) => e.kind === policy.kind && e.principal === principal && policy.holder.logicalId.startsWith(e.holderPrefix ?? ''))) continue;
+        const actions = asList(statement.Action).join(', ');
+        violations.push(`${describeRef(policy.holder)}: ${policy.kind} statement ${statement.Sid ?? index} allows ${principal} (${actions}) without aws:SourceArn or aws:SourceAccount`);
+      }
+    });
+  }
+  return violations;
+}
+
+/** Whether an IAM action pattern (`sqs:*`, `kms:GenerateDataKey*`) covers `action`. */
+function actionCovers(pattern: unknown, action: string): boolean {
+  if (typeof pattern !== 'string') return false;
+  const regex = new RegExp(`^${pattern.split('*').map((part) => part.replace(/[.+?^${}()|[\]\\]/g, '\\$&')).join('.*')}$`, 'i');
+  return regex.test(action);
+}
+
+/** Whether some Allow statement lets `service` (or everyone) do every one of `actions`. */
+function allowsService(statements: readonly PolicyStatementJson[], service: string, actions: readonly string[]): boolean {
+  return actions.every((action) =>
+    statements.some((statement) => {
+      if (statement.Effect !== 'Allow') return false;
+      const { services, everyone } = principalsOf(statement);
+      return (everyone || services.includes(service)) && asList(statement.Action).some((pattern) => actionCovers(pattern, action));
+    }),
+  );
+}
+
+/** A service that delivers into a resource of the app: who, into what, and what it must be allowed. */
+interface DeliveryEdge {
+  readonly from: ResourceEntry;
+  /** The service principal that delivers. */
+  readonly service: string;
+  readonly target: ResourceEntry;
+  /** The action on the target's resource policy. */
+  readonly action: string;
+  /** The actions on the target's customer key, when it has one. */
+  readonly keyActions: readonly string[];
+  /** When the service delivers with a role of the app (Lambda destinations, Scheduler), that role. */
+  readonly role?: ResourceEntry;
+}
+
+/**
+ * Who writes load balancer access logs: each region's Elastic Load Balancing account (CDK's own
+ * table of them), or the log-delivery service principal of the newer regions.
+ */
+const ELB_LOG_WRITERS = new Set([
+  ...RegionInfo.regions.map((region) => region.elbv2Account).filter((account): account is string => account !== undefined).map((account) => `arn:aws:iam::${account}:root`),
+  'logdelivery.elasticloadbalancing.amazonaws.com',
+]);
+
+/** Every delivery edge of the environment. */
+function deliveryEdges(app: AppTemplates): DeliveryEdge[] {
+  const edges: DeliveryEdge[] = [];
+  const edge = (from: ResourceEntry, value: unknown, rest: Omit<DeliveryEdge, 'from' | 'target'>, types: readonly string[]) => {
+    const target = resolveReference(app, from.stack, value);
+    if (target !== undefined && types.includes(target.resource.Type)) edges.push({ from, target, ...rest });
+  };
+  const queueKey = ['kms:GenerateDataKey*', 'kms:Decrypt'];
+  for (const alarm of resourcesOfType(app, 'AWS::CloudWatch::Alarm')) {
+    const props = alarm.resource.Properties ?? {};
+    for (const action of [...asList(props.AlarmActions), ...asList(props.OKActions), ...asList(props.InsufficientDataActions)]) {
+      edge(alarm, action, { service: 'cloudwatch.amazonaws.com', action: 'sns:Publish', keyActions: queueKey }, ['AWS::SNS::Topic']);
+    }
+  }
+  for (const notifications of resourcesOfType(app, 'Custom::S3BucketNotifications')) {
+    const config = notifications.resource.Properties?.NotificationConfiguration;
+    for (const topic of asList(propertyAt(config, ['TopicConfigurations']))) {
+      edge(notifications, propertyAt(topic, ['TopicArn']), { service: 's3.amazonaws.com', action: 'sns:Publish', keyActions: queueKey }, ['AWS::SNS::Topic']);
+    }
+    for (const queue of asList(propertyAt(config, ['QueueConfigurations']))) {
+      edge(notifications, propertyAt(queue, ['QueueArn']), { service: 's3.amazonaws.com', action: 'sqs:SendMessage', keyActions: queueKey }, ['AWS::SQS::Queue']);
+    }
+  }
+  for (const subscription of resourcesOfType(app, 'AWS::SNS::Subscription')) {
+    const props = subscription.resource.Properties ?? {};
+    const rest = { service: 'sns.amazonaws.com', action: 'sqs:SendMessage', keyActions: queueKey };
+    if (props.Protocol === 'sqs') edge(subscription, props.Endpoint, rest, ['AWS::SQS::Queue']);
+    edge(subscription, redriveTarget(props.RedrivePolicy), rest, ['AWS::SQS::Queue']);
+  }
+  for (const schedule of resourcesOfType(app, 'AWS::Scheduler::Schedule')) {
+    const target = schedule.resource.Properties?.Target;
+    const role = resolveReference(app, schedule.stack, propertyAt(target, ['RoleArn']));
+    edge(
+      schedule,
+      propertyAt(target, ['DeadLetterConfig', 'Arn']),
+      { service: 'scheduler.amazonaws.com', action: 'sqs:SendMessage', keyActions: queueKey, role },
+      ['AWS::SQS::Queue'],
+    );
+  }
+  for (const config of resourcesOfType(app, 'AWS::Lambda::EventInvokeConfig')) {
+    const fn = resolveFunction(app, config.stack, config.resource.Properties?.FunctionName)?.fn;
+    const role = fn === undefined ? undefined : resolveReference(app, fn.stack, fn.resource.Properties?.Role);
+    for (const outcome of ['OnFailure', 'OnSuccess']) {
+      edge(
+        config,
+        propertyAt(config.resource.Properties, ['DestinationConfig', outcome, 'Destination']),
+        { service: 'lambda.amazonaws.com', action: 'sqs:SendMessage', keyActions: queueKey, role },
+        ['AWS::SQS::Queue'],
+      );
+    }
+  }
+  for (const lb of resourcesOfType(app, 'AWS::ElasticLoadBalancingV2::LoadBalancer')) {
+    const attributes = asList(lb.resource.Properties?.LoadBalancerAttributes) as Array<{ Key?: string; Value?: unknown }>;
+    const enabled = attributes.some((a) => a.Key === 'access_logs.s3.enabled' && a.Value === 'true');
+    const bucket = attributes.find((a) => a.Key === 'access_logs.s3.bucket')?.Value;
+    if (enabled) edge(lb, bucket, { service: 'elasticloadbalancing', action: 's3:PutObject', keyActions: [] }, ['AWS::S3::Bucket']);
+  }
+  return edges;
+}
+
+/** The identity policy statements attached to a role of the app (inline and AWS::IAM::Policy). */
+function roleStatements(app: AppTemplates, role: ResourceEntry): PolicyStatementJson[] {
+  const inline = asList(role.resource.Properties?.Policies).flatMap((policy) => statementsOf(propertyAt(policy, ['PolicyDocument'])));
+  const attached = resourcesOfType(app, 'AWS::IAM::Policy')
+    .filter((policy) => asList(policy.resource.Properties?.Roles).some((ref) => sameResource(resolveReference(app, policy.stack, ref), role)))
+    .flatMap((policy) => statementsOf(policy.resource.Properties?.PolicyDocument));
+  return [...inline, ...attached];
+}
+
+/** Whether an identity statement allows `action` on `target` (by reference, or on `*`). */
+function roleAllows(app: AppTemplates, role: ResourceEntry, action: string, target: ResourceEntry): boolean {
+  return roleStatements(app, role).some(
+    (statement) =>
+      statement.Effect === 'Allow' &&
+      asList(statement.Action).some((pattern) => actionCovers(pattern, action)) &&
+      asList(statement.Resource).some((resource) => resource === '*' || sameResource(resolveReference(app, role.stack, resource), target)),
+  );
+}
+
+/** The policies governing `target` of one kind. */
+function policiesGoverning(app: AppTemplates, target: ResourceEntry, kind: string): ResourcePolicy[] {
+  return resourcePolicies(app).filter((policy) => policy.kind === kind && policy.governs.some((governed) => sameResource(governed, target)));
+}
+
+/** The customer key a queue, topic or bucket is encrypted with, when it is one of the app. */
+function customerKeyOf(app: AppTemplates, target: ResourceEntry): ResourceEntry | undefined {
+  const props = target.resource.Properties ?? {};
+  const keyRef =
+    props.KmsMasterKeyId ??
+    propertyAt(asList(propertyAt(props, ['BucketEncryption', 'ServerSideEncryptionConfiguration']))[0], ['ServerSideEncryptionByDefault', 'KMSMasterKeyID']);
+  const key = resolveReference(app, target.stack, keyRef);
+  return key?.resource.Type === 'AWS::KMS::Key' ? key : undefined;
+}
+
+/**
+ * Every service that delivers into a resource of the app is let in: CloudWatch alarms into their
+ * topic, S3 into its topic or queue, SNS into its queues and subscription DLQs, Scheduler and
+ * Lambda destinations into their queues (through their role), ELB access logs into their bucket.
+ * Both the resource policy (where the resource has one: a policy replaces the service's default
+ * access) and the customer KMS key (where it is encrypted with one) must allow it.
+ */
+export function deliveriesRefused(app: AppTemplates): string[] {
+  const violations: string[] = [];
+  for (const edge of deliveryEdges(app)) {
+    const into = `${describeRef(edge.target)}: ${edge.service} delivers into it (from ${describeRef(edge.from)})`;
+    if (edge.role !== undefined) {
+      if (!roleAllows(app, edge.role, edge.action, edge.target)) violations.push(`${into}, but its role ${describeRef(edge.role)} may not ${edge.action} there`);
+    } else if (edge.service === 'elasticloadbalancing') {
+      const policies = policiesGoverning(app, edge.target, 'bucket policy');
+      const allowed = policies.some((policy) =>
+        policy.statements.some(
+          (statement) =>
+            statement.Effect === 'Allow' &&
+            asList(statement.Action).some((pattern) => actionCovers(pattern, 's3:PutObject')) &&
+            [...asList(propertyAt(statement.Principal, ['AWS'])), ...asList(propertyAt(statement.Principal, ['Service']))].some(
+              (principal) => typeof principal === 'string' && ELB_LOG_WRITERS.has(principal),
+            ),
+        ),
+      );
+      if (!allowed) violations.push(`${into}, but no bucket policy lets the region's load balancer log writer s3:PutObject`);
+      const encryption = JSON.stringify(edge.target.resource.Properties?.BucketEncryption ?? {});
+      if (encryption.includes('aws:kms')) violations.push(`${into}, but the bucket is encrypted with KMS, which load balancer access logs do not support`);
+    } else {
+      const kind = edge.target.resource.Type === 'AWS::SNS::Topic' ? 'topic policy' : edge.target.resource.Type === 'AWS::SQS::Queue' ? 'queue policy' : 'bucket policy';
+      const policies = policiesGoverning(app, edge.target, kind);
+      if (policies.length > 0 && !policies.some((policy) => allowsService(policy.statements, edge.service, [edge.action]))) {
+        violations.push(`${into}, but its ${kind} ${policies.map((p) => describeRef(p.holder)).join(', ')} allows ${edge.service} no ${edge.action}`);
+      }
+    }
+    const key = customerKeyOf(app, edge.target);
+    if (key !== undefined && edge.keyActions.length > 0) {
+      const keyStatements = statementsOf(key.resource.Properties?.KeyPolicy);
+      const allowed =
+        edge.role !== undefined
+          ? edge.keyActions.every((action) => roleAllows(app, edge.role!, action, key))
+          : allowsService(keyStatements, edge.service, edge.keyActions);
+      if (!allowed) violations.push(`${into}, but its key ${describeRef(key)} does not let ${edge.role === undefined ? edge.service : describeRef(edge.role)} ${edge.keyActions.join(', ')}`);
+    }
+  }
+  return violations;
+}
+
+/**
+ * Every function, the CDK's own custom-resource handlers included, logs to a log group of the app
+ * that keeps events `retentionDays` (the environment's retention): a handler left on its implicit
+ * `/aws/lambda/...` group keeps its logs, and bills them, forever.
+ */
+export function functionLogsNotKeptFor(app: AppTemplates, retentionDays: number): string[] {
+  return resourcesOfType(app, 'AWS::Lambda::Function').flatMap((fn) => {
+    const logGroup = resolveReference(app, fn.stack, propertyAt(fn.resource.Properties, ['LoggingConfig', 'LogGroup']));
+    if (logGroup?.resource.Type !== 'AWS::Logs::LogGroup') return [`${describeRef(fn)}: logs to no log group of the app (its implicit group never expires)`];
+    const days = logGroup.resource.Properties?.RetentionInDays;
+    return days === retentionDays ? [] : [`${describeRef(fn)}: its log group ${describeRef(logGroup)} keeps events ${String(days)} days, not the environment's ${retentionDays}`];
+  });
+}
+
+/**
+ * Every subnet whose default route goes through a NAT gateway uses the NAT gateway of its own
+ * availability zone: otherwise losing that other zone cuts its egress, and each byte crosses zones
+ * (billed both ways).
+ */
+export function subnetsEgressingThroughAnotherZone(app: AppTemplates): string[] {
+  const violations: string[] = [];
+  for (const route of resourcesOfType(app, 'AWS::EC2::Route')) {
+    const props = route.resource.Properties ?? {};
+    if (props.DestinationCidrBlock !== '0.0.0.0/0' || props.NatGatewayId === undefined) continue;
+    const nat = resolveReference(app, route.stack, props.NatGatewayId);
+    const natSubnet = nat === undefined ? undefined : resolveReference(app, nat.stack, nat.resource.Properties?.SubnetId);
+    const natZone = natSubnet?.resource.Properties?.AvailabilityZone;
+    const table = resolveReference(app, route.stack, props.RouteTableId);
+    for (const association of resourcesOfType(app, 'AWS::EC2::SubnetRouteTableAssociation')) {
+      if (!sameResource(resolveReference(app, association.stack, association.resource.Properties?.RouteTableId), table)) continue;
+      const subnet = resolveReference(app, association.stack, association.resource.Properties?.SubnetId);
+      const zone = subnet?.resource.Properties?.AvailabilityZone;
+      if (subnet === undefined || zone === natZone) continue;
+      violations.push(`${describeRef(subnet)} (${String(zone)}): egresses through ${nat === undefined ? 'an unknown NAT gateway' : describeRef(nat)} in ${String(natZone)}`);
+    }
+  }
+  return violations;
 }

@@ -5,6 +5,8 @@ import * as path from 'node:path';
 import { App, Stack, Stage } from 'aws-cdk-lib';
 import type { StackProps } from 'aws-cdk-lib';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
+import * as ecs from 'aws-cdk-lib/aws-ecs';
+import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { readAssemblyTemplates } from '../../tools/pr-diff/assembly';
 import { STATEFUL_RESOURCE_TYPES, summarize } from '../../tools/pr-diff/summarize';
@@ -53,6 +55,26 @@ function synthVariant(root: string, name: string, overrides: Partial<Variant>): 
   const stage = new Stage(app, 'dev');
   const stateful = new StatefulStack(stage, 'Stateful', variant);
   new ApiStack(stage, 'Api', stateful.table, variant);
+  app.synth();
+  return outdir;
+}
+
+/**
+ * A worker app: `Containers` holds a task definition, `Jobs` a role allowed to run it, reading its
+ * ARN (revision included) or only its family from `Containers`. A memory change replaces the task
+ * definition (a new revision); the role's template does not change.
+ */
+function synthWorker(root: string, name: string, variant: { memoryMiB: number; reads: 'revision' | 'family'; references: 'weak' | 'strong' }): string {
+  const outdir = path.join(root, name);
+  const app = new App({ outdir, context: { '@aws-cdk/core:defaultCrossStackReferences': variant.references } });
+  const stage = new Stage(app, 'prod', { env: { account: '111111111111', region: 'eu-west-1' } });
+  const containers = new Stack(stage, 'Containers');
+  const task = new ecs.FargateTaskDefinition(containers, 'ImportTask', { memoryLimitMiB: variant.memoryMiB, cpu: 256 });
+  task.addContainer('Worker', { image: ecs.ContainerImage.fromRegistry('public.ecr.aws/docker/library/busybox:1') });
+  const jobs = new Stack(stage, 'Jobs');
+  const role = new iam.Role(jobs, 'StateMachineRole', { assumedBy: new iam.ServicePrincipal('states.amazonaws.com') });
+  const resource = variant.reads === 'revision' ? task.taskDefinitionArn : jobs.formatArn({ service: 'ecs', resource: 'task-definition', resourceName: `${task.family}:*` });
+  role.addToPolicy(new iam.PolicyStatement({ actions: ['ecs:RunTask'], resources: [resource] }));
   app.synth();
   return outdir;
 }
@@ -236,6 +258,56 @@ describe('pr-diff', () => {
       const { status, stderr } = runCli(['--base-dir', root, '--head-dir', dirs.memory]);
       expect(status).toBe(2);
       expect(stderr).toContain('is not a cloud assembly (no manifest.json)');
+    });
+  });
+
+  describe('stale consumers', () => {
+    const worker = (name: string, variant: Parameters<typeof synthWorker>[2]) => readAssemblyTemplates(synthWorker(root, name, variant));
+
+    it('fails when a task definition another stack reads by revision is replaced and the reader does not change, naming both stacks and the value', () => {
+      const base = worker('worker-base', { memoryMiB: 512, reads: 'revision', references: 'weak' });
+      const head = worker('worker-more-memory', { memoryMiB: 1024, reads: 'revision', references: 'weak' });
+      const result = summarize(base, head);
+
+      expect(result.stacks.find((s) => s.stackId === 'prod/Jobs')!.status).toBe('unchanged');
+      expect(result.staleConsumers).toEqual([
+        {
+          consumerStackId: 'prod/Jobs',
+          consumerLogicalIds: [expect.stringMatching(/^StateMachineRoleDefaultPolicy/)],
+          producerStackId: 'prod/Containers',
+          output: expect.stringMatching(/ImportTask/),
+          reason: expect.stringMatching(/^`ImportTask[0-9A-F]{8}` \(`AWS::ECS::TaskDefinition`\) is replaced$/),
+        },
+      ]);
+      expect(result.verdict).toBe('fail');
+      expect(result.exitCode).toBe(1);
+      expect(result.markdown.split('\n')[0]).toMatch(/^❌ \*\*FAIL\*\*: 1 stack would keep a stale cross-stack value/);
+      expect(result.markdown).toMatch(/stale consumer: `prod\/Jobs` .* reads output `\w+` of `prod\/Containers`, where `ImportTask\w+` \(`AWS::ECS::TaskDefinition`\) is replaced/);
+    });
+
+    it('fails even with --allow-stateful-replacement, and with strong references too', () => {
+      const base = worker('worker-strong-base', { memoryMiB: 512, reads: 'revision', references: 'strong' });
+      const head = worker('worker-strong-head', { memoryMiB: 1024, reads: 'revision', references: 'strong' });
+      const result = summarize(base, head, { allowStatefulReplacement: true });
+      expect(result.staleConsumers).toEqual([expect.objectContaining({ consumerStackId: 'prod/Jobs', producerStackId: 'prod/Containers' })]);
+      expect(result.exitCode).toBe(1);
+    });
+
+    it('passes when the reader names the family, which no revision changes', () => {
+      const base = worker('worker-family-base', { memoryMiB: 512, reads: 'family', references: 'weak' });
+      const head = worker('worker-family-head', { memoryMiB: 1024, reads: 'family', references: 'weak' });
+      const result = summarize(base, head);
+      expect(result.stacks.find((s) => s.stackId === 'prod/Containers')!.replaced).toEqual([expect.objectContaining({ resourceType: 'AWS::ECS::TaskDefinition' })]);
+      expect(result.staleConsumers).toEqual([]);
+      expect(result.exitCode).toBe(0);
+    });
+
+    it('exits 1 from the command line, naming both stacks', () => {
+      const baseDir = synthWorker(root, 'worker-cli-base', { memoryMiB: 512, reads: 'revision', references: 'weak' });
+      const headDir = synthWorker(root, 'worker-cli-head', { memoryMiB: 2048, reads: 'revision', references: 'weak' });
+      const { status, stdout } = runCli(['--base-dir', baseDir, '--head-dir', headDir]);
+      expect(status).toBe(1);
+      expect(stdout).toMatch(/stale consumer: `prod\/Jobs` .* of `prod\/Containers`/);
     });
   });
 });

@@ -41,3 +41,9 @@ export function readAssemblyTemplates(directory: string): TemplateMap {
   }
   return templates;
 }
+
+/** The display id of every CloudFormation stack name in the assembly (`prod-Jobs` → `prod/Jobs`). */
+export function readAssemblyStackNames(directory: string): Record<string, string> {
+  const assembly = new CloudAssembly(directory, { skipVersionCheck: true, skipEnumCheck: true });
+  return Object.fromEntries(assembly.stacksRecursively.map((stack) => [stack.stackName, stack.hierarchicalId]));
+}

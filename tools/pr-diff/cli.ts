@@ -12,7 +12,7 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { AssemblyReadError, readAssemblyTemplates } from './assembly';
+import { AssemblyReadError, readAssemblyStackNames, readAssemblyTemplates } from './assembly';
 import { summarize } from './summarize';
 import type { TemplateMap } from './summarize';
 
@@ -148,19 +148,20 @@ export function main(argv: readonly string[]): number {
     };
 
     const base = options.baseDir ? readAssemblyTemplates(options.baseDir) : synthBase(repoRoot, options.base!, tempOut(), notes);
-    let head: TemplateMap;
-    if (options.headDir) head = readAssemblyTemplates(options.headDir);
+    let headDir: string;
+    if (options.headDir) headDir = options.headDir;
     else {
-      const out = tempOut();
-      synth(repoRoot, out, 'working tree');
-      head = readAssemblyTemplates(out);
+      headDir = tempOut();
+      synth(repoRoot, headDir, 'working tree');
     }
+    const head: TemplateMap = readAssemblyTemplates(headDir);
 
     const result = summarize(base, head, {
       allowStatefulReplacement: options.allowStatefulReplacement,
       baseLabel: options.base ?? options.baseDir,
       headLabel: options.headDir ?? 'working tree',
       notes,
+      stackNames: readAssemblyStackNames(headDir),
     });
     process.stdout.write(result.markdown);
     if (options.out) fs.writeFileSync(options.out, result.markdown);

@@ -98,11 +98,33 @@ export interface BlockingChange {
 
 export type Verdict = 'no-changes' | 'ok' | 'allowed-with-warning' | 'fail';
 
+/**
+ * A stack that reads, through a cross-stack reference, a value this change replaces or changes,
+ * while its own template stays the same: the CDK CLI skips deploying a stack whose template is
+ * unchanged, and a weak reference (`Fn::GetStackOutput`) is resolved only when its consumer
+ * deploys, so the consumer keeps the old value (a strong one, `Fn::ImportValue`, makes the
+ * producer's update fail while the export is in use).
+ */
+export interface StaleConsumer {
+  /** The stack that reads the value, e.g. `prod/Jobs`. */
+  readonly consumerStackId: string;
+  /** The resources of the consumer that read it. */
+  readonly consumerLogicalIds: readonly string[];
+  /** The stack that produces it, e.g. `prod/Containers`. */
+  readonly producerStackId: string;
+  /** The output (or export) it is read through. */
+  readonly output: string;
+  /** What changes: the replaced resource (`ImportJobTaskDefinition… (AWS::ECS::TaskDefinition) is replaced`) or the output's value. */
+  readonly reason: string;
+}
+
 export interface DiffSummary {
   readonly stacks: readonly StackSummary[];
   readonly blocking: readonly BlockingChange[];
+  /** Consumers that would keep an old cross-stack value; any fails the check. */
+  readonly staleConsumers: readonly StaleConsumer[];
   readonly verdict: Verdict;
-  /** 0 when safe (or allowed), 1 when a stateful resource would be replaced or removed. */
+  /** 0 when safe (or allowed), 1 when a stateful resource would be replaced or removed, or a consumer would go stale. */
   readonly exitCode: 0 | 1;
   readonly markdown: string;
 }
@@ -116,6 +138,11 @@ export interface SummarizeOptions {
   readonly headLabel?: string;
   /** Extra lines (notes from the CLI, e.g. "base had no app") shown under the verdict. @default [] */
   readonly notes?: readonly string[];
+  /**
+   * The display id of each CloudFormation stack name of the head assembly (`prod-Jobs` →
+   * `prod/Jobs`), to follow `Fn::GetStackOutput`. @default the name with `-` read as `/`
+   */
+  readonly stackNames?: Readonly<Record<string, string>>;
 }
 
 /** Why a template resource counts as stateful, or undefined if it does not. */
@@ -140,12 +167,14 @@ export function summarize(base: TemplateMap, head: TemplateMap, options: Summari
       .filter((change) => change.statefulReason !== undefined)
       .map((change) => ({ stackId: stack.stackId, change })),
   );
+  const staleConsumers = findStaleConsumers(base, head, stacks, options.stackNames);
   const anyChange = stacks.some((s) => s.status !== 'unchanged');
   let verdict: Verdict;
-  if (blocking.length > 0) verdict = options.allowStatefulReplacement ? 'allowed-with-warning' : 'fail';
+  if (staleConsumers.length > 0) verdict = 'fail';
+  else if (blocking.length > 0) verdict = options.allowStatefulReplacement ? 'allowed-with-warning' : 'fail';
   else verdict = anyChange ? 'ok' : 'no-changes';
 
-  const partial = { stacks, blocking, verdict, exitCode: verdict === 'fail' ? 1 : 0 } as const;
+  const partial = { stacks, blocking, staleConsumers, verdict, exitCode: verdict === 'fail' ? 1 : 0 } as const;
   return { ...partial, markdown: renderMarkdown(partial, options) };
 }
 
@@ -301,6 +330,83 @@ function compareStackIds(a: string, b: string): number {
   return order(a) - order(b) || a.localeCompare(b);
 }
 
+// ---------------------------------------------------------------- Stale consumers
+
+/** Every intrinsic (`{ "Ref": ... }`) named in `names` inside `value`, at any depth. */
+function intrinsicsIn(value: unknown, names: readonly string[]): Array<[string, unknown]> {
+  if (Array.isArray(value)) return value.flatMap((item) => intrinsicsIn(item, names));
+  if (typeof value !== 'object' || value === null) return [];
+  const record = value as Record<string, unknown>;
+  const keys = Object.keys(record);
+  const own: Array<[string, unknown]> = keys.length === 1 && names.includes(keys[0]) ? [[keys[0], record[keys[0]]]] : [];
+  return [...own, ...Object.values(record).flatMap((item) => intrinsicsIn(item, names))];
+}
+
+/** The logical IDs a value names with `Ref` or `Fn::GetAtt`. */
+function referencedLogicalIds(value: unknown): string[] {
+  return intrinsicsIn(value, ['Ref', 'Fn::GetAtt']).flatMap(([name, arg]) => {
+    const id = name === 'Ref' ? arg : Array.isArray(arg) ? arg[0] : typeof arg === 'string' ? arg.split('.')[0] : undefined;
+    return typeof id === 'string' && !id.startsWith('AWS::') ? [id] : [];
+  });
+}
+
+type Outputs = Record<string, { Value?: unknown; Export?: { Name?: unknown } }>;
+
+function outputsOf(template: Template | undefined): Outputs {
+  return (template?.Outputs ?? {}) as Outputs;
+}
+
+/**
+ * Consumers whose template this change leaves as it is, while a value they read from another
+ * stack changes: a resource the output names is replaced (a new task definition revision, a
+ * replaced queue's new ARN...), or the output's value itself changes (an image URI).
+ */
+function findStaleConsumers(base: TemplateMap, head: TemplateMap, stacks: readonly StackSummary[], stackNames?: Readonly<Record<string, string>>): StaleConsumer[] {
+  const byId = new Map(stacks.map((stack) => [stack.stackId, stack]));
+  const displayId = (stackName: string) => stackNames?.[stackName] ?? Object.keys(head).find((id) => id.replace(/\//g, '-') === stackName);
+  const stale = new Map<string, StaleConsumer>();
+
+  for (const [consumerStackId, template] of Object.entries(head)) {
+    if (byId.get(consumerStackId)?.status !== 'unchanged') continue;
+    for (const [logicalId, resource] of Object.entries(template.Resources ?? {})) {
+      for (const [name, arg] of intrinsicsIn(resource, ['Fn::GetStackOutput', 'Fn::ImportValue'])) {
+        let producerStackId: string | undefined;
+        let output: string | undefined;
+        if (name === 'Fn::GetStackOutput') {
+          const ref = arg as { StackName?: unknown; OutputName?: unknown };
+          producerStackId = typeof ref.StackName === 'string' ? displayId(ref.StackName) : undefined;
+          output = typeof ref.OutputName === 'string' ? ref.OutputName : undefined;
+        } else {
+          for (const [stackId, producer] of Object.entries(head)) {
+            const found = Object.entries(outputsOf(producer)).find(([, o]) => o.Export?.Name === arg);
+            if (found !== undefined) [producerStackId, output] = [stackId, found[0]];
+          }
+        }
+        if (producerStackId === undefined || output === undefined) continue;
+        const newValue = outputsOf(head[producerStackId])[output]?.Value;
+        const oldValue = outputsOf(base[producerStackId])[output]?.Value;
+        const replaced = byId.get(producerStackId)?.replaced ?? [];
+        const reasons = referencedLogicalIds(newValue).flatMap((id) => {
+          const change = replaced.find((c) => c.logicalId === id);
+          return change === undefined ? [] : [`\`${id}\` (\`${change.resourceType}\`) is ${change.certainReplacement === false ? 'possibly replaced' : 'replaced'}`];
+        });
+        if (reasons.length === 0 && oldValue !== undefined && JSON.stringify(oldValue) !== JSON.stringify(newValue)) reasons.push('its value changes');
+        if (reasons.length === 0) continue;
+        const key = `${consumerStackId}|${producerStackId}|${output}`;
+        const known = stale.get(key);
+        stale.set(key, {
+          consumerStackId,
+          consumerLogicalIds: [...new Set([...(known?.consumerLogicalIds ?? []), logicalId])],
+          producerStackId,
+          output,
+          reason: reasons.join('; '),
+        });
+      }
+    }
+  }
+  return [...stale.values()];
+}
+
 // ---------------------------------------------------------------- Markdown
 
 const VERDICT_LINE: Record<Verdict, (n: number) => string> = {
@@ -313,14 +419,30 @@ const VERDICT_LINE: Record<Verdict, (n: number) => string> = {
 };
 
 function renderMarkdown(
-  result: Pick<DiffSummary, 'stacks' | 'blocking' | 'verdict'>,
+  result: Pick<DiffSummary, 'stacks' | 'blocking' | 'staleConsumers' | 'verdict'>,
   options: SummarizeOptions,
 ): string {
   const lines: string[] = [];
-  lines.push(VERDICT_LINE[result.verdict](result.blocking.length));
+  const stale = result.staleConsumers;
+  lines.push(
+    stale.length > 0
+      ? `❌ **FAIL**: ${stale.length} stack${stale.length === 1 ? '' : 's'} would keep a stale cross-stack value (stale consumer).`
+      : VERDICT_LINE[result.verdict](result.blocking.length),
+  );
   lines.push('');
   lines.push(`CDK diff of \`${options.baseLabel ?? 'base'}\` → \`${options.headLabel ?? 'head'}\`.`);
   for (const note of options.notes ?? []) lines.push('', `> ${note}`);
+
+  if (stale.length > 0) {
+    lines.push('', '### Stale consumers', '');
+    for (const c of stale) {
+      lines.push(
+        `- stale consumer: \`${c.consumerStackId}\` (${c.consumerLogicalIds.map((id) => `\`${id}\``).join(', ')}) reads output \`${c.output}\` of \`${c.producerStackId}\`, ` +
+          `where ${c.reason}; \`${c.consumerStackId}\`'s template does not change, so \`cdk deploy\` skips it and it keeps the old value. ` +
+          'Read a value that does not change on update (a task definition family, an alias, a name), or make the consumer change with it.',
+      );
+    }
+  }
 
   if (result.blocking.length > 0) {
     lines.push('', '### Stateful resources at risk', '');

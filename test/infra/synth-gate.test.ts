@@ -1,0 +1,48 @@
+import { spawnSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+
+// The README's synth command (`npx cdk synth --quiet`), run by the CLI on a tiny app built through
+// the project's entry point (synthesizeCheckedApp, as bin/app.ts). Every stack of the fixture is
+// inside a Stage, as every stack of the platform is, so a bare synth selects none of them.
+const root = path.join(__dirname, '..', '..');
+const cdk = path.join(root, 'node_modules', '.bin', 'cdk');
+const fixtureApp = `npx tsx ${path.join('test', 'fixtures', 'synth-gate', 'app.ts')}`;
+
+function synth(violation: string, ...selection: string[]): { status: number | null; output: string } {
+  const outdir = fs.mkdtempSync(path.join(os.tmpdir(), 'synth-gate-'));
+  try {
+    const result = spawnSync(cdk, ['synth', '--quiet', ...selection, '--app', fixtureApp, '--output', outdir, '-c', `violation=${violation}`], {
+      cwd: root,
+      encoding: 'utf8',
+      env: { ...process.env, CI: 'true', NODE_ENV: 'production' },
+      timeout: 120_000,
+    });
+    return { status: result.status, output: `${result.stdout}${result.stderr}` };
+  } finally {
+    fs.rmSync(outdir, { recursive: true, force: true });
+  }
+}
+
+describe('cdk synth --quiet, the README command', () => {
+  it('succeeds on a compliant app', () => {
+    const { status, output } = synth('none');
+    expect({ status, output }).toMatchObject({ status: 0 });
+  }, 120_000);
+
+  it('fails on an unencrypted queue without a DLQ, naming it, though no stack is selected', () => {
+    const { status, output } = synth('queue');
+    expect(status).toBe(1);
+    expect(output).toMatch(/AwsSolutions-SQS3/);
+    expect(output).toContain('fixture/Gate/Unencrypted/Resource');
+    expect(output).toContain('Synth failed: unacknowledged compliance findings');
+  }, 120_000);
+
+  it("fails on an IAM statement allowing every action, with every stack selected ('**')", () => {
+    const { status, output } = synth('iam', '**');
+    expect(status).toBe(1);
+    expect(output).toMatch(/fixture\/Gate\/Everything\/DefaultPolicy\/Resource/);
+    expect(output).toMatch(/AwsSolutions-IAM5\[Action::\*\]/);
+  }, 120_000);
+});
