@@ -2,7 +2,7 @@ import { NotFoundError } from '../domain/errors';
 import { isUserId } from '../domain/user-id';
 import { emptyResponse, httpHandler } from '../shared/http';
 import { logger } from '../shared/logger';
-import { usersStore } from '../shared/stores';
+import { usersStore } from '../shared/table-stores';
 
 /** DELETE /users/{id}: 204, or 404 when there is no such user. */
 export const handler = httpHandler(async (event) => {

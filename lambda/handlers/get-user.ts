@@ -1,7 +1,7 @@
 import { NotFoundError } from '../domain/errors';
 import { isUserId } from '../domain/user-id';
 import { httpHandler, jsonResponse } from '../shared/http';
-import { usersStore } from '../shared/stores';
+import { usersStore } from '../shared/table-stores';
 
 /** GET /users/{id}: the user, or 404. An ID that is not a user ID cannot exist, so it is a 404 too. */
 export const handler = httpHandler(async (event) => {

@@ -4,7 +4,8 @@ import { recordCreatedObject, type FileOutcome } from '../domain/file-record';
 import { InvalidMessageError, parseUploadMessage } from '../domain/upload-events';
 import { lazy } from '../shared/env';
 import { logger } from '../shared/logger';
-import { activityStore, filesStore, objectsStore } from '../shared/stores';
+import { objectsStore } from '../shared/bucket-stores';
+import { activityStore, filesStore } from '../shared/table-stores';
 
 /** FILE_RECORD_RETENTION_DAYS: how long file records are kept (the files table expires them by TTL). */
 const fileRecordRetentionDays = lazy((): number | undefined => {
