@@ -30,18 +30,18 @@ function totalSize(output: GetObjectCommandOutput): number | undefined {
 export class ObjectsStore implements ObjectReader {
   constructor(private readonly client: S3Client) {}
 
-  async readHead(object: CreatedObject, headBytes: number): Promise<ObjectHead> {
+  async readHead(object: CreatedObject, headBytes: number, signal?: AbortSignal): Promise<ObjectHead> {
     let output: GetObjectCommandOutput;
     let head: Uint8Array;
     try {
       // An empty object is read whole: S3 refuses any byte range of it (416).
-      ({ output, bytes: head } = object.size > 0 ? await this.get(object, 0, headBytes) : await this.get(object));
+      ({ output, bytes: head } = object.size > 0 ? await this.get(object, signal, 0, headBytes) : await this.get(object, signal));
     } catch (error) {
       if (isMissing(error)) return { kind: 'missing' };
       // The event said the object had bytes, but S3 refused the range: it is empty, so read it whole.
       if (!isInvalidRange(error)) throw error;
       try {
-        ({ output, bytes: head } = await this.get(object));
+        ({ output, bytes: head } = await this.get(object, signal));
       } catch (retryError) {
         if (isMissing(retryError)) return { kind: 'missing' };
         throw retryError;
@@ -50,12 +50,12 @@ export class ObjectsStore implements ObjectReader {
     const size = totalSize(output) ?? object.size;
     const source: ByteSource = {
       size,
-      read: async (offset, length) => (await this.get(object, offset, length)).bytes,
+      read: async (offset, length) => (await this.get(object, signal, offset, length)).bytes,
     };
     return { kind: 'found', size, contentType: output.ContentType, eTag: output.ETag, head, source };
   }
 
-  private async get(object: CreatedObject, offset?: number, length?: number): Promise<{ output: GetObjectCommandOutput; bytes: Uint8Array }> {
+  private async get(object: CreatedObject, signal?: AbortSignal, offset?: number, length?: number): Promise<{ output: GetObjectCommandOutput; bytes: Uint8Array }> {
     const output = await this.client.send(
       new GetObjectCommand({
         Bucket: object.bucket,
@@ -63,6 +63,7 @@ export class ObjectsStore implements ObjectReader {
         ...(object.versioned ? { VersionId: object.versionId } : {}),
         ...(offset !== undefined && length !== undefined ? { Range: `bytes=${offset}-${offset + length - 1}` } : {}),
       }),
+      { abortSignal: signal },
     );
     // Reading the body to its end also returns the connection to the pool.
     const bytes = output.Body ? await output.Body.transformToByteArray() : new Uint8Array();

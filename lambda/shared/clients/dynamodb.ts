@@ -1,6 +1,7 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { lazy } from '../env';
+import { SDK_HTTP_TIMEOUTS } from './http-timeouts';
 
 /**
  * The DynamoDB document client, created once per execution environment. Its own module because
@@ -10,7 +11,7 @@ import { lazy } from '../env';
  * (AWS_ENDPOINT_URL_DYNAMODB), which is how tests point the real handlers at local engines.
  */
 export const documentClient = /* @__PURE__ */ lazy(() =>
-  DynamoDBDocumentClient.from(new DynamoDBClient({}), {
+  DynamoDBDocumentClient.from(new DynamoDBClient({ requestHandler: SDK_HTTP_TIMEOUTS }), {
     marshallOptions: { removeUndefinedValues: true },
   }),
 );

@@ -1,5 +1,6 @@
 import { S3Client } from '@aws-sdk/client-s3';
 import { lazy } from '../env';
+import { SDK_HTTP_TIMEOUTS } from './http-timeouts';
 
 /**
  * S3, shared by every handler that reads or writes objects.
@@ -17,5 +18,6 @@ export const s3Client = /* @__PURE__ */ lazy(
       forcePathStyle: process.env.AWS_ENDPOINT_URL_S3 !== undefined,
       requestChecksumCalculation: 'WHEN_REQUIRED',
       responseChecksumValidation: 'WHEN_REQUIRED',
+      requestHandler: SDK_HTTP_TIMEOUTS,
     }),
 );
