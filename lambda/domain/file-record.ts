@@ -45,8 +45,11 @@ export type ObjectHead =
 
 /** Reads objects of the uploads bucket (implemented over S3 in lambda/store). */
 export interface ObjectReader {
-  /** The first `headBytes` bytes and the metadata of exactly this version; `missing` when it no longer exists. */
-  readHead(object: CreatedObject, headBytes: number): Promise<ObjectHead>;
+  /**
+   * The first `headBytes` bytes and the metadata of exactly this version; `missing` when it no
+   * longer exists. Every read it makes, now or later through `source`, stops when `signal` aborts.
+   */
+  readHead(object: CreatedObject, headBytes: number, signal?: AbortSignal): Promise<ObjectHead>;
 }
 
 /** Writes file records (implemented over DynamoDB in lambda/store). */
@@ -83,6 +86,8 @@ export async function recordCreatedObject(
     readonly now: () => Date;
     /** Days a record is kept before DynamoDB's TTL removes it. @default kept for ever */
     readonly retentionDays?: number;
+    /** Aborts the object reads when the record's time is up. @default no deadline */
+    readonly signal?: AbortSignal;
   },
 ): Promise<FileOutcome> {
   if (!object.key.startsWith(INCOMING_PREFIX)) {
@@ -96,7 +101,7 @@ export async function recordCreatedObject(
     uploadedAt: object.eventTime,
     ...(deps.retentionDays === undefined ? {} : { expiresAt: Math.floor(deps.now().getTime() / 1000) + deps.retentionDays * 86_400 }),
   };
-  const head = await deps.reader.readHead(object, HEADER_PROBE_BYTES);
+  const head = await deps.reader.readHead(object, HEADER_PROBE_BYTES, deps.signal);
 
   let record: FileRecord;
   if (head.kind === 'missing') {

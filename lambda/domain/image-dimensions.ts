@@ -26,8 +26,14 @@ export interface ByteSource {
  */
 export const HEADER_PROBE_BYTES = 64 * 1024;
 
-/** A JPEG whose frame header is not found after this many segments is treated as unreadable. */
-const MAX_JPEG_SEGMENTS = 64;
+/**
+ * How far into a JPEG its frame header is looked for: 1 MiB, read in HEADER_PROBE_BYTES pieces
+ * at most 16 times. The bound is on bytes, not on segments: a file may hold hundreds of small
+ * APPn segments before its frame header (a count of 64 gave those no dimensions), and what a
+ * hostile file can cost is the bytes fetched from S3, whatever their segment structure. Camera
+ * metadata (EXIF with its thumbnail, ICC profiles, MPF) stays well below it.
+ */
+export const JPEG_SCAN_BYTES = 1024 * 1024;
 
 const PNG_SIGNATURE = [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a];
 
@@ -85,19 +91,22 @@ function isStandalone(marker: number): boolean {
 async function jpegDimensions(head: Uint8Array, source: ByteSource): Promise<ImageDimensions | undefined> {
   let buffer = head;
   let bufferStart = 0;
-  /** The 9 bytes at `offset` (marker, length, precision, height, width), from the buffer or a new read. */
+  /** `length` bytes at `offset`, from the buffer or a new read; undefined past the file or the scan budget. */
   const bytesAt = async (offset: number, length: number): Promise<Uint8Array | undefined> => {
+    if (offset + length > JPEG_SCAN_BYTES) return undefined;
     if (offset < bufferStart || offset + length > bufferStart + buffer.length) {
       if (offset + length > source.size) return undefined;
-      buffer = await source.read(offset, Math.max(length, HEADER_PROBE_BYTES));
+      buffer = await source.read(offset, Math.min(Math.max(length, HEADER_PROBE_BYTES), JPEG_SCAN_BYTES - offset));
       bufferStart = offset;
       if (buffer.length < length) return undefined;
     }
     return buffer.subarray(offset - bufferStart, offset - bufferStart + length);
   };
 
+  // Every step moves `offset` forward and bytesAt refuses anything past JPEG_SCAN_BYTES, so the
+  // walk ends within the budget whatever the file holds.
   let offset = 2;
-  for (let segment = 0; segment < MAX_JPEG_SEGMENTS; segment += 1) {
+  for (;;) {
     const marker = await bytesAt(offset, 2);
     if (marker === undefined || marker[0] !== 0xff) return undefined;
     const code = marker[1];
@@ -123,7 +132,6 @@ async function jpegDimensions(head: Uint8Array, source: ByteSource): Promise<Ima
     if (segmentLength < 2) return undefined;
     offset += 2 + segmentLength;
   }
-  return undefined;
 }
 
 /**

@@ -30,6 +30,17 @@ export function uuidV5(namespace: string, name: string): string {
 
 const UUID_PATTERN = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
+/** Whether `value` is a user ID as we write them (lower-case hex). */
 export function isUserId(value: string): boolean {
   return UUID_PATTERN.test(value);
+}
+
+/**
+ * The user ID a client means, in the lower-case form the table holds, or undefined when `value`
+ * cannot be one. UUIDs are case-insensitive (RFC 9562: hex digits are read in either case), so
+ * `GET /users/0B7C...` names the same user as `GET /users/0b7c...`.
+ */
+export function parseUserId(value: string): string | undefined {
+  const id = value.toLowerCase();
+  return isUserId(id) ? id : undefined;
 }

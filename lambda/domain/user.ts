@@ -2,18 +2,39 @@
 // cold start of every function that validates users would otherwise load.
 import * as z from 'zod/mini';
 import { ValidationError, type FieldProblem } from './errors';
+import { emailAddressProblem } from './email-address';
+import { nameProblem } from './text-rules';
 import { userIdForEmail } from './user-id';
+
+/** A user's name, after trimming, in Unicode code points. */
+export const MAX_NAME_LENGTH = 100;
+
+/**
+ * Adds the problem a rule finds (at most one per field) as the field's issue. zod/mini's own
+ * length checks count UTF-16 units and its email check knows no RFC limits, so the fields use the
+ * project's rules (text-rules.ts, email-address.ts).
+ */
+function rule(problemOf: (value: string) => string | undefined) {
+  return z.superRefine<string>((value, context) => {
+    const problem = problemOf(value);
+    if (problem !== undefined) context.issues.push({ code: 'custom', message: problem, input: value });
+  });
+}
 
 /**
  * What a client sends to create a user. This schema is the single source of truth: the handler
  * validates with it, the API Gateway request model is generated from it (lib/constructs/users-api.ts),
  * and the import pipeline checks every imported record against it.
+ *
+ * Surrounding whitespace: every field is trimmed first, then validated ("  ada@example.com " is
+ * ada@example.com), the same for the API and imports; whitespace inside a value is the rules' to
+ * judge (a name's inner spaces are collapsed by normaliseNewUser, an email's are refused).
  */
 export const newUserSchema = z.strictObject({
-  name: z.string().check(z.trim(), z.minLength(1, 'must not be empty'), z.maxLength(100, 'must be at most 100 characters')),
-  email: z.email('must be an email address').check(z.maxLength(254, 'must be at most 254 characters')),
+  name: z.string().check(z.trim(), rule((name) => nameProblem(name, MAX_NAME_LENGTH))),
+  email: z.string().check(z.trim(), rule(emailAddressProblem)),
   /** E.164, for example +447700900123. */
-  phone: z.optional(z.string().check(z.regex(/^\+[1-9][0-9]{6,14}$/, 'must be an E.164 phone number such as +447700900123'))),
+  phone: z.optional(z.string().check(z.trim(), z.regex(/^\+[1-9][0-9]{6,14}$/, 'must be an E.164 phone number such as +447700900123'))),
 });
 
 export type NewUser = z.infer<typeof newUserSchema>;

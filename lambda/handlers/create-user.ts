@@ -1,7 +1,7 @@
 import { buildUser, normaliseNewUser, parseNewUser } from '../domain/user';
 import { httpHandler, jsonResponse, parseJsonBody } from '../shared/http';
 import { logger } from '../shared/logger';
-import { activityStore, usersStore } from '../shared/stores';
+import { activityStore, usersStore } from '../shared/table-stores';
 
 /** POST /users: 201 with the user and its Location, 400 for an invalid body, 409 for a taken email. */
 export const handler = httpHandler(async (event) => {

@@ -1,10 +1,11 @@
 import { PublishCommand } from '@aws-sdk/client-sns';
 import { buildDailyReport, dailyReportKey, reportDayOf, summaryOf, type DailyReport, type DailyReportInput } from '../domain/daily-report';
-import { snsClient } from '../shared/clients';
+import { snsClient } from '../shared/clients/sns';
 import { clock } from '../shared/clock';
 import { requireEnv } from '../shared/env';
 import { logger } from '../shared/logger';
-import { activityStore, uploadsBucket } from '../shared/stores';
+import { uploadsBucket } from '../shared/bucket-stores';
+import { activityStore } from '../shared/table-stores';
 
 export interface DailyReportResult {
   readonly day: string;

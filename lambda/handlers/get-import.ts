@@ -1,7 +1,7 @@
 import { NotFoundError } from '../domain/errors';
 import { isImportId } from '../domain/import-job';
 import { httpHandler, jsonResponse } from '../shared/http';
-import { importsStore } from '../shared/stores';
+import { importsStore } from '../shared/table-stores';
 
 /** GET /imports/{id}: an import's status and, once finished, its counts or the reason it failed. */
 export const handler = httpHandler(async (event) => {

@@ -3,7 +3,8 @@ import { planChunkLoad } from '../domain/import-load';
 import type { NewUser } from '../domain/user';
 import { userIdForEmail } from '../domain/user-id';
 import { logger } from '../shared/logger';
-import { uploadsBucket, userImportStore } from '../shared/stores';
+import { uploadsBucket } from '../shared/bucket-stores';
+import { userImportStore } from '../shared/table-stores';
 
 export interface LoadInput extends ImportExecutionInput {
   readonly transform: TransformResult;

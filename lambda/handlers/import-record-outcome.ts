@@ -2,7 +2,7 @@ import { ImportCheckpointMissingError } from '../domain/import-errors';
 import { failureMessage, jobOutcome, type CaughtFailure, type LoadResult, type ValidationResult } from '../domain/import-job';
 import { requireEnv } from '../shared/env';
 import { logger } from '../shared/logger';
-import { activityStore, importCheckpointsStore, importsStore } from '../shared/stores';
+import { activityStore, importCheckpointsStore, importsStore } from '../shared/table-stores';
 import type { ImportOutcome } from '../store/imports-store';
 
 /** The error Step Functions gives a `runTask.sync` state whose container exited non-zero. */

@@ -1,7 +1,7 @@
 import { importRunKeys, chunkText, parseChunk, type ImportExecutionInput, type TransformResult, type ValidationResult } from '../domain/import-job';
 import { normaliseNewUser, type NewUser } from '../domain/user';
 import { logger } from '../shared/logger';
-import { uploadsBucket } from '../shared/stores';
+import { uploadsBucket } from '../shared/bucket-stores';
 
 export interface TransformInput extends ImportExecutionInput {
   readonly validation: ValidationResult;

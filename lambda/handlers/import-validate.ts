@@ -13,7 +13,7 @@ import {
 import type { NewUser } from '../domain/user';
 import { requireEnv } from '../shared/env';
 import { logger } from '../shared/logger';
-import { uploadsBucket } from '../shared/stores';
+import { uploadsBucket } from '../shared/bucket-stores';
 
 /**
  * Validate: streams the import file from S3, checks each record against the users API schema,

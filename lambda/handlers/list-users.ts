@@ -1,7 +1,7 @@
 import { decodeCursor, encodeCursor, parseLimit } from '../domain/pagination';
 import { httpHandler, jsonResponse } from '../shared/http';
 import { USERS_KEY_ATTRIBUTES } from '../store/users-store';
-import { usersStore } from '../shared/stores';
+import { usersStore } from '../shared/table-stores';
 
 /** GET /users?limit=&cursor=: one page of users and, when there may be more, the cursor of the next. */
 export const handler = httpHandler(async (event) => {

@@ -4,7 +4,8 @@ import { recordCreatedObject, type FileOutcome } from '../domain/file-record';
 import { InvalidMessageError, parseUploadMessage } from '../domain/upload-events';
 import { lazy } from '../shared/env';
 import { logger } from '../shared/logger';
-import { activityStore, filesStore, objectsStore } from '../shared/stores';
+import { objectsStore } from '../shared/bucket-stores';
+import { activityStore, filesStore } from '../shared/table-stores';
 
 /** FILE_RECORD_RETENTION_DAYS: how long file records are kept (the files table expires them by TTL). */
 const fileRecordRetentionDays = lazy((): number | undefined => {
@@ -14,6 +15,19 @@ const fileRecordRetentionDays = lazy((): number | undefined => {
   if (!Number.isInteger(days) || days < 1) throw new Error(`FILE_RECORD_RETENTION_DAYS must be a whole number of days, not ${raw}`);
   return days;
 });
+
+/**
+ * What the invocation keeps for itself after the records' deadline: writing the daily activity
+ * count and returning the batch response. A record still reading its object then is aborted and
+ * reported alone as a batch item failure, instead of timing out the invocation and with it every
+ * record of the batch (all of which SQS would then deliver again).
+ */
+const RESERVED_AFTER_RECORDS_MS = 2_000;
+
+/** The records' deadline: the function's remaining time less what the invocation keeps for itself. */
+function recordDeadline(context: Context): AbortSignal {
+  return AbortSignal.timeout(Math.max(0, context.getRemainingTimeInMillis() - RESERVED_AFTER_RECORDS_MS));
+}
 
 interface RecordResult {
   readonly failed: boolean;
@@ -26,7 +40,7 @@ function recordKeys(record: SQSRecord): Record<string, unknown> {
   return { messageId: record.messageId, receiveCount: Number(record.attributes?.ApproximateReceiveCount ?? 0) };
 }
 
-async function processRecord(record: SQSRecord): Promise<RecordResult> {
+async function processRecord(record: SQSRecord, deadline: AbortSignal): Promise<RecordResult> {
   const keys = recordKeys(record);
   let notification;
   try {
@@ -42,7 +56,7 @@ async function processRecord(record: SQSRecord): Promise<RecordResult> {
     return { failed: false, outcomes: [] };
   }
 
-  const deps = { reader: objectsStore(), registry: filesStore(), now: () => new Date(), retentionDays: fileRecordRetentionDays() };
+  const deps = { reader: objectsStore(), registry: filesStore(), now: () => new Date(), retentionDays: fileRecordRetentionDays(), signal: deadline };
   const settled = await Promise.allSettled(
     notification.records.map(async (s3Record) => {
       if (s3Record.kind === 'other') {
@@ -98,10 +112,11 @@ async function countActivity(outcomes: readonly FileOutcome[]): Promise<void> {
  */
 export async function handler(event: SQSEvent, context: Context): Promise<SQSBatchResponse> {
   logger.addContext(context);
+  const deadline = recordDeadline(context);
   const results = await Promise.all(
     event.Records.map(async (record) => {
       try {
-        return await processRecord(record);
+        return await processRecord(record, deadline);
       } catch (error) {
         logger.error('Unexpected error processing a record; SQS will deliver it again', { ...recordKeys(record), error: error as Error });
         return { failed: true, outcomes: [] } satisfies RecordResult;

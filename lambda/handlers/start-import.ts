@@ -1,10 +1,10 @@
 import { ExecutionAlreadyExists, StartExecutionCommand } from '@aws-sdk/client-sfn';
 import type { S3Event, SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import { IMPORTS_PREFIX, importIdFor, type ImportExecutionInput } from '../domain/import-job';
-import { sfnClient } from '../shared/clients';
+import { sfnClient } from '../shared/clients/sfn';
 import { requireEnv } from '../shared/env';
 import { logger } from '../shared/logger';
-import { importsStore } from '../shared/stores';
+import { importsStore } from '../shared/table-stores';
 
 /** The S3 notification inside an SQS message, whether SNS wrapped it (the default) or delivered it raw. */
 function s3EventOf(body: string): Partial<S3Event> {

@@ -3,7 +3,7 @@ import { CLEANUP_CHECKPOINT_KEY, parseCheckpoint, runCleanup, type CleanupInput,
 import { clock } from '../shared/clock';
 import { requireEnv } from '../shared/env';
 import { logger } from '../shared/logger';
-import { uploadsBucket } from '../shared/stores';
+import { uploadsBucket } from '../shared/bucket-stores';
 
 /** Time kept back from the Lambda timeout to save the checkpoint and return. */
 const SAFETY_MARGIN_MS = 20_000;

@@ -16,6 +16,7 @@ const TRICKY = [
   { name: 'Grace "Amazing" Hopper', email: 'grace@example.com' },
   { name: 'Line\nBreak', email: 'line@example.com' },
   { name: 'Carriage\r\nReturn, "all" of it', email: 'crlf@example.com' },
+  { name: '=HYPERLINK("http://attacker.example","click")', email: 'formula@example.com' },
 ];
 const PLAIN = Array.from({ length: 250 }, (_, i) => ({ name: `User ${i}`, email: `user.${i}@example.com` }));
 const USERS = [...TRICKY, ...PLAIN].map((user, i) => ({ id: `id-${String(i).padStart(4, '0')}`, createdAt: '2026-01-01T00:00:00.000Z', ...user }));
@@ -42,6 +43,11 @@ afterAll(async () => {
   await worker?.exited;
   await dynamo?.stop();
 });
+
+/** What a cell holds once written: OWASP's CSV-injection defence puts a quote before a formula trigger. */
+function exportedCell(value: string): string {
+  return /^[=+\-@\t\r]/.test(value) ? `'${value}` : value;
+}
 
 /** An RFC 4180 reader written independently of the server, to check its output. */
 function parseCsv(text: string): string[][] {
@@ -87,7 +93,7 @@ describe('GET /exports/users.csv', () => {
     const byId = new Map(rows.map((row) => [row[0], row]));
     expect(byId.size).toBe(USERS.length);
     for (const user of USERS) {
-      expect(byId.get(user.id)).toEqual([user.id, user.name, user.email, 'phone' in user ? user.phone : '', user.createdAt]);
+      expect(byId.get(user.id)).toEqual([user.id, user.name, user.email, 'phone' in user ? (user.phone as string) : '', user.createdAt].map(exportedCell));
     }
   });
 
@@ -95,10 +101,11 @@ describe('GET /exports/users.csv', () => {
     const text = await (await fetch(`${url}/exports/users.csv`)).text();
 
     expect(text.startsWith('id,name,email,phone,createdAt\r\n')).toBe(true);
-    expect(text).toContain('id-0000,"Lovelace, Ada",ada@example.com,+447700900123,2026-01-01T00:00:00.000Z\r\n');
+    expect(text).toContain(`id-0000,"Lovelace, Ada",ada@example.com,"'+447700900123",2026-01-01T00:00:00.000Z\r\n`);
     expect(text).toContain('id-0001,"Grace ""Amazing"" Hopper",grace@example.com,,2026-01-01T00:00:00.000Z\r\n');
     expect(text).toContain('id-0002,"Line\nBreak",line@example.com,,');
     expect(text).toContain('id-0003,"Carriage\r\nReturn, ""all"" of it",crlf@example.com,,');
+    expect(text).toContain(`id-0004,"'=HYPERLINK(""http://attacker.example"",""click"")",formula@example.com,,`);
     expect(text).not.toContain('internal-marker');
   });
 });

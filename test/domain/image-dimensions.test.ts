@@ -1,4 +1,4 @@
-import { HEADER_PROBE_BYTES, imageDimensions, type ByteSource } from '../../lambda/domain/image-dimensions';
+import { HEADER_PROBE_BYTES, imageDimensions, JPEG_SCAN_BYTES, type ByteSource } from '../../lambda/domain/image-dimensions';
 import { gifImage, jpegImage, pngImage } from '../support/images';
 
 /** A byte source over a buffer that remembers how many bytes were read, and in how many reads. */
@@ -58,6 +58,30 @@ describe('imageDimensions', () => {
     expect(dimensions).toEqual({ format: 'jpeg', width: 4032, height: 3024 });
     expect(source.reads).toBe(2);
     expect(source.bytesRead).toBeLessThanOrEqual(2 * HEADER_PROBE_BYTES);
+  });
+
+  it.each([64, 200, 3_000])('reads a JPEG with %i application segments before its frame header', async (segments) => {
+    const { dimensions } = await dimensionsOf(jpegImage(1600, 1200, { smallAppSegments: segments }));
+
+    expect(dimensions).toEqual({ format: 'jpeg', width: 1600, height: 1200 });
+  });
+
+  it('gives up on a JPEG whose frame header lies past the scan budget, having read no more than the budget', async () => {
+    // 20 segments of 60 KB: the frame header starts about 1.2 MB into the file.
+    const file = jpegImage(800, 600, { iccProfileSegments: 20 });
+
+    const { dimensions, source } = await dimensionsOf(file);
+
+    expect(dimensions).toBeUndefined();
+    expect(source.bytesRead).toBeLessThanOrEqual(JPEG_SCAN_BYTES);
+  });
+
+  it('finds a frame header within the scan budget after many large segments', async () => {
+    // 15 segments of 60 KB: the frame header starts about 0.9 MB into the file.
+    const { dimensions, source } = await dimensionsOf(jpegImage(800, 600, { iccProfileSegments: 15, trailingBytes: 5_000_000 }));
+
+    expect(dimensions).toEqual({ format: 'jpeg', width: 800, height: 600 });
+    expect(source.bytesRead).toBeLessThanOrEqual(JPEG_SCAN_BYTES);
   });
 
   it('recognises images by their bytes, not their name or type', async () => {

@@ -9,21 +9,28 @@ import { gifImage, jpegImage, pngImage } from '../support/images';
 import { useLocalAws } from '../support/local-aws-env';
 import { startLocalDynamo, type LocalDynamo } from '../support/local-dynamodb';
 import { startLocalS3, type LocalS3 } from '../support/local-s3';
+import { startStallingProxy, type StallingProxy } from '../support/stalling-proxy';
 import { createActivityTable } from '../support/stateful-tables';
 import { createTableFromTemplate } from '../support/local-dynamodb';
 import { statefulStackTemplate } from '../support/stateful-tables';
 import { s3Event, s3TestEvent, sqsEvent, sqsRecordFromSns, sqsRecordWithBody } from '../support/upload-events';
 
 const BUCKET = 'uploads-bucket';
+/** The one key whose reads the S3 endpoint the handler uses never answers. */
+const STALLED_KEY = 'incoming/stalled.txt';
 
 let dynamo: LocalDynamo;
 let s3: LocalS3;
+let proxy: StallingProxy;
 let filesTable: string;
 let activityTable: string;
 
 beforeAll(async () => {
   [dynamo, s3] = await Promise.all([startLocalDynamo(), startLocalS3([BUCKET])]);
-  useLocalAws({ dynamodb: dynamo.endpoint, s3: s3.endpoint });
+  // The handler reaches S3 through a server that passes every request on, except those for one key,
+  // which it holds without an answer (a hung S3 read).
+  proxy = await startStallingProxy({ target: s3.endpoint, stalls: (path) => path.includes(STALLED_KEY) });
+  useLocalAws({ dynamodb: dynamo.endpoint, s3: proxy.endpoint });
   filesTable = await createTableFromTemplate(dynamo.client, statefulStackTemplate(), 'FilesTable');
   activityTable = await createActivityTable(dynamo);
   process.env.FILES_TABLE_NAME = filesTable;
@@ -31,6 +38,7 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
+  await proxy.stop();
   await Promise.all([dynamo.stop(), s3.stop()]);
 });
 
@@ -38,7 +46,6 @@ afterEach(() => {
   jest.restoreAllMocks();
 });
 
-const context = lambdaContext('process-upload');
 let versionCounter = 0;
 
 interface Uploaded {
@@ -66,7 +73,8 @@ function poison(body: string): SQSRecord {
 }
 
 async function run(records: SQSRecord[]): Promise<SQSBatchResponse> {
-  return handler(sqsEvent(records), context);
+  // A new context per invocation, as Lambda gives: its remaining time counts from now.
+  return handler(sqsEvent(records), lambdaContext('process-upload'));
 }
 
 async function fileRecord(key: string, versionId: string) {
@@ -244,6 +252,24 @@ describe('process-upload', () => {
     expect(await fileRecord(gone.key, gone.versionId)).toMatchObject({ status: 'missing', size: gone.size, eTag: gone.eTag });
     expect(await counter('filesFailed')).toBe(failedBefore + 1);
   });
+
+  it('fails only the record whose object read stalls, before the function times out', async () => {
+    const first = await upload('incoming/first-of-three.txt', 'first', 'text/plain');
+    const stalled = await upload(STALLED_KEY, 'never read', 'text/plain');
+    const third = await upload('incoming/third-of-three.txt', 'third', 'text/plain');
+    const records = [deliveryOf(first), deliveryOf(stalled), deliveryOf(third)];
+    const remainingMs = 4_500;
+    const started = Date.now();
+
+    const response = await handler(sqsEvent(records), lambdaContext('process-upload', remainingMs));
+
+    expect(Date.now() - started).toBeLessThan(remainingMs);
+    expect(proxy.stalled.some((request) => request.includes(STALLED_KEY))).toBe(true);
+    expect(response).toEqual({ batchItemFailures: [{ itemIdentifier: records[1].messageId }] });
+    expect(await fileRecord(first.key, first.versionId)).toMatchObject({ status: 'stored' });
+    expect(await fileRecord(third.key, third.versionId)).toMatchObject({ status: 'stored' });
+    expect(await fileRecord(stalled.key, stalled.versionId)).toBeUndefined();
+  }, 15_000);
 
   it('acknowledges and ignores the S3 test event', async () => {
     const before = await dynamo.client.send(new ScanCommand({ TableName: filesTable, Select: 'COUNT' }));

@@ -150,6 +150,15 @@ describe('GET /users/{id}', () => {
     expect(bodyOf(response)).toMatchObject({ error: 'NotFound' });
   });
 
+  it('returns the user for its ID written in upper-case hex', async () => {
+    const created = bodyOf(await post(JSON.stringify({ name: 'Upper Case', email: 'upper-get@example.com' })));
+
+    const response = await get((created.id as string).toUpperCase());
+
+    expect(response.statusCode).toBe(200);
+    expect(bodyOf(response)).toEqual(created);
+  });
+
   it('answers 404 for an ID that is not a user ID at all', async () => {
     const response = await get('../../etc/passwd');
 
@@ -169,6 +178,51 @@ describe('DELETE /users/{id}', () => {
     expect(await storedItem(created.id as string)).toBeUndefined();
     expect((await get(created.id as string)).statusCode).toBe(404);
     expect((await remove(created.id as string)).statusCode).toBe(404);
+  });
+});
+
+describe('DELETE /users/{id} with upper-case hex', () => {
+  it('deletes the user, as GET reads it, and then answers 404 in either case', async () => {
+    const created = bodyOf(await post(JSON.stringify({ name: 'Upper Delete', email: 'upper-delete@example.com' })));
+    const upper = (created.id as string).toUpperCase();
+
+    expect((await remove(upper)).statusCode).toBe(204);
+    expect(await storedItem(created.id as string)).toBeUndefined();
+    expect((await get(upper)).statusCode).toBe(404);
+    expect((await remove(created.id as string)).statusCode).toBe(404);
+  });
+});
+
+describe('POST /users: input rules shared with imports', () => {
+  it('trims an email with surrounding whitespace and creates the user under the trimmed address', async () => {
+    const response = await post(JSON.stringify({ name: 'Padded', email: '  Padded@Example.com \n' }));
+
+    expect(response.statusCode).toBe(201);
+    expect(bodyOf(response).email).toBe('padded@example.com');
+  });
+
+  it.each([
+    ['an email whose domain label ends in a hyphen', { name: 'Ada', email: 'ada@example-.com' }, 'email'],
+    ['an email with a 65-octet local part', { name: 'Ada', email: `${'a'.repeat(65)}@example.com` }, 'email'],
+    ['a name with a NUL character', { name: 'Ada\u0000', email: 'nul@example.com' }, 'name'],
+    ['a name with a right-to-left override', { name: '\u202eAda', email: 'rlo@example.com' }, 'name'],
+    ['a name of only zero-width spaces', { name: '\u200b\u200b', email: 'zwsp@example.com' }, 'name'],
+  ])('answers 400 naming the field for %s, and stores nothing', async (_case, body, field) => {
+    const before = await dynamo.client.send(new ScanCommand({ TableName: tableName, Select: 'COUNT' }));
+
+    const response = await post(JSON.stringify(body));
+
+    expect(response.statusCode).toBe(400);
+    expect(bodyOf(response).details).toEqual([{ path: field, message: expect.stringMatching(/^must /) }]);
+    const after = await dynamo.client.send(new ScanCommand({ TableName: tableName, Select: 'COUNT' }));
+    expect(after.Count).toBe(before.Count);
+  });
+
+  it('answers 400 for a name with an unpaired surrogate (a body JSON can carry), instead of a server error', async () => {
+    const response = await post('{"name":"Ada\\ud800","email":"surrogate@example.com"}');
+
+    expect(response.statusCode).toBe(400);
+    expect(bodyOf(response).details).toEqual([{ path: 'name', message: expect.stringMatching(/unpaired UTF-16 surrogate/) }]);
   });
 });
 

@@ -67,7 +67,7 @@ function jpegSegment(marker: number, payload: Buffer): Buffer {
 export function jpegImage(
   width: number,
   height: number,
-  options: { exifBytes?: number; trailingBytes?: number; iccProfileSegments?: number } = {},
+  options: { exifBytes?: number; trailingBytes?: number; iccProfileSegments?: number; smallAppSegments?: number } = {},
 ): Buffer {
   const exif = Buffer.concat([Buffer.from('Exif\0\0', 'ascii'), Buffer.alloc(Math.max(0, (options.exifBytes ?? 0) - 6), 0x20)]);
   const frame = Buffer.alloc(15);
@@ -81,6 +81,8 @@ export function jpegImage(
     jpegSegment(0xe0, Buffer.from([0x4a, 0x46, 0x49, 0x46, 0x00, 0x01, 0x01, 0x00, 0x00, 0x01, 0x00, 0x01, 0x00, 0x00])),
     ...(options.exifBytes ? [jpegSegment(0xe1, exif)] : []),
     ...Array.from({ length: options.iccProfileSegments ?? 0 }, () => jpegSegment(0xe2, Buffer.alloc(60_000, 0x33))),
+    // Small application segments (APP0–APP15), as some editors and cameras write by the dozen.
+    ...Array.from({ length: options.smallAppSegments ?? 0 }, (_, n) => jpegSegment(0xe0 + (n % 16), Buffer.alloc(12, 0x20 + (n % 64)))),
     jpegSegment(0xdb, Buffer.alloc(65, 1)),
     jpegSegment(0xc0, frame),
     jpegSegment(0xc4, Buffer.alloc(20, 0)),

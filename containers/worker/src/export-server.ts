@@ -6,8 +6,22 @@ import { ScanCommand, type AttributeValue, type DynamoDBClient, type ScanCommand
 /** The export's columns, in order. Internal attributes (import markers) are never exported. */
 export const EXPORT_COLUMNS = ['id', 'name', 'email', 'phone', 'createdAt'] as const;
 
-/** One CSV field, quoted as RFC 4180 requires: when it holds a comma, a quote or a line break. */
+/**
+ * First characters that make a spreadsheet read a cell as a formula (=, +, -, @) or that some
+ * strip before doing so (tab, carriage return): OWASP's list for CSV injection.
+ */
+const FORMULA_TRIGGER = /^[=+\-@\t\r]/;
+
+/**
+ * One CSV field: quoted as RFC 4180 requires (when it holds a comma, a quote or a line break), and
+ * neutralised against CSV injection as OWASP recommends: a value starting with a formula trigger
+ * is prefixed with a single quote and always quoted, so a spreadsheet shows it as text and never
+ * runs it. A phone number is therefore written `"'+447700900123"` and shows as '+447700900123;
+ * programs reading the file as data strip the leading quote from such fields
+ * (docs/export-csv.md).
+ */
 export function csvField(value: string): string {
+  if (FORMULA_TRIGGER.test(value)) return `"'${value.replaceAll('"', '""')}"`;
   return /[",\r\n]/.test(value) ? `"${value.replaceAll('"', '""')}"` : value;
 }
 
