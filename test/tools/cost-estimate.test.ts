@@ -190,8 +190,8 @@ describe('usage profiles', () => {
       // ALB with one LCU, two 1 vCPU / 2 GB tasks, and 300 scans of 100,000 users of 200 bytes (4,883 pages of 4 KB, half a unit each)
       Export: 24.24 + 57.67 + 300 * 4_883 * 0.5 * rru,
       'Data stored': 5 * P('dynamoStorageGbMonth') + 500 * P('s3StorageGbMonth'),
-      // Two NAT gateways, two keys, 40 alarms, one dashboard
-      'Platform fixed': 70.08 + 2 + 4 + 3,
+      // Three NAT gateways (one per zone), two keys, 40 alarms, one dashboard
+      'Platform fixed': 3 * 730 * 0.048 + 2 + 4 + 3,
     };
     const estimate = estimateUsage('prod', templatesOf('prod'), loadProfile('growth'), table);
 
@@ -242,8 +242,8 @@ describe('usage profiles', () => {
     expect(options).toMatchObject({ assembly: 'cdk.out', env: 'prod', profile: 'growth', region: 'us-east-1', breakeven: false });
     expect(() => parseCostArgs(['--profile'])).toThrow('--profile needs a value');
     expect(() => runCost(templates, { env: 'qa', profile: 'idle' })).toThrow(/No stacks of environment qa in the assembly \(it has dev, staging, prod\)/);
-    // NAT gateways $0.045 an hour in us-east-1 against $0.048 in eu-west-1: 2 x 730 h x $0.003
-    expect(round(eu.byFlow['Platform fixed'].total - us.byFlow['Platform fixed'].total)).toBe(4.38);
+    // NAT gateways $0.045 an hour in us-east-1 against $0.048 in eu-west-1: 3 x 730 h x $0.003
+    expect(round(eu.byFlow['Platform fixed'].total - us.byFlow['Platform fixed'].total)).toBe(6.57);
     expect(us.region).toBe('us-east-1');
   });
 
