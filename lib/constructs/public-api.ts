@@ -80,7 +80,8 @@ export class PublicApi extends Construct {
       endpointTypes: [EndpointType.REGIONAL],
       cloudWatchRole: props.manageAccountLogsRole,
       // The account's logging role outlives any one stack: other APIs in the account use it too.
-      cloudWatchRoleRemovalPolicy: RemovalPolicy.RETAIN,
+      // (Only with the role: the CDK refuses a removal policy for a role it does not create.)
+      ...(props.manageAccountLogsRole ? { cloudWatchRoleRemovalPolicy: RemovalPolicy.RETAIN } : {}),
       deployOptions: {
         stageName: 'v1',
         throttlingRateLimit: props.throttlingRateLimit,
