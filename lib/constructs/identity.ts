@@ -1,4 +1,4 @@
-import { Duration, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
+import { CfnOutput, Duration, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
 import {
   AccountRecovery,
   FeaturePlan,
@@ -157,6 +157,13 @@ export class Identity extends Construct {
     this.issuer = `https://cognito-idp.${Stack.of(this).region}.amazonaws.com/${this.userPool.userPoolId}`;
     this.jwksUrl = `${this.issuer}/.well-known/jwks.json`;
     this.tokenEndpoint = `${this.domain.baseUrl()}/oauth2/token`;
+
+    // What a caller needs to get a token (docs/auth.md); secrets stay in Cognito, read with the CLI.
+    new CfnOutput(this, 'UserPoolId', { value: this.userPool.userPoolId });
+    new CfnOutput(this, 'TokenEndpoint', { value: this.tokenEndpoint });
+    for (const [clientId, client] of Object.entries(this.clients)) {
+      new CfnOutput(this, `${clientId}Id`, { value: client.userPoolClientId, description: `Scopes: ${this.clientScopes[clientId].join(' ')}` });
+    }
   }
 
   /** How a service accepts this pool's tokens that carry `scope`, from the clients allowed it only. */

@@ -116,6 +116,16 @@ describe.each(ENVIRONMENT_NAMES)('authentication in %s', (env) => {
     const [domain] = resourcesOfType(app, 'AWS::Cognito::UserPoolDomain');
     expect(props(domain).Domain).toBe(`user-data-${env}-${ENVIRONMENTS[env].account}`);
   });
+
+  it('outputs what a caller needs to ask for a token: the token endpoint and each client ID, never a secret', () => {
+    const outputs = Object.entries(app[`${env}-Stateful`].Outputs ?? {}).filter(([name]) => name.startsWith('Identity'));
+
+    expect(JSON.stringify(outputs.find(([name]) => name.startsWith('IdentityTokenEndpoint'))?.[1].Value)).toContain(
+      `.auth.${ENVIRONMENTS[env].region}.amazoncognito.com/oauth2/token`,
+    );
+    expect(outputs.filter(([name]) => /^Identity\w+ClientId/.test(name))).toHaveLength(2);
+    expect(JSON.stringify(outputs)).not.toMatch(/ClientSecret/);
+  });
 });
 
 describe('the authorization policy catches', () => {
