@@ -86,6 +86,10 @@ describe('the export service refuses with 401 and a Bearer challenge', () => {
     await expectRefused(await exportWith({ authorization: header }), 401, CHALLENGE);
   });
 
+  it('accepts the scheme name in any case, as RFC 7235 asks', async () => {
+    expect((await exportWith({ authorization: `bearer ${await issuer.sign()}` })).status).toBe(200);
+  });
+
   it('a bearer value that is not a JWT', async () => {
     await expectRefused(await exportWith(bearer('not-a-jwt')), 401, INVALID_TOKEN);
   });
@@ -128,6 +132,12 @@ describe('the export service refuses with 401 and a Bearer challenge', () => {
 
   it('a token signed with a key the issuer does not publish, under its key ID', async () => {
     await expectRefused(await exportWith(bearer(await issuer.sign({ key: 'stranger' }))), 401, INVALID_TOKEN);
+  });
+
+  it('tokens naming a key ID the issuer does not publish, again and again (no 5xx while the cache waits to refetch)', async () => {
+    for (let attempt = 0; attempt < 3; attempt += 1) {
+      await expectRefused(await exportWith(bearer(await issuer.sign({ header: { kid: 'rotated-away' } }))), 401, INVALID_TOKEN);
+    }
   });
 
   it('an unsigned token (alg none)', async () => {
@@ -208,6 +218,29 @@ async function exitOf(started: WorkerProcess): Promise<number | null> {
     clearTimeout(timer);
   }
 }
+
+describe('when the signing keys cannot be fetched', () => {
+  it('answers 503 with Retry-After to a well-formed token, and still 401 to no token: never a 200', async () => {
+    const keyless = spawnWorker(bundle, ['serve'], { ...workerEnv, AUTH_JWKS_URL: 'http://127.0.0.1:9/.well-known/jwks.json' });
+    try {
+      let keylessUrl: string | undefined;
+      for (let waited = 0; keylessUrl === undefined && waited < 15_000; waited += 50) {
+        await new Promise((resolve) => setTimeout(resolve, 50));
+        keylessUrl = logsWithMessage(keyless.lines, 'Export server listening')[0]?.url as string | undefined;
+      }
+      const withToken = await fetch(`${keylessUrl}/exports/users.csv`, { headers: bearer(await issuer.sign()) });
+      expect(withToken.status).toBe(503);
+      expect(withToken.headers.get('retry-after')).toBe('5');
+      expect(await withToken.json()).toEqual({ error: 'ServiceUnavailable', message: expect.any(String) });
+      // Within the cache's wait before the next fetch: still unavailable, not the caller's fault.
+      expect((await fetch(`${keylessUrl}/exports/users.csv`, { headers: bearer(await issuer.sign()) })).status).toBe(503);
+      expect((await fetch(`${keylessUrl}/exports/users.csv`)).status).toBe(401);
+    } finally {
+      keyless.child.kill('SIGTERM');
+      await keyless.exited;
+    }
+  });
+});
 
 describe('the export server without a token check', () => {
   it('refuses to start when AUTH_* is missing, rather than serve without a check', async () => {

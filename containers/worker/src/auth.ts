@@ -1,5 +1,5 @@
 import { JwtVerifier } from 'aws-jwt-verify';
-import { FetchError, JwksNotAvailableInCacheError, NonRetryableFetchError } from 'aws-jwt-verify/error';
+import { FetchError, JwksNotAvailableInCacheError, NonRetryableFetchError, WaitPeriodNotYetEndedJwkError } from 'aws-jwt-verify/error';
 import type { Fetcher } from 'aws-jwt-verify/https';
 import { SimpleJwksCache } from 'aws-jwt-verify/jwk';
 
@@ -76,20 +76,29 @@ class InsufficientScopeError extends Error {
 
 const REALM = 'user-data-api';
 
-/** JWKS over the platform's fetch: https in AWS, plain http for a loopback provider in tests. */
-const fetcher: Fetcher = {
-  async fetch(uri) {
-    const response = await fetch(uri, { signal: AbortSignal.timeout(3000), redirect: 'error' });
-    if (!response.ok) throw new NonRetryableFetchError(uri, `JWKS answered ${response.status}`);
-    return response.arrayBuffer();
-  },
-};
-
 export class BearerTokenCheck {
   private readonly verifier;
+  /** Whether the signing keys were ever fetched: tells "keys unavailable" from "unknown key ID" later. */
+  private keysFetched = false;
 
   constructor(private readonly settings: TokenCheckSettings) {
     const clientIds = new Set(settings.clientIds);
+    // JWKS over the platform's fetch: https in AWS, plain http for a loopback provider in tests.
+    const fetcher: Fetcher = {
+      fetch: async (uri) => {
+        let response: Response;
+        try {
+          response = await fetch(uri, { signal: AbortSignal.timeout(3000), redirect: 'error' });
+        } catch (error) {
+          // Unreachable, refused, timed out: the keys are unavailable, which says nothing about the token.
+          throw new FetchError(uri, error instanceof Error ? error.message : String(error));
+        }
+        if (!response.ok) throw new NonRetryableFetchError(uri, `JWKS answered ${response.status}`);
+        const body = await response.arrayBuffer();
+        this.keysFetched = true;
+        return body;
+      },
+    };
     this.verifier = JwtVerifier.create(
       {
         issuer: settings.issuer,
@@ -115,7 +124,8 @@ export class BearerTokenCheck {
 
   /** Checks the request's Authorization header. Never throws for anything the caller sends. */
   async check(authorization: string | undefined): Promise<TokenCheckResult> {
-    const match = /^Bearer +([A-Za-z0-9\-._~+/]+=*) *$/.exec(authorization ?? '');
+    // RFC 7235: the scheme name is case-insensitive; the token is token68.
+    const match = /^Bearer +([A-Za-z0-9\-._~+/]+=*) *$/i.exec(authorization ?? '');
     if (match === null) {
       // No credentials in the Bearer scheme (none at all, another scheme, or a malformed header):
       // RFC 6750 section 3.1 answers with the bare challenge.
@@ -132,7 +142,13 @@ export class BearerTokenCheck {
           `Bearer realm="${REALM}", error="insufficient_scope", scope="${this.settings.requiredScope}"`,
         );
       }
-      if (error instanceof FetchError || error instanceof JwksNotAvailableInCacheError) {
+      // After a failed fetch the cache waits 10 s before fetching again; before the keys were ever
+      // fetched that wait means "unavailable", afterwards it means the token's key ID is unknown.
+      const keysUnavailable =
+        error instanceof FetchError ||
+        error instanceof JwksNotAvailableInCacheError ||
+        (error instanceof WaitPeriodNotYetEndedJwkError && !this.keysFetched);
+      if (keysUnavailable) {
         // The caller's token may be fine: the signing keys could not be fetched. Not their fault.
         return { ok: false, refusal: { status: 503, error: 'ServiceUnavailable', message: 'Tokens cannot be checked right now; retry shortly', headers: { 'Retry-After': '5' } } };
       }
