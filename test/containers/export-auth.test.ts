@@ -64,6 +64,9 @@ describe('the export service with a valid token', () => {
 
     expect(response.status).toBe(200);
     expect(await response.text()).toBe('id,name,email,phone,createdAt\r\n');
+    expect(logsWithMessage(worker.lines, 'Request authorized')).toContainEqual(
+      expect.objectContaining({ path: '/exports/users.csv', method: 'GET', clientId: 'local-client' }),
+    );
   });
 
   it('accepts every client in AUTH_CLIENT_IDS, whatever other scopes the token holds', async () => {

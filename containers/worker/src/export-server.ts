@@ -108,6 +108,8 @@ async function handle(request: IncomingMessage, response: ServerResponse, option
       }
       return;
     }
+    // Who downloaded personal data, for the audit trail.
+    options.log?.('Request authorized', { path, method, clientId: result.caller.clientId });
   }
   if (path === '/healthz' || path === '/exports/users.csv') {
     if (method !== 'GET' && method !== 'HEAD') {
