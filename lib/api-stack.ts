@@ -1,8 +1,10 @@
 import { CfnOutput, Stack, type StackProps } from 'aws-cdk-lib';
+import type { IUserPool } from 'aws-cdk-lib/aws-cognito';
 import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
 import type { Construct } from 'constructs';
 import type { EnvironmentConfig } from './config';
 import { AppFunction } from './constructs/app-function';
+import { IMPORTS_READ, RESOURCE_SERVER_IDENTIFIER } from './constructs/identity';
 import { PublicApi } from './constructs/public-api';
 import { UsersApi } from './constructs/users-api';
 
@@ -12,14 +14,18 @@ export interface ApiStackProps extends StackProps {
   readonly activityTable: ITable;
   /** Import statuses, read by GET /imports/{id}. */
   readonly importsTable: ITable;
+  /** The user pool whose access tokens the API accepts (the stateful stack's Identity). */
+  readonly userPool: IUserPool;
 }
 
-/** The public REST API: the users routes and the hello-world example. */
+/** The REST API: the users routes and import status behind Cognito scopes, and the public hello-world example. */
 export class ApiStack extends Stack {
   readonly publicApi: PublicApi;
   readonly usersApi: UsersApi;
   readonly hello: AppFunction;
   readonly getImport: AppFunction;
+  /** Every function behind the API, by construct ID: what the Operations stack watches. */
+  readonly functions: Readonly<Record<string, AppFunction>>;
 
   constructor(scope: Construct, id: string, props: ApiStackProps) {
     super(scope, id, props);
@@ -31,6 +37,8 @@ export class ApiStack extends Stack {
       throttlingRateLimit: config.api.throttlingRateLimit,
       throttlingBurstLimit: config.api.throttlingBurstLimit,
       manageAccountLogsRole: config.api.manageAccountLogsRole,
+      userPool: props.userPool,
+      authRealm: RESOURCE_SERVER_IDENTIFIER,
       ...logs,
     });
 
@@ -51,7 +59,7 @@ export class ApiStack extends Stack {
       memorySize: 128,
       ...logs,
     });
-    this.publicApi.addRoute('GET', '/hello', this.hello.fn);
+    this.publicApi.addRoute('GET', '/hello', this.hello.fn, { access: 'public' });
 
     this.getImport = new AppFunction(this, 'GetImport', {
       handlerFile: 'get-import.ts',
@@ -60,7 +68,9 @@ export class ApiStack extends Stack {
       invocation: { kind: 'api' },
       ...logs,
     }).useTable('IMPORTS_TABLE_NAME', props.importsTable, ['dynamodb:GetItem']);
-    this.publicApi.addRoute('GET', '/imports/{id}', this.getImport.fn);
+    this.publicApi.addRoute('GET', '/imports/{id}', this.getImport.fn, { access: { scopes: [IMPORTS_READ] } });
+
+    this.functions = { ...this.usersApi.functions, GetImport: this.getImport, Hello: this.hello };
 
     new CfnOutput(this, 'ApiUrl', { value: this.publicApi.api.url });
     new CfnOutput(this, 'HelloFunctionName', { value: this.hello.fn.functionName });

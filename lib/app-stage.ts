@@ -3,6 +3,7 @@ import type { Construct } from 'constructs';
 import { IMPORTS_PREFIX } from '../lambda/domain/import-job';
 import { ApiStack } from './api-stack';
 import type { EnvironmentConfig } from './config';
+import { EXPORTS_READ } from './constructs/identity';
 import { JobsStack } from './jobs-stack';
 import { OperationsStack } from './operations-stack';
 import { ContainersStack } from './containers-stack';
@@ -40,6 +41,7 @@ export class AppStage extends Stage {
       usersTable: this.stateful.usersTable,
       activityTable: this.stateful.activityTable,
       importsTable: this.stateful.importsTable,
+      userPool: this.stateful.identity.userPool,
     });
     this.containers = new ContainersStack(this, 'Containers', {
       ...common,
@@ -48,6 +50,7 @@ export class AppStage extends Stage {
       importCheckpointsTable: this.stateful.importCheckpointsTable,
       uploadsBucket: this.stateful.uploads.bucket,
       importObjectsKeyPattern: `${IMPORTS_PREFIX}*`,
+      exportTokenCheck: config.containers.exportServiceEnabled ? this.stateful.identity.tokenCheck(EXPORTS_READ) : undefined,
     });
 
     // After Containers: the import state machine runs the containers' import job.
@@ -72,7 +75,6 @@ export class AppStage extends Stage {
     });
     const pipeline = this.jobs.importPipeline;
     const scheduled = this.jobs.scheduledJobs;
-    const users = this.api.usersApi.functions;
     const exportService = this.containers.exportService;
     this.operations = new OperationsStack(this, 'Operations', {
       ...common,
@@ -81,14 +83,7 @@ export class AppStage extends Stage {
         {
           title: 'API',
           api: this.api.publicApi.api,
-          functions: {
-            ListUsers: users.listUsers.fn,
-            CreateUser: users.createUser.fn,
-            GetUser: users.getUser.fn,
-            DeleteUser: users.deleteUser.fn,
-            GetImport: this.api.getImport.fn,
-            Hello: this.api.hello.fn,
-          },
+          functions: Object.fromEntries(Object.entries(this.api.functions).map(([name, appFunction]) => [name, appFunction.fn])),
         },
         {
           title: 'Uploads',

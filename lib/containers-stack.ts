@@ -7,6 +7,7 @@ import type { IBucket } from 'aws-cdk-lib/aws-s3';
 import type { Construct } from 'constructs';
 import type { EnvironmentConfig } from './config';
 import { ExportService } from './constructs/export-service';
+import type { TokenCheck } from './constructs/identity';
 import { ImportJob } from './constructs/import-job';
 import { Network } from './constructs/network';
 
@@ -18,6 +19,9 @@ export interface ContainersStackProps extends StackProps {
   readonly uploadsBucket: IBucket;
   /** The keys of import files in the bucket. @default '*' */
   readonly importObjectsKeyPattern?: string;
+  /** The token the export service requires on every request (from the stateful stack's Identity). */
+  /** Whose tokens the export service accepts; required when config turns the service on. */
+  readonly exportTokenCheck?: TokenCheck;
 }
 
 /** The repository root: the worker image's build context (see containers/worker/Dockerfile). */
@@ -79,11 +83,13 @@ export class ContainersStack extends Stack {
     });
 
     if (config.containers.exportServiceEnabled) {
+      if (!props.exportTokenCheck) throw new Error('The export service needs exportTokenCheck: which tokens it accepts');
       this.exportService = new ExportService(this, 'ExportService', {
         cluster: this.cluster,
         network: this.network,
         image,
         usersTable: props.usersTable,
+        tokenCheck: props.exportTokenCheck,
         cpu: config.containers.serviceCpu,
         memoryMiB: config.containers.serviceMemoryMiB,
         desiredCount: config.containers.serviceDesiredCount,

@@ -7,6 +7,7 @@ import type { Construct } from 'constructs';
 import { retainsData, type EnvironmentConfig } from './config';
 import { IMPORTS_PREFIX } from '../lambda/domain/upload-events';
 import { DeadLetterQueue } from './constructs/dead-letter-queue';
+import { EXPORTS_READ, Identity, MACHINE_CLIENTS, withoutScope } from './constructs/identity';
 import { UploadStorage } from './constructs/upload-storage';
 
 export interface StatefulStackProps extends StackProps {
@@ -36,6 +37,11 @@ export class StatefulStack extends Stack {
    * or restarted task resumes where the last one stopped.
    */
   readonly importCheckpointsTable: Table;
+  /**
+   * Who may call the platform: the Cognito user pool, its scopes and machine clients. Stateful:
+   * replacing the pool would change every client ID and secret callers hold.
+   */
+  readonly identity: Identity;
 
   constructor(
     scope: Construct,
@@ -65,6 +71,14 @@ export class StatefulStack extends Stack {
     this.uploads = new UploadStorage(this, 'Uploads', {
       uploads: props.config.uploads,
       removalPolicy: props.config.dataRemovalPolicy,
+    });
+
+    this.identity = new Identity(this, 'Identity', {
+      domainPrefix: `user-data-${props.config.envName}-${props.config.account}`,
+      // Each M2M client costs about $6 a month: no export reader where there is no export service.
+      clients: props.config.containers.exportServiceEnabled ? MACHINE_CLIENTS : withoutScope(MACHINE_CLIENTS, EXPORTS_READ),
+      removalPolicy: props.config.dataRemovalPolicy,
+      deletionProtection: retainsData(props.config),
     });
 
     this.importsDeadLetterQueue = new DeadLetterQueue(this, 'ImportsDeadLetterQueue', {

@@ -1,4 +1,4 @@
-import { Duration, RemovalPolicy, Validations } from 'aws-cdk-lib';
+import { Duration, Fn, RemovalPolicy, Validations } from 'aws-cdk-lib';
 import { Certificate } from 'aws-cdk-lib/aws-certificatemanager';
 import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
 import { Peer, Port, SecurityGroup } from 'aws-cdk-lib/aws-ec2';
@@ -24,6 +24,7 @@ import { LogGroup, type RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { BlockPublicAccess, Bucket, BucketEncryption, ObjectOwnership } from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
 import { acknowledgeContainerDefaults } from '../compliance';
+import type { TokenCheck } from './identity';
 import type { Network } from './network';
 
 /** The port the worker's `serve` command listens on inside the task. */
@@ -36,6 +37,11 @@ export interface ExportServiceProps {
   readonly image: ContainerImage;
   /** Read with Scan only. */
   readonly usersTable: ITable;
+  /**
+   * The bearer token every request but `/healthz` must carry: the service verifies it itself
+   * (containers/worker/src/auth.ts), in every environment, so plain-HTTP dev is checked the same way.
+   */
+  readonly tokenCheck: TokenCheck;
   readonly cpu: number;
   readonly memoryMiB: number;
   readonly desiredCount: number;
@@ -63,6 +69,9 @@ export interface ExportServiceProps {
  * Heavy HTTP beside API Gateway: an internet-facing ALB in front of a Fargate service running the
  * worker image's export server. `GET /exports/users.csv` streams the whole users table, which
  * API Gateway (29 s, 10 MB) and Lambda (6 MB responses) cannot serve.
+ *
+ * Every request but the health check needs a bearer access token with the export scope, checked by
+ * the service; the load balancer's network allow-list is a second layer, not the only one.
  *
  * Only the load balancer reaches the tasks (their security group admits the ALB's group on the
  * container port and nothing else). Deployments roll back on their own when new tasks fail their
@@ -106,6 +115,10 @@ export class ExportService extends Construct {
         POWERTOOLS_SERVICE_NAME: 'export-service',
         USERS_TABLE_NAME: props.usersTable.tableName,
         PORT: String(EXPORT_CONTAINER_PORT),
+        AUTH_ISSUER: props.tokenCheck.issuer,
+        AUTH_JWKS_URL: props.tokenCheck.jwksUrl,
+        AUTH_CLIENT_IDS: Fn.join(',', [...props.tokenCheck.clientIds]),
+        AUTH_REQUIRED_SCOPE: props.tokenCheck.requiredScope,
       },
       // Exports in flight get this long to finish after SIGTERM (the Fargate maximum is 120 s).
       stopTimeout: Duration.seconds(120),
@@ -125,7 +138,7 @@ export class ExportService extends Construct {
       allowAllOutbound: false,
     });
     serviceSecurityGroup.addIngressRule(albSecurityGroup, Port.tcp(EXPORT_CONTAINER_PORT), 'From the export load balancer');
-    serviceSecurityGroup.addEgressRule(Peer.anyIpv4(), Port.tcp(443), 'HTTPS to DynamoDB, ECR and CloudWatch Logs');
+    serviceSecurityGroup.addEgressRule(Peer.anyIpv4(), Port.tcp(443), 'HTTPS to DynamoDB, ECR, CloudWatch Logs and the user pool signing keys (JWKS)');
     albSecurityGroup.addEgressRule(serviceSecurityGroup, Port.tcp(EXPORT_CONTAINER_PORT), 'To the export tasks');
 
     this.accessLogsBucket = new Bucket(this, 'AccessLogs', {

@@ -1,9 +1,11 @@
-import { RemovalPolicy } from 'aws-cdk-lib';
+import type { RemovalPolicy } from 'aws-cdk-lib';
+import type { JsonSchema } from 'aws-cdk-lib/aws-apigateway';
 import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
 import type { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import { newUserSchema } from '../../lambda/domain/user';
-import { AppFunction } from './app-function';
+import { AppFunction, type TableAccess } from './app-function';
+import { USERS_READ, USERS_WRITE, type Scope } from './identity';
 import type { PublicApi } from './public-api';
 import { structuralModelOf } from './request-models';
 
@@ -19,47 +21,87 @@ export interface UsersApiProps {
   readonly provisionedConcurrency?: number;
 }
 
+/** A table a route's function uses: its name in `envVar`, and only the access it needs. */
+export interface TableUse {
+  readonly envVar: string;
+  readonly table: ITable;
+  readonly access: TableAccess;
+}
+
+/** One users route: its handler, who may call it, and what it may touch. */
+export interface UsersRoute {
+  /**
+   * The handler file under lambda/handlers (for example `get-user.ts`). The function's construct
+   * ID is its PascalCase name (`GetUser`), which keeps logical IDs stable across refactors.
+   */
+  readonly handler: string;
+  /** A token needs at least one of these scopes. */
+  readonly scopes: readonly Scope[];
+  /** @default none */
+  readonly tables?: readonly TableUse[];
+  /** A JSON body model; requests that do not match are refused before Lambda runs. @default none */
+  readonly bodyModel?: { readonly name: string; readonly schema: JsonSchema };
+}
+
+/** `get-user.ts` → `GetUser`. */
+function constructIdOf(handlerFile: string): string {
+  return handlerFile
+    .replace(/\.ts$/, '')
+    .split('-')
+    .map((word) => word.charAt(0).toUpperCase() + word.slice(1))
+    .join('');
+}
+
 /**
- * The users routes: one function per route, each granted only the table actions it uses.
+ * The users routes: one function per route, each granted only the table actions it uses, behind
+ * the authorizer with the scope it needs.
  *
- *   GET /users          list, paginated      read
- *   POST /users         create               dynamodb:PutItem
- *   GET /users/{id}     fetch one            read
- *   DELETE /users/{id}  delete one           dynamodb:DeleteItem
+ *   GET /users          list, paginated      read        users.read
+ *   POST /users         create               PutItem     users.write
+ *   GET /users/{id}     fetch one            read        users.read
+ *   DELETE /users/{id}  delete one           DeleteItem  users.write
+ *
+ * A new route is one `route(...)` call: it makes the function, its grants and the method together.
  */
 export class UsersApi extends Construct {
-  readonly functions: Record<'listUsers' | 'createUser' | 'getUser' | 'deleteUser', AppFunction>;
+  /** Every route's function, by construct ID (`ListUsers`, `GetUser`, ...). */
+  readonly functions: Record<string, AppFunction> = {};
 
-  constructor(scope: Construct, id: string, props: UsersApiProps) {
+  constructor(
+    scope: Construct,
+    id: string,
+    private readonly props: UsersApiProps,
+  ) {
     super(scope, id);
+    const users = (access: TableAccess): TableUse => ({ envVar: 'USERS_TABLE_NAME', table: props.usersTable, access });
 
-    const make = (fnId: string, handlerFile: string, description: string) =>
-      new AppFunction(this, fnId, {
-        handlerFile,
-        description,
-        serviceName: 'users-api',
-        invocation: { kind: 'api' },
-        logRetention: props.logRetention,
-        logRemovalPolicy: props.logRemovalPolicy,
-        provisionedConcurrency: props.provisionedConcurrency,
-      });
-
-    this.functions = {
-      listUsers: make('ListUsers', 'list-users.ts', 'GET /users').useTable('USERS_TABLE_NAME', props.usersTable, 'read'),
-      createUser: make('CreateUser', 'create-user.ts', 'POST /users')
-        .useTable('USERS_TABLE_NAME', props.usersTable, ['dynamodb:PutItem'])
-        .useTable('ACTIVITY_TABLE_NAME', props.activityTable, ['dynamodb:UpdateItem']),
-      getUser: make('GetUser', 'get-user.ts', 'GET /users/{id}').useTable('USERS_TABLE_NAME', props.usersTable, 'read'),
-      deleteUser: make('DeleteUser', 'delete-user.ts', 'DELETE /users/{id}').useTable('USERS_TABLE_NAME', props.usersTable, [
-        'dynamodb:DeleteItem',
-      ]),
-    };
-
-    props.api.addRoute('GET', '/users', this.functions.listUsers.invokeTarget);
-    props.api.addRoute('POST', '/users', this.functions.createUser.invokeTarget, {
+    this.route('GET', '/users', { handler: 'list-users.ts', scopes: [USERS_READ], tables: [users('read')] });
+    this.route('POST', '/users', {
+      handler: 'create-user.ts',
+      scopes: [USERS_WRITE],
+      tables: [users(['dynamodb:PutItem']), { envVar: 'ACTIVITY_TABLE_NAME', table: props.activityTable, access: ['dynamodb:UpdateItem'] }],
       bodyModel: { name: 'CreateUser', schema: structuralModelOf(newUserSchema) },
     });
-    props.api.addRoute('GET', '/users/{id}', this.functions.getUser.invokeTarget);
-    props.api.addRoute('DELETE', '/users/{id}', this.functions.deleteUser.invokeTarget);
+    this.route('GET', '/users/{id}', { handler: 'get-user.ts', scopes: [USERS_READ], tables: [users('read')] });
+    this.route('DELETE', '/users/{id}', { handler: 'delete-user.ts', scopes: [USERS_WRITE], tables: [users(['dynamodb:DeleteItem'])] });
+  }
+
+  /** Adds `method path`: its function (described by the route), its table grants and its authorized method. */
+  route(method: string, path: string, spec: UsersRoute): AppFunction {
+    const id = constructIdOf(spec.handler);
+    if (this.functions[id] !== undefined) throw new Error(`${spec.handler} already serves a route`);
+    const fn = new AppFunction(this, id, {
+      handlerFile: spec.handler,
+      description: `${method} ${path}`,
+      serviceName: 'users-api',
+      invocation: { kind: 'api' },
+      logRetention: this.props.logRetention,
+      logRemovalPolicy: this.props.logRemovalPolicy,
+      provisionedConcurrency: this.props.provisionedConcurrency,
+    });
+    for (const use of spec.tables ?? []) fn.useTable(use.envVar, use.table, use.access);
+    this.props.api.addRoute(method, path, fn.invokeTarget, { access: { scopes: spec.scopes }, bodyModel: spec.bodyModel });
+    this.functions[id] = fn;
+    return fn;
   }
 }

@@ -2,6 +2,7 @@ import type { AttributeValue } from '@aws-sdk/client-dynamodb';
 import { batchWrite, chunksOf } from '../../containers/worker/src/batch';
 import { createTableFromTemplate, startLocalDynamo, type LocalDynamo } from '../support/local-dynamodb';
 import { localAwsEnv } from '../support/local-aws-env';
+import { startLocalTokenIssuer, type LocalTokenIssuer } from '../support/local-token-issuer';
 import { statefulStackTemplate } from '../support/stateful-tables';
 import { buildWorkerBundle, logsWithMessage, spawnWorker, type WorkerProcess } from '../support/worker-process';
 
@@ -9,6 +10,9 @@ let dynamo: LocalDynamo;
 let worker: WorkerProcess;
 let url: string;
 let table: string;
+let issuer: LocalTokenIssuer;
+/** Every request but the health check needs a token (test/containers/export-auth.test.ts tests the refusals). */
+let authorization: { authorization: string };
 
 /** Users whose names need every kind of CSV quoting, and plenty of plain ones to span many pages. */
 const TRICKY = [
@@ -22,8 +26,10 @@ const PLAIN = Array.from({ length: 250 }, (_, i) => ({ name: `User ${i}`, email:
 const USERS = [...TRICKY, ...PLAIN].map((user, i) => ({ id: `id-${String(i).padStart(4, '0')}`, createdAt: '2026-01-01T00:00:00.000Z', ...user }));
 
 beforeAll(async () => {
-  const [bundle, engine] = await Promise.all([buildWorkerBundle(), startLocalDynamo()]);
+  const [bundle, engine, tokens] = await Promise.all([buildWorkerBundle(), startLocalDynamo(), startLocalTokenIssuer()]);
   dynamo = engine;
+  issuer = tokens;
+  authorization = { authorization: `Bearer ${await issuer.sign()}` };
   table = await createTableFromTemplate(dynamo.client, statefulStackTemplate(), 'UsersTable');
   const items: Record<string, AttributeValue>[] = USERS.map((user) => ({
     ...Object.fromEntries(Object.entries(user).map(([name, value]) => [name, { S: value }])),
@@ -31,7 +37,14 @@ beforeAll(async () => {
   }));
   for (const batch of chunksOf(items, 25)) await batchWrite(dynamo.client, table, batch);
   // A small page size so the export crosses many Scan pages.
-  worker = spawnWorker(bundle, ['serve'], { ...localAwsEnv({ dynamodb: dynamo.endpoint }), USERS_TABLE_NAME: table, PORT: '0', EXPORT_PAGE_SIZE: '17' });
+  worker = spawnWorker(bundle, ['serve'], { ...localAwsEnv({ dynamodb: dynamo.endpoint }), USERS_TABLE_NAME: table,
+    PORT: '0',
+    EXPORT_PAGE_SIZE: '17',
+    AUTH_ISSUER: issuer.issuer,
+    AUTH_JWKS_URL: issuer.jwksUrl,
+    AUTH_CLIENT_IDS: 'local-client',
+    AUTH_REQUIRED_SCOPE: 'user-data-api/exports.read',
+  });
   for (let waited = 0; url === undefined && waited < 15_000; waited += 50) {
     await new Promise((resolve) => setTimeout(resolve, 50));
     url = logsWithMessage(worker.lines, 'Export server listening')[0]?.url as string;
@@ -42,6 +55,7 @@ afterAll(async () => {
   worker?.child.kill('SIGTERM');
   await worker?.exited;
   await dynamo?.stop();
+  await issuer?.stop();
 });
 
 /** What a cell holds once written: OWASP's CSV-injection defence puts a quote before a formula trigger. */
@@ -81,7 +95,7 @@ function parseCsv(text: string): string[][] {
 
 describe('GET /exports/users.csv', () => {
   it('streams a header and every user exactly once, quoting commas, quotes and line breaks', async () => {
-    const response = await fetch(`${url}/exports/users.csv`);
+    const response = await fetch(`${url}/exports/users.csv`, { headers: authorization });
 
     expect(response.status).toBe(200);
     expect(response.headers.get('content-type')).toBe('text/csv; charset=utf-8');
@@ -98,7 +112,7 @@ describe('GET /exports/users.csv', () => {
   });
 
   it('writes the fields RFC 4180 style, byte for byte', async () => {
-    const text = await (await fetch(`${url}/exports/users.csv`)).text();
+    const text = await (await fetch(`${url}/exports/users.csv`, { headers: authorization })).text();
 
     expect(text.startsWith('id,name,email,phone,createdAt\r\n')).toBe(true);
     expect(text).toContain(`id-0000,"Lovelace, Ada",ada@example.com,"'+447700900123",2026-01-01T00:00:00.000Z\r\n`);
@@ -119,8 +133,8 @@ describe('other routes', () => {
   });
 
   it('answers 404 for an unknown path and 405 for a write to the export', async () => {
-    expect((await fetch(`${url}/nothing-here`)).status).toBe(404);
-    const post = await fetch(`${url}/exports/users.csv`, { method: 'POST' });
+    expect((await fetch(`${url}/nothing-here`, { headers: authorization })).status).toBe(404);
+    const post = await fetch(`${url}/exports/users.csv`, { method: 'POST', headers: authorization });
     expect(post.status).toBe(405);
     expect(post.headers.get('allow')).toBe('GET, HEAD');
   });

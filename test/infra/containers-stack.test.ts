@@ -3,6 +3,7 @@ import { Match, Template } from 'aws-cdk-lib/assertions';
 import { DefinitionBody, JsonPath, StateMachine } from 'aws-cdk-lib/aws-stepfunctions';
 import { ENVIRONMENTS } from '../../lib/config';
 import { ContainersStack } from '../../lib/containers-stack';
+import { EXPORTS_READ } from '../../lib/constructs/identity';
 import { StatefulStack } from '../../lib/stateful-stack';
 import { synthesizeApp, templateOf, testApp } from '../support/synth';
 
@@ -231,6 +232,7 @@ describe('import job run by the state machine', () => {
       usersTable: stateful.usersTable,
       importCheckpointsTable: stateful.importCheckpointsTable,
       uploadsBucket: stateful.uploads.bucket,
+      exportTokenCheck: stateful.identity.tokenCheck(EXPORTS_READ),
     });
     const pipeline = new Stack(app, 'Pipeline', { env });
     const run = containers.importJob.runTask(pipeline, 'LoadLargeImport', {

@@ -169,8 +169,9 @@ describe('usage profiles', () => {
     const common = (rows: number) => put + P('snsPublishPerMillion') / 1e6 + 3 * sqs + lambdaReq + 0.1 * 0.25 * gbS + rows * (rru + wru);
 
     const expected = {
-      // Provisioned concurrency, 5M REST calls, Lambda, 4M reads and 1.75M writes, 1,600 bytes of logs a request; no user pool
-      API: 8.76 + 5e6 * (P('restApiPerMillion') / 1e6 + lambdaReq + 0.05 * 0.25 * gbS + 1600 * logGb) + 4e6 * rru + 1.75e6 * wru,
+      // Provisioned concurrency, two M2M app clients and 5,000 token requests, 5M REST calls, Lambda,
+      // 4M reads and 1.75M writes, 1,600 bytes of logs a request
+      API: 8.76 + 2 * P('cognitoM2mAppClientMonth') + 5_000 * (P('cognitoM2mTokenPerThousand') / 1000) + 5e6 * (P('restApiPerMillion') / 1e6 + lambdaReq + 0.05 * 0.25 * gbS + 1600 * logGb) + 4e6 * rru + 1.75e6 * wru,
       // 50,000 files in 5,000 batches of 10
       Uploads: 50_000 * (put + get + P('snsPublishPerMillion') / 1e6 + (1 / 225) * 0.25 * gbS + 2 * wru) + 60_000 * sqs + idlePolls + 5_000 * (lambdaReq + 1000 * logGb),
       Imports:
@@ -256,25 +257,26 @@ describe('usage profiles', () => {
   });
 
   it('prices Cognito M2M app clients and token requests where the templates have them, and shows the lines at zero otherwise', () => {
-    const withPool = {
+    const withoutPool = Object.fromEntries(
+      Object.entries(templatesOf('prod')).map(([stack, template]) => [
+        stack,
+        { ...template, Resources: Object.fromEntries(Object.entries(template.Resources ?? {}).filter(([, resource]) => !String((resource as { Type: string }).Type).startsWith('AWS::Cognito::'))) },
+      ]),
+    );
+    const withPeople = {
       ...templatesOf('prod'),
-      'prod/Auth': {
-        Resources: {
-          Pool: { Type: 'AWS::Cognito::UserPool' },
-          Machines: { Type: 'AWS::Cognito::UserPoolClient', Properties: { AllowedOAuthFlows: ['client_credentials'], GenerateSecret: true } },
-          People: { Type: 'AWS::Cognito::UserPoolClient', Properties: { AllowedOAuthFlows: ['code'] } },
-        },
-      },
+      'prod/People': { Resources: { People: { Type: 'AWS::Cognito::UserPoolClient', Properties: { AllowedOAuthFlows: ['code'] } } } },
     };
     const cognito = (estimate: ReturnType<typeof estimateUsage>) =>
       estimate.lines.filter((line) => line.item.startsWith('Cognito')).map((line) => [line.item, line.quantity, round(line.usd)]);
 
-    // One client-credentials client x $6; 50,000 tokens x $2.25 per 1,000
-    expect(cognito(estimateUsage('prod', withPool, loadProfile('growth'), pricesFor('us-east-1')))).toEqual([
-      ['Cognito M2M app clients', 1, 6],
-      ['Cognito M2M token requests', 50_000, 112.5],
+    // prod's two client-credentials clients x $6; 5,000 tokens x $2.25 per 1,000. A client for people
+    // (authorization code) is not an M2M client.
+    expect(cognito(estimateUsage('prod', withPeople, loadProfile('growth'), pricesFor('us-east-1')))).toEqual([
+      ['Cognito M2M app clients', 2, 12],
+      ['Cognito M2M token requests', 5_000, 11.25],
     ]);
-    expect(cognito(estimateUsage('prod', templatesOf('prod'), loadProfile('growth'), pricesFor('us-east-1')))).toEqual([
+    expect(cognito(estimateUsage('prod', withoutPool, loadProfile('growth'), pricesFor('us-east-1')))).toEqual([
       ['Cognito M2M app clients', 0, 0],
       ['Cognito M2M token requests', 0, 0],
     ]);
@@ -338,11 +340,17 @@ describe('an environment without the export service', () => {
     expect(operations).not.toMatch(/LoadBalancer|TargetGroup/);
   });
 
-  it('idles under $15 a month in dev, and the table shows what turning the service on adds', () => {
+  it('idles under $15 a month in dev after the always-free tier, and the table shows what turning the service on adds', () => {
     const idle = runCost(devTemplates, { env: 'dev', profile: 'idle' }).usage!;
     const [withoutService] = estimateEnvironments(devTemplates);
+    const line = (item: string) => idle.lines.filter((candidate) => candidate.item === item);
 
-    expect(idle.totalUsd).toBeLessThan(15);
+    // What is left at list price: two customer keys, the alarms and dashboard, and one M2M client
+    // (the users client: there is no export reader without the export service).
+    expect(line('Cognito M2M app clients').map((candidate) => candidate.quantity)).toEqual([1]);
+    expect(idle.totalUsd).toBeLessThan(15.5);
+    // CloudWatch's always-free alarms and dashboards (per account: dev deploys to its own).
+    expect(idle.totalAfterFreeTierUsd).toBeLessThan(15);
     expect(round(idle.byFlow.Export.total)).toBe(0);
     // The same environment deployed with the service on costs what the table says it would, but for
     // the service's two alarms in the Operations stack ($0.10 each), which the figure leaves out.

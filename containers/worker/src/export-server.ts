@@ -2,6 +2,7 @@ import { once } from 'node:events';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { ScanCommand, type AttributeValue, type DynamoDBClient, type ScanCommandOutput } from '@aws-sdk/client-dynamodb';
+import type { TokenCheckResult } from './auth';
 
 /** The export's columns, in order. Internal attributes (import markers) are never exported. */
 export const EXPORT_COLUMNS = ['id', 'name', 'email', 'phone', 'createdAt'] as const;
@@ -34,6 +35,11 @@ export interface ExportServerOptions {
   readonly usersTable: string;
   /** Items per Scan page; bounds memory to about two pages. @default 1000 */
   readonly pageSize?: number;
+  /**
+   * Checks the request's `Authorization` header (see ./auth.ts). Every request but `/healthz` must
+   * pass it before anything else happens, unknown paths included.
+   */
+  readonly tokenCheck: { check(authorization: string | undefined): Promise<TokenCheckResult> };
   readonly log?: (message: string, details: Record<string, unknown>) => void;
 }
 
@@ -45,7 +51,10 @@ export interface RunningServer {
 
 /**
  * The heavy-HTTP side of the worker image, behind the ALB:
- * - `GET /healthz`: 200 while the process serves (the ALB's health check);
+ * - `GET /healthz`: 200 while the process serves (the ALB's health check, which sends no token);
+ *   it says nothing but `{"status":"ok"}`;
+ * - every other request needs a bearer access token with the export scope: 401 (JSON, with a
+ *   `WWW-Authenticate` challenge) without a valid one, 403 when it lacks the scope;
  * - `GET /exports/users.csv`: every user as CSV, streamed page by page from a Scan. The next page
  *   is fetched while the current one is written, and writing waits for the socket to drain, so
  *   memory stays at about two pages whatever the table's size and however slow the client.
@@ -91,9 +100,31 @@ function sendText(response: ServerResponse, status: number, body: string, header
   response.end(body);
 }
 
+function sendJson(response: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
+  response.writeHead(status, { 'Content-Type': 'application/json', 'Cache-Control': 'no-store', 'X-Content-Type-Options': 'nosniff', ...headers });
+  response.end(JSON.stringify(body));
+}
+
 async function handle(request: IncomingMessage, response: ServerResponse, options: ExportServerOptions): Promise<void> {
   const path = (request.url ?? '/').split('?')[0];
   const method = request.method ?? 'GET';
+  if (path !== '/healthz') {
+    const result = await options.tokenCheck.check(request.headers.authorization);
+    if (!result.ok) {
+      const { status, error, message, headers } = result.refusal;
+      options.log?.('Request refused', { path, method, status });
+      // HEAD gets the status and headers only, as HTTP requires.
+      if (method === 'HEAD') {
+        response.writeHead(status, { 'Content-Type': 'application/json', 'Cache-Control': 'no-store', ...headers });
+        response.end();
+      } else {
+        sendJson(response, status, { error, message }, headers);
+      }
+      return;
+    }
+    // Who downloaded personal data, for the audit trail.
+    options.log?.('Request authorized', { path, method, clientId: result.caller.clientId });
+  }
   if (path === '/healthz' || path === '/exports/users.csv') {
     if (method !== 'GET' && method !== 'HEAD') {
       sendText(response, 405, 'Method not allowed\n', { Allow: 'GET, HEAD' });

@@ -1,6 +1,7 @@
 import { Logger } from '@aws-lambda-powertools/logger';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { S3Client } from '@aws-sdk/client-s3';
+import { BearerTokenCheck, tokenCheckSettingsFrom } from './auth';
 import { CheckpointStore } from './checkpoints';
 import { startExportServer, type RunningServer } from './export-server';
 import { importFormatOf, type ImportFormat } from '../../../lambda/domain/import-file';
@@ -134,6 +135,7 @@ async function serveCommand(env: Env, logger: Logger, stop: AbortSignal, hooks: 
     usersTable: required(env, 'USERS_TABLE_NAME'),
     port: Number(env.PORT ?? 8080),
     pageSize: positiveInt(env, 'EXPORT_PAGE_SIZE', 1000),
+    tokenCheck: new BearerTokenCheck(tokenCheckSettingsFrom(env)),
     log: (message, details) => logger.info(message, details),
   });
   logger.info('Export server listening', { url: running.url });
