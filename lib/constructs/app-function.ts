@@ -47,6 +47,11 @@ const HANDLERS_DIR = path.join(PROJECT_ROOT, 'lambda', 'handlers');
 export interface AppFunctionProps {
   /** The handler file, relative to lambda/handlers (for example `create-user.ts`); it must export `handler`. */
   readonly handlerFile: string;
+  /**
+   * The directory bundling resolves from, holding package-lock.json; the handler must be inside it.
+   * @default the repository root (tests bundle a handler written to a temporary directory)
+   */
+  readonly projectRoot?: string;
   readonly description: string;
   /** Groups the function's logs and metrics (POWERTOOLS_SERVICE_NAME). */
   readonly serviceName: string;
@@ -125,6 +130,7 @@ export class AppFunction extends Construct {
     const role = new Role(this, 'Role', { assumedBy: new ServicePrincipal('lambda.amazonaws.com') });
     this.logGroup.grantWrite(role);
 
+    const projectRoot = props.projectRoot ?? PROJECT_ROOT;
     this.fn = new NodejsFunction(this, 'Function', {
       role,
       entry: path.resolve(HANDLERS_DIR, props.handlerFile),
@@ -140,8 +146,8 @@ export class AppFunction extends Construct {
       applicationLogLevelV2: ApplicationLogLevel.INFO,
       systemLogLevelV2: SystemLogLevel.WARN,
       environment: { POWERTOOLS_SERVICE_NAME: props.serviceName, ...props.environment },
-      projectRoot: PROJECT_ROOT,
-      depsLockFilePath: path.join(PROJECT_ROOT, 'package-lock.json'),
+      projectRoot,
+      depsLockFilePath: path.join(projectRoot, 'package-lock.json'),
       bundling: {
         // Small ESM bundles load fastest: minified, ESM entry points of dependencies preferred, and
         // the AWS SDK bundled and tree-shaken rather than loaded whole from the runtime.

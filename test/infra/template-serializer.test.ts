@@ -1,4 +1,5 @@
 import * as fs from 'node:fs';
+import * as os from 'node:os';
 import * as path from 'node:path';
 import { Stack } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
@@ -11,8 +12,12 @@ import { normaliseTemplate } from '../support/template-serializer';
  * The one test that bundles for real (esbuild, through AppFunction's settings): it proves the
  * snapshot serializer hides a change to handler code, and that a bundle is an ESM file.
  */
-const workDir = fs.mkdtempSync(path.join(__dirname, '..', '..', '.test-tmp-'));
+const workDir = fs.mkdtempSync(path.join(os.tmpdir(), 'template-serializer-'));
 const handlerFile = path.join(workDir, 'greeting.ts');
+// A project of its own outside the repository: the handler imports nothing, so an empty lock file
+// and the repository's node_modules (for esbuild) are all bundling needs.
+fs.writeFileSync(path.join(workDir, 'package-lock.json'), JSON.stringify({ lockfileVersion: 3, packages: {} }));
+fs.symlinkSync(path.join(__dirname, '..', '..', 'node_modules'), path.join(workDir, 'node_modules'), 'dir');
 
 function synthesizeWithHandler(source: string): { template: Record<string, unknown>; outdir: string } {
   fs.writeFileSync(handlerFile, source);
@@ -20,6 +25,7 @@ function synthesizeWithHandler(source: string): { template: Record<string, unkno
   const stack = new Stack(app, 'Bundled');
   new AppFunction(stack, 'Greeting', {
     handlerFile,
+    projectRoot: workDir,
     description: 'bundling check',
     serviceName: 'test',
     invocation: { kind: 'api' },
