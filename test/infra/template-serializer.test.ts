@@ -1,7 +1,7 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { Stack } from 'aws-cdk-lib';
+import { AssetStaging, Stack } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { AppFunction } from '../../lib/constructs/app-function';
@@ -19,9 +19,9 @@ const handlerFile = path.join(workDir, 'greeting.ts');
 fs.writeFileSync(path.join(workDir, 'package-lock.json'), JSON.stringify({ lockfileVersion: 3, packages: {} }));
 fs.symlinkSync(path.join(__dirname, '..', '..', 'node_modules'), path.join(workDir, 'node_modules'), 'dir');
 
-function synthesizeWithHandler(source: string): { template: Record<string, unknown>; outdir: string } {
+function synthesizeWithHandler(source: string, outdir = fs.mkdtempSync(path.join(workDir, 'out-'))): { template: Record<string, unknown>; outdir: string } {
   fs.writeFileSync(handlerFile, source);
-  const app = testApp({ outdir: fs.mkdtempSync(path.join(workDir, 'out-')), bundle: true });
+  const app = testApp({ outdir, bundle: true });
   const stack = new Stack(app, 'Bundled');
   new AppFunction(stack, 'Greeting', {
     handlerFile,
@@ -62,5 +62,22 @@ describe('template serializer', () => {
 
     expect(bundle).toMatch(/export\s*\{/);
     expect(bundle.split('\n').length).toBeLessThan(5);
+  });
+
+  it('reuses the bundle already in cdk.out when the handler has not changed, without running esbuild', () => {
+    // As a new `cdk synth` process would: nothing remembered in memory, only what is on disk.
+    AssetStaging.clearAssetHashCache();
+    const messages: string[] = [];
+    const stderr = jest.spyOn(process.stderr, 'write').mockImplementation((chunk: string | Uint8Array) => {
+      messages.push(String(chunk));
+      return true;
+    });
+    try {
+      const again = synthesizeWithHandler("export const handler = async () => ({ statusCode: 200, body: 'two' });\n", after.outdir);
+      expect(JSON.stringify(again.template)).toEqual(JSON.stringify(after.template));
+    } finally {
+      stderr.mockRestore();
+    }
+    expect(messages.filter((message) => message.includes('Bundling asset'))).toEqual([]);
   });
 });
