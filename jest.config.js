@@ -35,7 +35,11 @@ module.exports = {
     {
       ...common,
       displayName: 'integration',
-      testMatch: ['<rootDir>/test/lambda/**/*.test.ts', '<rootDir>/test/containers/**/*.test.ts', '<rootDir>/test/integration/**/*.test.ts'],
+      testMatch: [
+        '<rootDir>/test/lambda/**/*.test.ts',
+        '<rootDir>/test/containers/**/*.test.ts',
+        '<rootDir>/test/integration/**/*.test.ts',
+      ],
     },
     {
       ...common,

@@ -10,7 +10,10 @@ import * as path from 'node:path';
  * esbuild version and the bundling options. Used as a NodejsFunction's custom asset hash, it lets
  * the CDK reuse a bundle already in cdk.out instead of running esbuild again (see AppFunction).
  */
-export function sourceFingerprint(entry: string, options: { readonly projectRoot: string; readonly lockFile: string; readonly bundling: unknown }): string {
+export function sourceFingerprint(
+  entry: string,
+  options: { readonly projectRoot: string; readonly lockFile: string; readonly bundling: unknown },
+): string {
   const hash = createHash('sha256');
   for (const file of sourceFilesOf(entry)) {
     hash.update(path.relative(options.projectRoot, file).split(path.sep).join('/')).update('\0').update(fs.readFileSync(file)).update('\0');

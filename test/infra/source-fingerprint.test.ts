@@ -35,7 +35,10 @@ function assetHashes(): Record<string, string> {
   }
   const functions = templateOf(stack).findResources('AWS::Lambda::Function');
   return Object.fromEntries(
-    Object.entries(functions).map(([id, resource]) => [functionIds.get(id), (resource.Properties.Code.S3Key as string).replace(/\.zip$/, '')]),
+    Object.entries(functions).map(([id, resource]) => [
+      functionIds.get(id),
+      (resource.Properties.Code.S3Key as string).replace(/\.zip$/, ''),
+    ]),
   );
 }
 

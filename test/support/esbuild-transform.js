@@ -12,7 +12,11 @@ const { transformSync, version } = require('esbuild');
 const tsconfig = require('../../tsconfig.json');
 
 /** Changes when this file, esbuild or the compiler options change, so jest's cache never serves stale output. */
-const TRANSFORM_KEY = createHash('sha256').update(fs.readFileSync(__filename)).update(version).update(JSON.stringify(tsconfig.compilerOptions)).digest('hex');
+const TRANSFORM_KEY = createHash('sha256')
+  .update(fs.readFileSync(__filename))
+  .update(version)
+  .update(JSON.stringify(tsconfig.compilerOptions))
+  .digest('hex');
 
 const { target, experimentalDecorators, useDefineForClassFields, esModuleInterop } = tsconfig.compilerOptions;
 
@@ -22,7 +26,9 @@ module.exports = {
   },
   process(source, filename) {
     if (/\bjest\.mock\(/.test(source)) {
-      throw new Error(`${filename} calls jest.mock(), which this transform does not hoist: use jest.spyOn, or jest.doMock before require()`);
+      throw new Error(
+        `${filename} calls jest.mock(), which this transform does not hoist: use jest.spyOn, or jest.doMock before require()`,
+      );
     }
     const { code, map } = transformSync(source, {
       loader: filename.endsWith('.tsx') ? 'tsx' : 'ts',
