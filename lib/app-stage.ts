@@ -1,6 +1,6 @@
 import { Stage, Tags, type StageProps } from 'aws-cdk-lib';
 import type { Construct } from 'constructs';
-import { IMPORTS_PREFIX } from '../lambda/domain/import-job';
+import { keysUnder } from '../lambda/domain/bucket-layout';
 import { ApiStack } from './api-stack';
 import type { EnvironmentConfig } from './config';
 import { JobsStack } from './jobs-stack';
@@ -47,7 +47,7 @@ export class AppStage extends Stage {
       usersTable: this.stateful.usersTable,
       importCheckpointsTable: this.stateful.importCheckpointsTable,
       uploadsBucket: this.stateful.uploads.bucket,
-      importObjectsKeyPattern: `${IMPORTS_PREFIX}*`,
+      importObjectsKeyPattern: keysUnder('imports'),
     });
 
     // After Containers: the import state machine runs the containers' import job.
@@ -70,12 +70,11 @@ export class AppStage extends Stage {
       filesTable: this.stateful.filesTable,
       activityTable: this.stateful.activityTable,
     });
-    const pipeline = this.jobs.importPipeline;
-    const scheduled = this.jobs.scheduledJobs;
     const users = this.api.usersApi.functions;
     this.operations = new OperationsStack(this, 'Operations', {
       ...common,
       description: `Alarms and dashboard of the user-data platform (${config.envName})`,
+      // Each construct says what operations must watch of it; the order is the dashboard's.
       flows: [
         {
           title: 'API',
@@ -89,22 +88,9 @@ export class AppStage extends Stage {
             Hello: this.api.hello.fn,
           },
         },
-        {
-          title: 'Uploads',
-          functions: { ProcessUpload: this.uploads.processing.processUpload.fn },
-          queues: [{ name: 'Files', queue: this.stateful.uploads.filesQueue, deadLetterQueue: this.stateful.uploads.filesDeadLetterQueue }],
-        },
-        {
-          title: 'Imports',
-          stateMachine: pipeline.stateMachine,
-          functions: Object.fromEntries(Object.entries(pipeline.functions).map(([name, fn]) => [`Import${name[0].toUpperCase()}${name.slice(1)}`, fn.fn])),
-          queues: [{ name: 'Imports', queue: this.stateful.importsQueue, deadLetterQueue: this.stateful.importsDeadLetterQueue }],
-        },
-        {
-          title: 'Schedules',
-          functions: { DailyReport: scheduled.dailyReport.fn, WeeklyCleanup: scheduled.weeklyCleanup.fn },
-          deadLetterQueues: { DailyReport: scheduled.dailyReportFailures, WeeklyCleanup: scheduled.weeklyCleanupFailures },
-        },
+        this.uploads.processing.monitored,
+        this.jobs.importPipeline.monitored,
+        this.jobs.scheduledJobs.monitored,
         {
           title: 'Containers',
           loadBalancer: { alb: this.containers.exportService.loadBalancer, targetGroup: this.containers.exportService.targetGroup },
