@@ -4,6 +4,7 @@ import { snsClient } from '../shared/clients';
 import { clock } from '../shared/clock';
 import { requireEnv } from '../shared/env';
 import { logger } from '../shared/logger';
+import { scheduledJob } from '../shared/scheduled';
 import { activityStore, uploadsBucket } from '../shared/stores';
 
 export interface DailyReportResult {
@@ -19,7 +20,7 @@ export interface DailyReportResult {
  * day's counters (one item), writes `reports/daily/YYYY-MM-DD.json` and publishes a summary.
  * A day already reported is not reported again: a retry or a second run returns the stored report.
  */
-export const handler = async (input: DailyReportInput = {}): Promise<DailyReportResult> => {
+export const handler = scheduledJob('daily-report', async (input: DailyReportInput | undefined): Promise<DailyReportResult> => {
   const day = reportDayOf(input ?? {}, clock.now());
   const key = dailyReportKey(day);
   const bucket = uploadsBucket();
@@ -38,4 +39,4 @@ export const handler = async (input: DailyReportInput = {}): Promise<DailyReport
   );
   logger.info('Daily report written', { day, key });
   return { day, key, created: true, report };
-};
+});

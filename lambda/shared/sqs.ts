@@ -1,8 +1,9 @@
 import type { Context, SQSBatchItemFailure, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 import { logger } from './logger';
 
-export type SqsRecordHandler = (record: SQSRecord, context: Context) => Promise<void>;
-export type SqsBatchHandler = (event: SQSEvent, context: Context) => Promise<SQSBatchResponse>;
+export type SqsRecordHandler = (record: SQSRecord, context?: Context) => Promise<void>;
+/** Lambda always passes the context; tests may leave it out. */
+export type SqsBatchHandler = (event: SQSEvent, context?: Context) => Promise<SQSBatchResponse>;
 
 /**
  * Wraps a queue consumer (an event source with `reportBatchItemFailures`, see AppFunction.consumeQueue):
@@ -16,7 +17,7 @@ export type SqsBatchHandler = (event: SQSEvent, context: Context) => Promise<SQS
  */
 export function sqsBatchHandler(handleRecord: SqsRecordHandler): SqsBatchHandler {
   return async (event, context) => {
-    logger.addContext(context);
+    if (context) logger.addContext(context);
     const batchItemFailures: SQSBatchItemFailure[] = [];
     for (const record of event.Records) {
       const keys = { messageId: record.messageId, receiveCount: Number(record.attributes?.ApproximateReceiveCount ?? 0) };
