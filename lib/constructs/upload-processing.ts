@@ -37,7 +37,8 @@ export interface UploadProcessingProps {
 /**
  * Consumes the files queue: `process-upload` records each uploaded file once in the files table.
  * Batches with partial failures (one bad record never fails its batch-mates), bounded concurrency
- * so a burst of uploads cannot exhaust the account's Lambda concurrency, and an alarm on the DLQ.
+ * so a burst of uploads cannot exhaust the account's Lambda concurrency. Its DLQ's alarm is the
+ * Operations stack's, from `monitored`.
  */
 export class UploadProcessing extends Construct {
   readonly processUpload: AppFunction;

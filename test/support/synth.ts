@@ -33,7 +33,7 @@ export function testApp(props: TestAppProps = {}): App {
 
 /**
  * The whole app, every environment, synthesized once per test file without bundling
- * (bundling is checked by the real synth in CI and by test/infra/bundling.test.ts).
+ * (bundling is checked by the real synth in CI and by test/infra/template-serializer.test.ts).
  */
 export function synthesizeApp(): Record<EnvironmentName, AppStage> {
   const app = testApp();
