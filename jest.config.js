@@ -1,13 +1,53 @@
+/**
+ * Four projects, by what a test needs to run:
+ *
+ *   unit         pure domain logic and small tools: no server, no synth; seconds (`npm run test:unit`)
+ *   infra        synthesized templates: assertions, policies, cdk-nag, snapshots, the tools that read them
+ *   integration  handlers against local engines (dynalite, s3rver), the worker as a process, the
+ *                state machine run locally
+ *   e2e          the platform run locally end to end (test/e2e)
+ *
+ * `npm test` runs all of them; `npx jest --selectProjects infra` runs one.
+ */
+
+/** What every project shares. */
+const common = {
+  testEnvironment: 'node',
+  // Tests only transpile (type checking is `npm run typecheck`), and jest caches the output.
+  transform: { '^.+\\.ts$': ['ts-jest', { tsconfig: 'tsconfig.json' }] },
+  setupFiles: ['<rootDir>/test/support/jest-setup.ts'],
+};
+
 /** @type {import('jest').Config} */
 module.exports = {
-  testEnvironment: 'node',
-  roots: ['<rootDir>/test'],
-  testMatch: ['**/*.test.ts'],
-  // Type checking is `tsc --noEmit` (npm run typecheck); tests only transpile, which is much faster.
-  transform: { '^.+\\.ts$': ['ts-jest', { tsconfig: 'tsconfig.json' }] },
-  snapshotSerializers: ['<rootDir>/test/support/template-serializer.ts'],
-  setupFiles: ['<rootDir>/test/support/jest-setup.ts'],
-  // Synthesizing three environments is CPU-bound; two workers match the two-core CI machine.
+  projects: [
+    {
+      ...common,
+      displayName: 'unit',
+      testMatch: ['<rootDir>/test/domain/**/*.test.ts', '<rootDir>/test/unit/**/*.test.ts'],
+    },
+    {
+      ...common,
+      displayName: 'infra',
+      testMatch: ['<rootDir>/test/infra/**/*.test.ts', '<rootDir>/test/tools/**/*.test.ts'],
+      snapshotSerializers: ['<rootDir>/test/support/template-serializer.ts'],
+    },
+    {
+      ...common,
+      displayName: 'integration',
+      testMatch: [
+        '<rootDir>/test/lambda/**/*.test.ts',
+        '<rootDir>/test/containers/**/*.test.ts',
+        '<rootDir>/test/integration/**/*.test.ts',
+      ],
+    },
+    {
+      ...common,
+      displayName: 'e2e',
+      testMatch: ['<rootDir>/test/e2e/**/*.test.ts'],
+    },
+  ],
+  // Synthesizing and the local engines are CPU-bound; two workers match the two-core CI machine.
   maxWorkers: 2,
   testTimeout: 60_000,
 };

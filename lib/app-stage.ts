@@ -1,6 +1,6 @@
 import { Stage, Tags, type StageProps } from 'aws-cdk-lib';
 import type { Construct } from 'constructs';
-import { IMPORTS_PREFIX } from '../lambda/domain/import-job';
+import { keysUnder } from '../lambda/domain/bucket-layout';
 import { ApiStack } from './api-stack';
 import type { EnvironmentConfig } from './config';
 import { EXPORTS_READ } from './constructs/identity';
@@ -49,7 +49,7 @@ export class AppStage extends Stage {
       usersTable: this.stateful.usersTable,
       importCheckpointsTable: this.stateful.importCheckpointsTable,
       uploadsBucket: this.stateful.uploads.bucket,
-      importObjectsKeyPattern: `${IMPORTS_PREFIX}*`,
+      importObjectsKeyPattern: keysUnder('imports'),
       exportTokenCheck: config.containers.exportServiceEnabled ? this.stateful.identity.tokenCheck(EXPORTS_READ) : undefined,
     });
 
@@ -73,34 +73,20 @@ export class AppStage extends Stage {
       filesTable: this.stateful.filesTable,
       activityTable: this.stateful.activityTable,
     });
-    const pipeline = this.jobs.importPipeline;
-    const scheduled = this.jobs.scheduledJobs;
     const exportService = this.containers.exportService;
     this.operations = new OperationsStack(this, 'Operations', {
       ...common,
       description: `Alarms and dashboard of the user-data platform (${config.envName})`,
+      // Each construct says what operations must watch of it; the order is the dashboard's.
       flows: [
         {
           title: 'API',
           api: this.api.publicApi.api,
           functions: Object.fromEntries(Object.entries(this.api.functions).map(([name, appFunction]) => [name, appFunction.fn])),
         },
-        {
-          title: 'Uploads',
-          functions: { ProcessUpload: this.uploads.processing.processUpload.fn },
-          queues: [{ name: 'Files', queue: this.stateful.uploads.filesQueue, deadLetterQueue: this.stateful.uploads.filesDeadLetterQueue }],
-        },
-        {
-          title: 'Imports',
-          stateMachine: pipeline.stateMachine,
-          functions: Object.fromEntries(Object.entries(pipeline.functions).map(([name, fn]) => [`Import${name[0].toUpperCase()}${name.slice(1)}`, fn.fn])),
-          queues: [{ name: 'Imports', queue: this.stateful.importsQueue, deadLetterQueue: this.stateful.importsDeadLetterQueue }],
-        },
-        {
-          title: 'Schedules',
-          functions: { DailyReport: scheduled.dailyReport.fn, WeeklyCleanup: scheduled.weeklyCleanup.fn },
-          deadLetterQueues: { DailyReport: scheduled.dailyReportFailures, WeeklyCleanup: scheduled.weeklyCleanupFailures },
-        },
+        this.uploads.processing.monitored,
+        this.jobs.importPipeline.monitored,
+        this.jobs.scheduledJobs.monitored,
         // No export service (config turns it off), no load balancer to watch.
         ...(exportService ? [{ title: 'Containers', loadBalancer: { alb: exportService.loadBalancer, targetGroup: exportService.targetGroup } }] : []),
       ],

@@ -17,7 +17,7 @@ export interface StatefulStackProps extends StackProps {
 /**
  * Everything that holds data, apart from what processes it, so stateless stacks can be
  * replaced, renamed or deleted freely. Logical IDs here are pinned by a test
- * (test/infra/stateful-ids.test.ts): changing one replaces the resource and loses its data.
+ * (test/infra/stateful-stack.test.ts): changing one replaces the resource and loses its data.
  */
 export class StatefulStack extends Stack {
   readonly usersTable: Table;

@@ -1,4 +1,4 @@
-import { IMPORTS_PREFIX, IMPORT_RUNS_PREFIX } from './import-job';
+import { BUCKET_LAYOUT } from './bucket-layout';
 
 /**
  * The weekly cleanup: what it removes, in which order, and how it resumes.
@@ -14,15 +14,15 @@ export type CleanupPhase = (typeof CLEANUP_PHASES)[number];
 
 export const CLEANUP_PREFIXES: Record<CleanupPhase, string> = {
   /** Uploaded files: processed (or abandoned) once older than the configured age. */
-  incoming: 'incoming/',
+  incoming: BUCKET_LAYOUT.incoming,
   /** Import files: every import finishes within the state machine's timeout, far below the age. */
-  importSources: IMPORTS_PREFIX,
+  importSources: BUCKET_LAYOUT.imports,
   /** The pipeline's working chunks and reports, `import-runs/<importId>/...`. */
-  importRuns: IMPORT_RUNS_PREFIX,
+  importRuns: BUCKET_LAYOUT.importRuns,
 };
 
 /** Where the cleanup saves its place between runs (in the uploads bucket). */
-export const CLEANUP_CHECKPOINT_KEY = 'jobs/weekly-cleanup/checkpoint.json';
+export const CLEANUP_CHECKPOINT_KEY = `${BUCKET_LAYOUT.weeklyCleanup}checkpoint.json`;
 
 export interface CleanupCheckpoint {
   readonly phase: CleanupPhase;

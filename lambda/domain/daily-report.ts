@@ -1,8 +1,7 @@
+import { BUCKET_LAYOUT } from './bucket-layout';
 import { ValidationError } from './errors';
 import type { DailyActivity } from './activity';
 
-/** Where daily reports go in the uploads bucket: one object per reported day, so re-running a day finds its report. */
-export const DAILY_REPORTS_PREFIX = 'reports/daily/';
 
 export interface DailyReport {
   /** The UTC day reported, `YYYY-MM-DD`. */
@@ -39,7 +38,8 @@ export function reportDayOf(input: DailyReportInput, now: Date): string {
 }
 
 export function dailyReportKey(day: string): string {
-  return `${DAILY_REPORTS_PREFIX}${day}.json`;
+  // One object per reported day, so re-running a day finds its report.
+  return `${BUCKET_LAYOUT.dailyReports}${day}.json`;
 }
 
 /** The report of one day, from that day's counters: no table is scanned. */

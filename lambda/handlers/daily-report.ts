@@ -5,6 +5,7 @@ import { clock } from '../shared/clock';
 import { requireEnv } from '../shared/env';
 import { logger } from '../shared/logger';
 import { uploadsBucket } from '../shared/bucket-stores';
+import { scheduledJob } from '../shared/scheduled';
 import { activityStore } from '../shared/table-stores';
 
 export interface DailyReportResult {
@@ -20,7 +21,7 @@ export interface DailyReportResult {
  * day's counters (one item), writes `reports/daily/YYYY-MM-DD.json` and publishes a summary.
  * A day already reported is not reported again: a retry or a second run returns the stored report.
  */
-export const handler = async (input: DailyReportInput = {}): Promise<DailyReportResult> => {
+export const handler = scheduledJob('daily-report', async (input: DailyReportInput | undefined): Promise<DailyReportResult> => {
   const day = reportDayOf(input ?? {}, clock.now());
   const key = dailyReportKey(day);
   const bucket = uploadsBucket();
@@ -39,4 +40,4 @@ export const handler = async (input: DailyReportInput = {}): Promise<DailyReport
   );
   logger.info('Daily report written', { day, key });
   return { day, key, created: true, report };
-};
+});

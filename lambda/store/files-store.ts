@@ -2,9 +2,6 @@ import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { PutCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { FileRecord, FileRegistry } from '../domain/file-record';
 
-/** The files table's key (see StatefulStack): one item per object version. */
-export const FILES_KEY_ATTRIBUTES = ['objectId', 'versionId'] as const;
-
 /** File records in the files table. It knows DynamoDB; it does not know S3 or SQS. */
 export class FilesStore implements FileRegistry {
   constructor(

@@ -13,7 +13,7 @@ import {
 } from 'aws-cdk-lib/aws-lambda';
 import { PolicyStatement, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import type { ITopic } from 'aws-cdk-lib/aws-sns';
-import { NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
+import { NodejsFunction, OutputFormat, type BundlingOptions } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { SqsDestination } from 'aws-cdk-lib/aws-lambda-destinations';
 import { SqsEventSource, type SqsEventSourceProps } from 'aws-cdk-lib/aws-lambda-event-sources';
 import type { IQueue } from 'aws-cdk-lib/aws-sqs';
@@ -21,6 +21,7 @@ import { LogGroup, type RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { IBucket } from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
 import { acknowledgeWildcardResource } from '../compliance';
+import { sourceFingerprint } from './source-fingerprint';
 
 const DLQ_NOT_APPLICABLE: Record<Exclude<Invocation['kind'], 'async'>, string> = {
   api: 'Invoked synchronously by API Gateway: a failure is the HTTP response, and a function DLQ only receives failed asynchronous invocations.',
@@ -42,11 +43,31 @@ export function listKeysStatement(bucket: IBucket): PolicyStatement {
 export const FUNCTION_RUNTIME = Runtime.NODEJS_24_X;
 
 const PROJECT_ROOT = path.join(__dirname, '..', '..');
+
+/**
+ * How every handler is bundled. Small ESM bundles load fastest: minified, ESM entry points of
+ * dependencies preferred, and the AWS SDK bundled and tree-shaken rather than loaded whole from the runtime.
+ */
+const BUNDLING = {
+  format: OutputFormat.ESM,
+  minify: true,
+  mainFields: ['module', 'main'],
+  externalModules: [],
+  // Bundled CommonJS dependencies call require(); an ESM bundle has to provide it.
+  banner: "import { createRequire as __createRequire } from 'node:module'; const require = __createRequire(import.meta.url);",
+  // No source maps: they add to every cold start for stack traces we can read from logs anyway.
+  sourceMap: false,
+} satisfies BundlingOptions;
 const HANDLERS_DIR = path.join(PROJECT_ROOT, 'lambda', 'handlers');
 
 export interface AppFunctionProps {
   /** The handler file, relative to lambda/handlers (for example `create-user.ts`); it must export `handler`. */
   readonly handlerFile: string;
+  /**
+   * The directory bundling resolves from, holding package-lock.json; the handler must be inside it.
+   * @default the repository root (tests bundle a handler written to a temporary directory)
+   */
+  readonly projectRoot?: string;
   readonly description: string;
   /** Groups the function's logs and metrics (POWERTOOLS_SERVICE_NAME). */
   readonly serviceName: string;
@@ -125,9 +146,12 @@ export class AppFunction extends Construct {
     const role = new Role(this, 'Role', { assumedBy: new ServicePrincipal('lambda.amazonaws.com') });
     this.logGroup.grantWrite(role);
 
+    const projectRoot = props.projectRoot ?? PROJECT_ROOT;
+    const entry = path.resolve(HANDLERS_DIR, props.handlerFile);
+    const lockFile = path.join(projectRoot, 'package-lock.json');
     this.fn = new NodejsFunction(this, 'Function', {
       role,
-      entry: path.resolve(HANDLERS_DIR, props.handlerFile),
+      entry,
       handler: 'handler',
       description: props.description,
       runtime: FUNCTION_RUNTIME,
@@ -140,20 +164,13 @@ export class AppFunction extends Construct {
       applicationLogLevelV2: ApplicationLogLevel.INFO,
       systemLogLevelV2: SystemLogLevel.WARN,
       environment: { POWERTOOLS_SERVICE_NAME: props.serviceName, ...props.environment },
-      projectRoot: PROJECT_ROOT,
-      depsLockFilePath: path.join(PROJECT_ROOT, 'package-lock.json'),
-      bundling: {
-        // Small ESM bundles load fastest: minified, ESM entry points of dependencies preferred, and
-        // the AWS SDK bundled and tree-shaken rather than loaded whole from the runtime.
-        format: OutputFormat.ESM,
-        minify: true,
-        mainFields: ['module', 'main'],
-        externalModules: [],
-        // Bundled CommonJS dependencies call require(); an ESM bundle has to provide it.
-        banner: "import { createRequire as __createRequire } from 'node:module'; const require = __createRequire(import.meta.url);",
-        // No source maps: they add to every cold start for stack traces we can read from logs anyway.
-        sourceMap: false,
-      },
+      projectRoot,
+      depsLockFilePath: lockFile,
+      // A custom asset hash from the handler's sources: when cdk.out already holds the bundle for
+      // this hash, the CDK uses it and esbuild does not run (AssetStaging skips bundling into an
+      // existing asset directory). The CDK mixes the bundling options, absolute paths included, into
+      // the final hash, so asset hashes differ between checkouts in different directories.
+      bundling: { ...BUNDLING, assetHash: sourceFingerprint(entry, { projectRoot, lockFile, bundling: { BUNDLING, FUNCTION_RUNTIME, arch: Architecture.ARM_64.name } }) },
       // An on-failure destination rather than a function DLQ: its records carry the error and the
       // request context, not just the event.
       ...(props.invocation.kind === 'async'

@@ -21,8 +21,10 @@ import {
 import { LambdaInvoke, type EcsRunTask } from 'aws-cdk-lib/aws-stepfunctions-tasks';
 import { Construct } from 'constructs';
 import { TRANSIENT_IMPORT_ERRORS } from '../../lambda/domain/import-errors';
-import { IMPORTS_PREFIX, IMPORT_RUNS_PREFIX } from '../../lambda/domain/import-job';
+import { keysUnder } from '../../lambda/domain/bucket-layout';
 import { acknowledgeWildcardResource } from '../compliance';
+import { monitoredQueue } from './monitored-queue';
+import type { MonitoredFlow } from './platform-monitoring';
 import { AppFunction, type Invocation } from './app-function';
 import { JOB_START_MARGIN, type ImportJob } from './import-job';
 
@@ -94,12 +96,14 @@ export const IMPORT_STATES = {
 export class ImportPipeline extends Construct {
   readonly stateMachine: StateMachine;
   readonly functions: Record<'startImport' | 'validate' | 'transform' | 'load' | 'recordOutcome', AppFunction>;
+  /** What the Operations stack alarms on and shows: the state machine, its functions, the imports queue and its DLQ. */
+  readonly monitored: MonitoredFlow;
 
   constructor(scope: Construct, id: string, props: ImportPipelineProps) {
     super(scope, id);
     const logs = { logRetention: props.logRetention, logRemovalPolicy: props.logRemovalPolicy };
     const bucket = props.uploadsBucket;
-    const runs = `${IMPORT_RUNS_PREFIX}*`;
+    const runs = keysUnder('importRuns');
     // A Lambda-sized import: its file streams through in well under this.
     const stepTimeout = Duration.minutes(5);
 
@@ -118,7 +122,7 @@ export class ImportPipeline extends Construct {
       validate: make('ValidateFunction', 'import-validate.ts', 'Import step 1: validate the file, write valid chunks and an invalid-lines report', {
         timeout: stepTimeout,
         memorySize: 1024,
-      }).useBucket('UPLOADS_BUCKET_NAME', bucket, { read: [`${IMPORTS_PREFIX}*`], write: [runs] }),
+      }).useBucket('UPLOADS_BUCKET_NAME', bucket, { read: [keysUnder('imports')], write: [runs] }),
       transform: make('TransformFunction', 'import-transform.ts', 'Import step 2: normalise the valid records', {
         timeout: stepTimeout,
         memorySize: 512,
@@ -218,6 +222,13 @@ export class ImportPipeline extends Construct {
     this.functions.startImport.fn.addEnvironment('IMPORT_STATE_MACHINE_ARN', this.stateMachine.stateMachineArn);
     this.stateMachine.grantStartExecution(this.functions.startImport.fn);
     this.functions.startImport.consumeQueue(props.importsQueue, { batchSize: 10 });
+
+    this.monitored = {
+      title: 'Imports',
+      stateMachine: this.stateMachine,
+      functions: Object.fromEntries(Object.entries(this.functions).map(([name, fn]) => [`Import${name[0].toUpperCase()}${name.slice(1)}`, fn.fn])),
+      queues: [monitoredQueue('Imports', props.importsQueue)],
+    };
   }
 
   /**

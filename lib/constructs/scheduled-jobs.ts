@@ -6,13 +6,13 @@ import type { IBucket } from 'aws-cdk-lib/aws-s3';
 import { ContextAttribute, Schedule, ScheduleExpression, ScheduleGroup, ScheduleTargetInput } from 'aws-cdk-lib/aws-scheduler';
 import { LambdaInvoke } from 'aws-cdk-lib/aws-scheduler-targets';
 import { Topic } from 'aws-cdk-lib/aws-sns';
-import type { IQueue } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
+import { keysUnder } from '../../lambda/domain/bucket-layout';
 import { CLEANUP_PREFIXES } from '../../lambda/domain/cleanup';
-import { DAILY_REPORTS_PREFIX } from '../../lambda/domain/daily-report';
 import { acknowledgeWildcardResource } from '../compliance';
 import { AppFunction } from './app-function';
 import { DeadLetterQueue } from './dead-letter-queue';
+import type { MonitoredFlow } from './platform-monitoring';
 
 export interface ScheduledJobsProps {
   /** Reports are written to it; the cleanup removes expired objects from it. */
@@ -33,31 +33,53 @@ export interface ScheduledJobsProps {
   readonly logRemovalPolicy?: RemovalPolicy;
 }
 
+/** One job: what runs, when, with what. ScheduledJobs wires the rest. */
+export interface ScheduledJobDefinition {
+  /** PascalCase; names the job's function, schedule, dead-letter queue and alarms. */
+  readonly name: string;
+  /** The handler file, relative to lambda/handlers. */
+  readonly handlerFile: string;
+  readonly description: string;
+  readonly schedule: ScheduleExpression;
+  readonly scheduleDescription: string;
+  /** What each run receives. */
+  readonly input: ScheduleTargetInput;
+  /** A run not delivered within this age (the scheduler retrying) goes to the dead-letter queue instead. */
+  readonly maxEventAge: Duration;
+  /** @default Duration.seconds(10) */
+  readonly timeout?: Duration;
+  readonly environment?: Record<string, string>;
+  /** Gives the function what it uses, through AppFunction's use* helpers (each sets a variable and its grant together). */
+  readonly grant?: (fn: AppFunction) => void;
+}
+
+/** A job as deployed. */
+export interface ScheduledJob {
+  readonly name: string;
+  readonly fn: AppFunction;
+  readonly schedule: Schedule;
+  /** Where its failed runs end: events the scheduler could not deliver, and invocations that failed after Lambda's retries. */
+  readonly failures: DeadLetterQueue;
+}
+
 /**
- * The platform's scheduled jobs on EventBridge Scheduler, in one schedule group per environment:
- *
- *   daily report     cron(0 9 * * ? *) in the configured time zone
- *   weekly cleanup   rate(7 days)
- *
- * Each schedule retries a failed invocation and then sends the event to its own dead-letter
- * queue, which raises an alarm.
+ * The platform's scheduled jobs on EventBridge Scheduler, in one schedule group per environment.
+ * Each job is one entry of `definitions` below; for each, this construct makes the function, its
+ * schedule (with a retry policy), one dead-letter queue for both the scheduler's undeliverable
+ * events and the function's failed asynchronous invocations, the grants the entry asks for and the
+ * cdk-nag acknowledgements every job shares, and lists it in `monitored` for the Operations stack.
  */
 export class ScheduledJobs extends Construct {
   readonly group: ScheduleGroup;
   readonly reportsTopic: Topic;
-  readonly dailyReport: AppFunction;
-  readonly weeklyCleanup: AppFunction;
-  readonly dailyReportSchedule: Schedule;
-  readonly weeklyCleanupSchedule: Schedule;
-  /** Where each job's failed runs end (undeliverable events and failed invocations). */
-  readonly dailyReportFailures: DeadLetterQueue;
-  readonly weeklyCleanupFailures: DeadLetterQueue;
-  private readonly removalPolicy: RemovalPolicy;
+  readonly jobs: readonly ScheduledJob[];
+  /** What the Operations stack alarms on and shows: every job's function and dead-letter queue. */
+  readonly monitored: MonitoredFlow;
+  private readonly props: ScheduledJobsProps;
 
   constructor(scope: Construct, id: string, props: ScheduledJobsProps) {
     super(scope, id);
-    const logs = { logRetention: props.logRetention, logRemovalPolicy: props.logRemovalPolicy };
-    this.removalPolicy = props.logRemovalPolicy ?? RemovalPolicy.DESTROY;
+    this.props = props;
 
     // No name: CloudFormation generates one per environment, and a stack can be deployed twice.
     this.group = new ScheduleGroup(this, 'Group', { removalPolicy: RemovalPolicy.DESTROY });
@@ -67,118 +89,129 @@ export class ScheduledJobs extends Construct {
       masterKey: Alias.fromAliasName(this, 'SnsManagedKey', 'alias/aws/sns'),
     });
 
-    // One DLQ per job holds both kinds of failure: events the scheduler could not deliver after
-    // its retries, and invocations that failed in the function after Lambda's asynchronous retries.
-    const dailyReportFailures = (this.dailyReportFailures = this.deadLetterQueue('DailyReport'));
-    const weeklyCleanupFailures = (this.weeklyCleanupFailures = this.deadLetterQueue('WeeklyCleanup'));
-
-    this.dailyReport = new AppFunction(this, 'DailyReport', {
-      handlerFile: 'daily-report.ts',
-      description: "Daily report: yesterday's counters to reports/daily/ and the reports topic",
-      serviceName: 'scheduled-jobs',
-      // EventBridge Scheduler invokes Lambda asynchronously.
-      invocation: { kind: 'async', deadLetterQueue: dailyReportFailures },
-      timeout: Duration.seconds(30),
-      ...logs,
-    })
-      .useTable('ACTIVITY_TABLE_NAME', props.activityTable, ['dynamodb:GetItem'])
-      .useBucket('UPLOADS_BUCKET_NAME', props.uploadsBucket, { read: [`${DAILY_REPORTS_PREFIX}*`], write: [`${DAILY_REPORTS_PREFIX}*`] })
-      .usePublish('REPORTS_TOPIC_ARN', this.reportsTopic);
-    // Publishing to a topic encrypted with the AWS-managed aws/sns key: the key's ID is not known
-    // at synth, so the grant names the account's keys; the key's own policy allows it only through SNS.
-    const reportRole = this.dailyReport.fn.role!;
-    Validations.of(reportRole).acknowledge({
-      id: 'AwsSolutions-IAM5[Action::kms:GenerateDataKey*]',
-      reason: 'Publishing to an encrypted topic needs GenerateDataKey with any key spec: the SNS publish grant.',
-    });
-    acknowledgeWildcardResource(
-      reportRole,
-      Stack.of(this).formatArn({ service: 'kms', resource: 'key', resourceName: '*' }),
-      "The AWS-managed aws/sns key's ID is not known at synth; its key policy allows use only through SNS in this account.",
-    );
-
-    const checkpoint = 'jobs/weekly-cleanup/*';
-    const cleanupPrefixes = Object.values(CLEANUP_PREFIXES).map((prefix) => `${prefix}*`);
-    this.weeklyCleanup = new AppFunction(this, 'WeeklyCleanup', {
-      handlerFile: 'weekly-cleanup.ts',
-      description: 'Weekly cleanup: expired uploads and import artefacts, bounded per run',
-      serviceName: 'scheduled-jobs',
-      invocation: { kind: 'async', deadLetterQueue: weeklyCleanupFailures },
-      timeout: Duration.minutes(10),
-      environment: {
-        INCOMING_MAX_AGE_DAYS: String(props.cleanup.incomingMaxAgeDays),
-        IMPORT_ARTEFACTS_MAX_AGE_DAYS: String(props.cleanup.importArtefactsMaxAgeDays),
-        CLEANUP_MAX_OBJECTS_PER_RUN: String(props.cleanup.maxObjectsPerRun),
-      },
-      ...logs,
-    }).useBucket('UPLOADS_BUCKET_NAME', props.uploadsBucket, {
-      read: [...cleanupPrefixes, checkpoint],
-      write: [checkpoint],
-      delete: cleanupPrefixes,
-    });
-
-    this.dailyReportSchedule = this.schedule('DailyReport', {
-      description: 'Daily report at 09:00 local time',
-      expression: ScheduleExpression.cron({ minute: '0', hour: '9', timeZone: props.timeZone }),
-      fn: this.dailyReport,
-      deadLetterQueue: dailyReportFailures,
-      // The scheduled time, not the delivery time, picks the day: a retried or late run reports the same day.
-      input: ScheduleTargetInput.fromObject({ scheduledTime: ContextAttribute.scheduledTime }),
-      enabled: props.enabled,
-      maxEventAge: Duration.hours(6),
-    });
-    this.weeklyCleanupSchedule = this.schedule('WeeklyCleanup', {
-      description: 'Weekly cleanup of expired objects',
-      expression: ScheduleExpression.rate(Duration.days(7)),
-      fn: this.weeklyCleanup,
-      deadLetterQueue: weeklyCleanupFailures,
-      input: ScheduleTargetInput.fromObject({ dryRun: false }),
-      enabled: props.enabled,
-      maxEventAge: Duration.hours(24),
-    });
+    this.jobs = this.definitions().map((definition) => this.addJob(definition));
 
     // The scheduler's roles (made by aws-scheduler-targets, one per target) may invoke any
     // version of their function.
     const schedulerRoles = Stack.of(this).node.children.filter((child) => child.node.id.startsWith('SchedulerRoleForTarget'));
     for (const schedulerRole of schedulerRoles) {
-      for (const job of [this.dailyReport, this.weeklyCleanup]) {
-        acknowledgeWildcardResource(schedulerRole, `${job.fn.functionArn}:*`, 'Invokes any version of the scheduled function, as the Lambda target grants.');
+      for (const job of this.jobs) {
+        acknowledgeWildcardResource(schedulerRole, `${job.fn.fn.functionArn}:*`, 'Invokes any version of the scheduled function, as the Lambda target grants.');
       }
     }
+
+    this.monitored = {
+      title: 'Schedules',
+      functions: Object.fromEntries(this.jobs.map((job) => [job.name, job.fn.fn])),
+      deadLetterQueues: Object.fromEntries(this.jobs.map((job) => [job.name, job.failures])),
+    };
   }
 
-  private schedule(
-    id: string,
-    options: {
-      description: string;
-      expression: ScheduleExpression;
-      fn: AppFunction;
-      input: ScheduleTargetInput;
-      enabled: boolean;
-      maxEventAge: Duration;
-      deadLetterQueue: IQueue;
-    },
-  ): Schedule {
-    const { deadLetterQueue } = options;
-    return new Schedule(this, `${id}Schedule`, {
-      description: options.description,
+  /** The job called `name`. */
+  job(name: string): ScheduledJob {
+    const job = this.jobs.find((candidate) => candidate.name === name);
+    if (job === undefined) throw new Error(`No scheduled job is called ${name}; there are ${this.jobs.map((each) => each.name).join(', ')}`);
+    return job;
+  }
+
+  get dailyReport(): AppFunction {
+    return this.job('DailyReport').fn;
+  }
+
+  get weeklyCleanup(): AppFunction {
+    return this.job('WeeklyCleanup').fn;
+  }
+
+  /** The jobs. Adding one is adding an entry here (and its handler). */
+  private definitions(): ScheduledJobDefinition[] {
+    const { uploadsBucket, activityTable, cleanup, timeZone } = this.props;
+    const reportsTopic = this.reportsTopic;
+    const cleanupPrefixes = Object.values(CLEANUP_PREFIXES).map((prefix) => `${prefix}*`);
+    return [
+      {
+        name: 'DailyReport',
+        handlerFile: 'daily-report.ts',
+        description: "Daily report: yesterday's counters to reports/daily/ and the reports topic",
+        schedule: ScheduleExpression.cron({ minute: '0', hour: '9', timeZone }),
+        scheduleDescription: 'Daily report at 09:00 local time',
+        // The scheduled time, not the delivery time, picks the day: a retried or late run reports the same day.
+        input: ScheduleTargetInput.fromObject({ scheduledTime: ContextAttribute.scheduledTime }),
+        maxEventAge: Duration.hours(6),
+        timeout: Duration.seconds(30),
+        grant: (fn) => {
+          fn.useTable('ACTIVITY_TABLE_NAME', activityTable, ['dynamodb:GetItem'])
+            .useBucket('UPLOADS_BUCKET_NAME', uploadsBucket, { read: [keysUnder('dailyReports')], write: [keysUnder('dailyReports')] })
+            .usePublish('REPORTS_TOPIC_ARN', reportsTopic);
+          // Publishing to a topic encrypted with the AWS-managed aws/sns key: the key's ID is not known
+          // at synth, so the grant names the account's keys; the key's own policy allows it only through SNS.
+          const role = fn.fn.role!;
+          Validations.of(role).acknowledge({
+            id: 'AwsSolutions-IAM5[Action::kms:GenerateDataKey*]',
+            reason: 'Publishing to an encrypted topic needs GenerateDataKey with any key spec: the SNS publish grant.',
+          });
+          acknowledgeWildcardResource(
+            role,
+            Stack.of(this).formatArn({ service: 'kms', resource: 'key', resourceName: '*' }),
+            "The AWS-managed aws/sns key's ID is not known at synth; its key policy allows use only through SNS in this account.",
+          );
+        },
+      },
+      {
+        name: 'WeeklyCleanup',
+        handlerFile: 'weekly-cleanup.ts',
+        description: 'Weekly cleanup: expired uploads and import artefacts, bounded per run',
+        schedule: ScheduleExpression.rate(Duration.days(7)),
+        scheduleDescription: 'Weekly cleanup of expired objects',
+        input: ScheduleTargetInput.fromObject({ dryRun: false }),
+        maxEventAge: Duration.hours(24),
+        timeout: Duration.minutes(10),
+        environment: {
+          INCOMING_MAX_AGE_DAYS: String(cleanup.incomingMaxAgeDays),
+          IMPORT_ARTEFACTS_MAX_AGE_DAYS: String(cleanup.importArtefactsMaxAgeDays),
+          CLEANUP_MAX_OBJECTS_PER_RUN: String(cleanup.maxObjectsPerRun),
+        },
+        grant: (fn) => {
+          fn.useBucket('UPLOADS_BUCKET_NAME', uploadsBucket, {
+            read: [...cleanupPrefixes, keysUnder('weeklyCleanup')],
+            write: [keysUnder('weeklyCleanup')],
+            delete: cleanupPrefixes,
+          });
+        },
+      },
+    ];
+  }
+
+  private addJob(definition: ScheduledJobDefinition): ScheduledJob {
+    const removalPolicy = this.props.logRemovalPolicy ?? RemovalPolicy.DESTROY;
+    const failures = new DeadLetterQueue(this, `${definition.name}DeadLetterQueue`, {
+      holds: `${definition.name} runs that failed after the scheduler's and Lambda's retries`,
+      // Failed runs are kept as long as the environment keeps its data.
+      removalPolicy,
+    });
+    const fn = new AppFunction(this, definition.name, {
+      handlerFile: definition.handlerFile,
+      description: definition.description,
+      serviceName: 'scheduled-jobs',
+      // EventBridge Scheduler invokes Lambda asynchronously.
+      invocation: { kind: 'async', deadLetterQueue: failures },
+      timeout: definition.timeout,
+      environment: definition.environment,
+      logRetention: this.props.logRetention,
+      logRemovalPolicy: this.props.logRemovalPolicy,
+    });
+    definition.grant?.(fn);
+    const schedule = new Schedule(this, `${definition.name}Schedule`, {
+      description: definition.scheduleDescription,
       scheduleGroup: this.group,
-      schedule: options.expression,
-      enabled: options.enabled,
-      target: new LambdaInvoke(options.fn.fn, {
-        input: options.input,
+      schedule: definition.schedule,
+      enabled: this.props.enabled,
+      target: new LambdaInvoke(fn.fn, {
+        input: definition.input,
         retryAttempts: 3,
-        maxEventAge: options.maxEventAge,
-        deadLetterQueue,
+        maxEventAge: definition.maxEventAge,
+        deadLetterQueue: failures,
       }),
     });
-  }
-
-  private deadLetterQueue(job: string): DeadLetterQueue {
-    return new DeadLetterQueue(this, `${job}DeadLetterQueue`, {
-      holds: `${job} runs that failed after the scheduler's and Lambda's retries`,
-      // Failed runs are kept as long as the environment keeps its data.
-      removalPolicy: this.removalPolicy,
-    });
+    return { name: definition.name, fn, schedule, failures };
   }
 }

@@ -4,9 +4,11 @@ import type { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { IBucket } from 'aws-cdk-lib/aws-s3';
 import type { IQueue } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
-import { INCOMING_PREFIX } from '../../lambda/domain/upload-events';
+import { keysUnder } from '../../lambda/domain/bucket-layout';
 import type { UploadsConfig } from '../config';
 import { AppFunction } from './app-function';
+import { monitoredQueue } from './monitored-queue';
+import type { MonitoredFlow } from './platform-monitoring';
 
 /**
  * The files queue's visibility timeout: six times the consumer's timeout plus its batching window,
@@ -35,10 +37,13 @@ export interface UploadProcessingProps {
 /**
  * Consumes the files queue: `process-upload` records each uploaded file once in the files table.
  * Batches with partial failures (one bad record never fails its batch-mates), bounded concurrency
- * so a burst of uploads cannot exhaust the account's Lambda concurrency, and an alarm on the DLQ.
+ * so a burst of uploads cannot exhaust the account's Lambda concurrency. Its DLQ's alarm is the
+ * Operations stack's, from `monitored`.
  */
 export class UploadProcessing extends Construct {
   readonly processUpload: AppFunction;
+  /** What the Operations stack alarms on and shows: the consumer, its queue and the queue's DLQ. */
+  readonly monitored: MonitoredFlow;
 
   constructor(scope: Construct, id: string, props: UploadProcessingProps) {
     super(scope, id);
@@ -56,12 +61,18 @@ export class UploadProcessing extends Construct {
     })
       .useTable('FILES_TABLE_NAME', props.filesTable, ['dynamodb:PutItem'])
       .useTable('ACTIVITY_TABLE_NAME', props.activityTable, ['dynamodb:UpdateItem'])
-      .readObjects(props.bucket, `${INCOMING_PREFIX}*`);
+      .readObjects(props.bucket, keysUnder('incoming'));
 
     this.processUpload.consumeQueue(props.filesQueue, {
       batchSize: uploads.batchSize,
       maxBatchingWindow: uploads.maxBatchingWindow,
       maxConcurrency: uploads.maxConcurrency,
     });
+
+    this.monitored = {
+      title: 'Uploads',
+      functions: { ProcessUpload: this.processUpload.fn },
+      queues: [monitoredQueue('Files', props.filesQueue)],
+    };
   }
 }

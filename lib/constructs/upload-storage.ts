@@ -16,7 +16,7 @@ import { Topic, type ITopic } from 'aws-cdk-lib/aws-sns';
 import { SqsSubscription } from 'aws-cdk-lib/aws-sns-subscriptions';
 import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
-import { IMPORTS_PREFIX, INCOMING_PREFIX } from '../../lambda/domain/upload-events';
+import { BUCKET_LAYOUT } from '../../lambda/domain/bucket-layout';
 import type { UploadsConfig } from '../config';
 import { DeadLetterQueue } from './dead-letter-queue';
 import { filesQueueVisibilityTimeout } from './upload-processing';
@@ -120,7 +120,7 @@ export class UploadStorage extends Construct {
       enforceSSL: true,
     });
 
-    for (const prefix of [INCOMING_PREFIX, IMPORTS_PREFIX]) {
+    for (const prefix of [BUCKET_LAYOUT.incoming, BUCKET_LAYOUT.imports]) {
       this.bucket.addEventNotification(EventType.OBJECT_CREATED, new AccountPinnedTopicDestination(this.topic), { prefix });
     }
     // The CDK's own (singleton) function that writes bucket notification settings at deploy time.

@@ -10,10 +10,11 @@ interface ValidationReport {
   pluginReports: { pluginName: string; violations: { ruleName: string; severity: string; violatingConstructs: { constructPath: string }[] }[] }[];
 }
 
-/** The app exactly as bin/app.ts builds it, checked by cdk-nag's AwsSolutions and Serverless packs. */
+/** The app exactly as bin/app.ts builds it, checked by cdk-nag's AwsSolutions and Serverless packs and the CDK's default rules. */
 function synthesizeWithChecks(): { synthError?: Error; findings: string[] } {
   const outdir = fs.mkdtempSync(path.join(os.tmpdir(), 'nag-'));
-  const app = testApp({ outdir });
+  // With the CDK's default-rules validation too, as `cdk synth` runs it.
+  const app = testApp({ outdir, validate: true });
   addEnvironments(
     app,
     ENVIRONMENT_NAMES.map((name) => ENVIRONMENTS[name]),

@@ -252,7 +252,6 @@ describe('import job run by the state machine', () => {
 
 describe('export load balancer exposure', () => {
   it.each(['dev', 'staging', 'prod'] as const)('admits only the networks %s names, never the whole internet', (env) => {
-    const stages = synthesizeApp();
     const groups = templateOf(stages[env].containers).findResources('AWS::EC2::SecurityGroup');
     const ingress = Object.entries(groups)
       .filter(([id]) => id.includes('LoadBalancerSecurityGroup'))

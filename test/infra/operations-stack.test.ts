@@ -1,4 +1,7 @@
+import { Stack } from 'aws-cdk-lib';
 import { Match, type Template } from 'aws-cdk-lib/assertions';
+import { Queue } from 'aws-cdk-lib/aws-sqs';
+import { monitoredQueue } from '../../lib/constructs/monitored-queue';
 import { ENVIRONMENT_NAMES, type EnvironmentName } from '../../lib/config';
 import { stacksOf, synthesizeApp, templateOf } from '../support/synth';
 
@@ -127,5 +130,16 @@ describe('operations stack', () => {
       expect(order.every((position) => position > 0)).toBe(true);
       expect([...order].sort((a, b) => a - b)).toEqual(order);
     }
+  });
+});
+
+describe('monitored queues', () => {
+  it('refuses to watch a consumed queue that has no dead-letter queue', () => {
+    const stack = new Stack();
+    const dlq = new Queue(stack, 'Dlq');
+    const withDlq = new Queue(stack, 'WithDlq', { deadLetterQueue: { queue: dlq, maxReceiveCount: 5 } });
+
+    expect(monitoredQueue('With', withDlq)).toEqual({ name: 'With', queue: withDlq, deadLetterQueue: dlq });
+    expect(() => monitoredQueue('Without', new Queue(stack, 'WithoutDlq'))).toThrow(/Without queue has no dead-letter queue/);
   });
 });

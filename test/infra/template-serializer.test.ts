@@ -1,6 +1,7 @@
 import * as fs from 'node:fs';
+import * as os from 'node:os';
 import * as path from 'node:path';
-import { Stack } from 'aws-cdk-lib';
+import { AssetStaging, Stack } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { AppFunction } from '../../lib/constructs/app-function';
@@ -11,15 +12,20 @@ import { normaliseTemplate } from '../support/template-serializer';
  * The one test that bundles for real (esbuild, through AppFunction's settings): it proves the
  * snapshot serializer hides a change to handler code, and that a bundle is an ESM file.
  */
-const workDir = fs.mkdtempSync(path.join(__dirname, '..', '..', '.test-tmp-'));
+const workDir = fs.mkdtempSync(path.join(os.tmpdir(), 'template-serializer-'));
 const handlerFile = path.join(workDir, 'greeting.ts');
+// A project of its own outside the repository: the handler imports nothing, so an empty lock file
+// and the repository's node_modules (for esbuild) are all bundling needs.
+fs.writeFileSync(path.join(workDir, 'package-lock.json'), JSON.stringify({ lockfileVersion: 3, packages: {} }));
+fs.symlinkSync(path.join(__dirname, '..', '..', 'node_modules'), path.join(workDir, 'node_modules'), 'dir');
 
-function synthesizeWithHandler(source: string): { template: Record<string, unknown>; outdir: string } {
+function synthesizeWithHandler(source: string, outdir = fs.mkdtempSync(path.join(workDir, 'out-'))): { template: Record<string, unknown>; outdir: string } {
   fs.writeFileSync(handlerFile, source);
-  const app = testApp({ outdir: fs.mkdtempSync(path.join(workDir, 'out-')), bundle: true });
+  const app = testApp({ outdir, bundle: true });
   const stack = new Stack(app, 'Bundled');
   new AppFunction(stack, 'Greeting', {
     handlerFile,
+    projectRoot: workDir,
     description: 'bundling check',
     serviceName: 'test',
     invocation: { kind: 'api' },
@@ -56,5 +62,22 @@ describe('template serializer', () => {
 
     expect(bundle).toMatch(/export\s*\{/);
     expect(bundle.split('\n').length).toBeLessThan(5);
+  });
+
+  it('reuses the bundle already in cdk.out when the handler has not changed, without running esbuild', () => {
+    // As a new `cdk synth` process would: nothing remembered in memory, only what is on disk.
+    AssetStaging.clearAssetHashCache();
+    const messages: string[] = [];
+    const stderr = jest.spyOn(process.stderr, 'write').mockImplementation((chunk: string | Uint8Array) => {
+      messages.push(String(chunk));
+      return true;
+    });
+    try {
+      const again = synthesizeWithHandler("export const handler = async () => ({ statusCode: 200, body: 'two' });\n", after.outdir);
+      expect(JSON.stringify(again.template)).toEqual(JSON.stringify(after.template));
+    } finally {
+      stderr.mockRestore();
+    }
+    expect(messages.filter((message) => message.includes('Bundling asset'))).toEqual([]);
   });
 });

@@ -4,6 +4,7 @@ import { handler as dailyReport } from '../../lambda/handlers/daily-report';
 import { handler as weeklyCleanup } from '../../lambda/handlers/weekly-cleanup';
 import { CLEANUP_CHECKPOINT_KEY } from '../../lambda/domain/cleanup';
 import { clock } from '../../lambda/shared/clock';
+import { logger } from '../../lambda/shared/logger';
 import { lambdaContext } from '../support/events';
 import { useLocalAws } from '../support/local-aws-env';
 import { startLocalDynamo, type LocalDynamo } from '../support/local-dynamodb';
@@ -87,7 +88,7 @@ describe('daily report', () => {
     await count('2026-11-21', { usersCreated: 99 });
     const publishedBefore = sns.published.length;
 
-    const result = await dailyReport({ scheduledTime: SCHEDULED_TIME });
+    const result = await dailyReport({ scheduledTime: SCHEDULED_TIME }, lambdaContext('daily-report'));
 
     expect(result).toMatchObject({ day: '2026-11-20', key: 'reports/daily/2026-11-20.json', created: true });
     expect(JSON.parse((await objectText('reports/daily/2026-11-20.json'))!)).toEqual({
@@ -106,12 +107,12 @@ describe('daily report', () => {
   });
 
   it('returns the stored report, and publishes nothing, when the same day runs again', async () => {
-    await dailyReport({ scheduledTime: '2026-11-11T09:00:00Z' });
+    await dailyReport({ scheduledTime: '2026-11-11T09:00:00Z' }, lambdaContext('daily-report'));
     const first = await objectText('reports/daily/2026-11-10.json');
     const publishedAfterFirst = sns.published.length;
     await count('2026-11-10', { usersCreated: 5 });
 
-    const second = await dailyReport({ scheduledTime: '2026-11-11T09:00:00Z' });
+    const second = await dailyReport({ scheduledTime: '2026-11-11T09:00:00Z' }, lambdaContext('daily-report'));
 
     expect(second.created).toBe(false);
     expect(await objectText('reports/daily/2026-11-10.json')).toBe(first);
@@ -120,7 +121,7 @@ describe('daily report', () => {
   });
 
   it('reports zeros for a day with no activity', async () => {
-    const result = await dailyReport({ scheduledTime: '2026-06-02T08:00:00Z' });
+    const result = await dailyReport({ scheduledTime: '2026-06-02T08:00:00Z' }, lambdaContext('daily-report'));
 
     expect(result.report).toEqual({ day: '2026-06-01', usersCreated: 0, files: { processed: 0, failed: 0 }, imports: { succeeded: 0, failed: 0 } });
     expect(JSON.parse((await objectText('reports/daily/2026-06-01.json'))!)).toEqual(result.report);
@@ -129,7 +130,7 @@ describe('daily report', () => {
   it('uses the current time when the event carries no scheduled time', async () => {
     fixClock('2026-03-05T09:00:00Z');
 
-    const result = await dailyReport({});
+    const result = await dailyReport({}, lambdaContext('daily-report'));
 
     expect(result.day).toBe('2026-03-04');
   });
@@ -196,5 +197,17 @@ describe('weekly cleanup', () => {
 
   it('never deletes daily reports', async () => {
     expect(await keysUnder('reports/daily/2026-01-01')).toEqual(['reports/daily/2026-01-01.json']);
+  });
+
+  it('fails the run loudly when a configured age is not a whole number of days', async () => {
+    const configured = process.env.INCOMING_MAX_AGE_DAYS;
+    process.env.INCOMING_MAX_AGE_DAYS = 'seven';
+    const error = jest.spyOn(logger, 'error').mockImplementation(() => undefined);
+    try {
+      await expect(weeklyCleanup({}, lambdaContext('weekly-cleanup', 600_000))).rejects.toThrow(/INCOMING_MAX_AGE_DAYS must be a whole number/);
+    } finally {
+      process.env.INCOMING_MAX_AGE_DAYS = configured;
+      error.mockRestore();
+    }
   });
 });

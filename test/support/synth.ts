@@ -10,10 +10,22 @@ import { addEnvironments } from '../../lib/platform';
 const FEATURE_FLAGS = (JSON.parse(fs.readFileSync(path.join(__dirname, '..', '..', 'cdk.json'), 'utf8')) as { context: Record<string, unknown> })
   .context;
 
-/** An App as the CLI would make it, without bundling unless `bundle` is set. */
-export function testApp(props: AppProps & { bundle?: boolean } = {}): App {
-  const { bundle, ...appProps } = props;
+export interface TestAppProps extends AppProps {
+  /** Bundle handlers with esbuild, as `cdk synth` does. @default false */
+  readonly bundle?: boolean;
+  /**
+   * Run the CDK's built-in CloudFormation validation at synth, as `cdk synth` does. Its engine (a
+   * WebAssembly module) takes about two seconds of CPU to start in every process, so only the
+   * compliance test, which checks its findings, turns it on. @default false
+   */
+  readonly validate?: boolean;
+}
+
+/** An App as the CLI would make it, without bundling unless `bundle` is set and without the built-in validation unless `validate` is. */
+export function testApp(props: TestAppProps = {}): App {
+  const { bundle, validate, ...appProps } = props;
   return new App({
+    builtinCloudFormationValidation: validate ?? false,
     ...appProps,
     context: { ...FEATURE_FLAGS, ...(bundle ? {} : { 'aws:cdk:bundling-stacks': [] }), ...appProps.context },
   });
@@ -21,7 +33,7 @@ export function testApp(props: AppProps & { bundle?: boolean } = {}): App {
 
 /**
  * The whole app, every environment, synthesized once per test file without bundling
- * (bundling is checked by the real synth in CI and by test/infra/bundling.test.ts).
+ * (bundling is checked by the real synth in CI and by test/infra/template-serializer.test.ts).
  */
 export function synthesizeApp(): Record<EnvironmentName, AppStage> {
   const app = testApp();
