@@ -74,6 +74,7 @@ export const IMPORT_STATES = {
   recordJobSuccess: 'RecordJobSuccess',
   transform: 'Transform',
   load: 'Load',
+  isLoadDone: 'IsLoadDone',
   recordSuccess: 'RecordSuccess',
   recordFailure: 'RecordFailure',
   succeeded: 'ImportSucceeded',
@@ -123,9 +124,12 @@ export class ImportPipeline extends Construct {
         timeout: stepTimeout,
         memorySize: 512,
       }).useBucket('UPLOADS_BUCKET_NAME', bucket, { read: [runs], write: [runs] }),
-      load: make('LoadFunction', 'import-load.ts', 'Import step 3: batch-write users, reporting existing emails', { timeout: stepTimeout, memorySize: 512 })
-        .useBucket('UPLOADS_BUCKET_NAME', bucket, { read: [runs], write: [runs] })
-        .useTable('USERS_TABLE_NAME', props.usersTable, ['dynamodb:BatchGetItem', 'dynamodb:BatchWriteItem']),
+      // Load works to a time budget within this timeout (LOAD_TIME_RESERVE_MS) and continues in a
+      // new invocation; it only reads the working chunks.
+      load: make('LoadFunction', 'import-load.ts', 'Import step 3: create users with conditional puts, reporting existing emails', { timeout: stepTimeout, memorySize: 512 })
+        .useBucket('UPLOADS_BUCKET_NAME', bucket, { read: [runs] })
+        .useTable('USERS_TABLE_NAME', props.usersTable, ['dynamodb:PutItem', 'dynamodb:GetItem'])
+        .useTable('CHECKPOINTS_TABLE_NAME', props.importCheckpointsTable, ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem']),
       recordOutcome: make('RecordOutcomeFunction', 'import-record-outcome.ts', 'Records how an import ended, and counts it')
         .useTable('IMPORTS_TABLE_NAME', props.importsTable, ['dynamodb:UpdateItem'])
         .useTable('ACTIVITY_TABLE_NAME', props.activityTable, ['dynamodb:UpdateItem'])
@@ -181,7 +185,14 @@ export class ImportPipeline extends Construct {
             )
             .next(succeeded),
         )
-        .otherwise(transform.next(load).next(recordSuccess).next(succeeded)),
+        .otherwise(
+          transform.next(load).next(
+            // Load returns done: false when it stopped at its time budget: run it again, it resumes.
+            new Choice(this, IMPORT_STATES.isLoadDone)
+              .when(Condition.booleanEquals('$.load.done', false), load)
+              .otherwise(recordSuccess.next(succeeded)),
+          ),
+        ),
     );
 
     const stateMachineLogs = new LogGroup(this, 'StateMachineLogs', {

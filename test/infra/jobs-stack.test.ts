@@ -237,9 +237,12 @@ describe('import pipeline', () => {
     expect(actionsOf(onCheckpoints)).toEqual(['dynamodb:GetItem']);
   });
 
-  it('lets Load batch-read and batch-write users and nothing else of DynamoDB', () => {
-    const actions = actionsOf(statementsOf(prod.jobs, jobs, prod.jobs.importPipeline.functions.load));
-    expect(actions.filter((action) => action.startsWith('dynamodb:')).sort()).toEqual(['dynamodb:BatchGetItem', 'dynamodb:BatchWriteItem']);
+  it('lets Load create and read users and keep its checkpoint, and nothing else of DynamoDB', () => {
+    const statements = statementsOf(prod.jobs, jobs, prod.jobs.importPipeline.functions.load);
+    const on = (table: string) => actionsOf(statements.filter((statement) => JSON.stringify(statement.Resource).includes(table))).filter((action) => action.startsWith('dynamodb:')).sort();
+    expect(on('UsersTable')).toEqual(['dynamodb:GetItem', 'dynamodb:PutItem']);
+    expect(on('ImportCheckpointsTable')).toEqual(['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem']);
+    expect([...new Set(actionsOf(statements).filter((action) => action.startsWith('dynamodb:')))].sort()).toEqual(['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem']);
   });
 
   it('lets the state machine invoke exactly the pipeline functions', () => {

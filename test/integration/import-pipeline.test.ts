@@ -28,7 +28,7 @@ const BUCKET = 'uploads-import-test';
 let dynamo: LocalDynamo;
 let s3: LocalS3;
 let proxy: http.Server;
-/** BatchWriteItem calls the DynamoDB proxy still fails with a throttling error. */
+/** User PutItem calls the DynamoDB proxy lets through (skip), then fails with a throttling error (fail). */
 let failBatchWrites = { skip: 0, fail: 0 };
 let usersTable: string;
 let importsTable: string;
@@ -83,14 +83,16 @@ function localImportJob(stage: AppStage) {
   };
 }
 
-/** Sits in front of dynalite and fails chosen BatchWriteItem calls as DynamoDB does when it throttles. */
+/** Sits in front of dynalite and fails chosen user PutItem calls as DynamoDB does when it throttles. */
 async function startThrottlingProxy(target: string): Promise<string> {
   const targetUrl = new URL(target);
+  const agent = new http.Agent({ keepAlive: true });
   proxy = http.createServer((request, response) => {
     const chunks: Buffer[] = [];
     request.on('data', (chunk: Buffer) => chunks.push(chunk));
     request.on('end', () => {
-      if (request.headers['x-amz-target'] === 'DynamoDB_20120810.BatchWriteItem') {
+      const body = Buffer.concat(chunks).toString('utf8');
+      if (request.headers['x-amz-target'] === 'DynamoDB_20120810.PutItem' && (JSON.parse(body) as { TableName?: string }).TableName === usersTable) {
         if (failBatchWrites.skip > 0) failBatchWrites.skip -= 1;
         else if (failBatchWrites.fail > 0) {
           failBatchWrites.fail -= 1;
@@ -104,7 +106,7 @@ async function startThrottlingProxy(target: string): Promise<string> {
         }
       }
       const forward = http.request(
-        { host: targetUrl.hostname, port: targetUrl.port, path: request.url, method: request.method, headers: request.headers },
+        { host: targetUrl.hostname, port: targetUrl.port, path: request.url, method: request.method, headers: request.headers, agent },
         (upstream) => {
           response.writeHead(upstream.statusCode ?? 500, upstream.headers);
           upstream.pipe(response);
@@ -255,6 +257,7 @@ describe('the synthesized import state machine, run locally', () => {
       IMPORT_STATES.isTooLarge,
       IMPORT_STATES.transform,
       IMPORT_STATES.load,
+      IMPORT_STATES.isLoadDone,
       IMPORT_STATES.recordSuccess,
       IMPORT_STATES.succeeded,
     ]);
@@ -323,8 +326,8 @@ describe('the synthesized import state machine, run locally', () => {
   });
 
   it('retries Load after DynamoDB throttles it, without duplicating or miscounting users', async () => {
-    // The first batch of 25 lands, the second is throttled: the retried Load meets its own users.
-    failBatchWrites = { skip: 1, fail: 1 };
+    // The first 25 users land, the next write is throttled: the retried Load meets its own users.
+    failBatchWrites = { skip: 25, fail: 1 };
 
     const run = await runImport('throttled.jsonl', jsonLines(120, 'throttled.example'));
 
