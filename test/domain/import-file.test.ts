@@ -1,3 +1,4 @@
+import { gzipSync } from 'node:zlib';
 import { ImportFileUnreadableError, UnsupportedImportFormatError } from '../../lambda/domain/import-errors';
 import { importFormatOf, MAX_LINE_CHARS, readImportRecords, type ImportFormat, type ImportLine } from '../../lambda/domain/import-file';
 import { importIdFor, isImportId } from '../../lambda/domain/import-job';
@@ -12,6 +13,12 @@ async function read(text: string, format: ImportFormat, size = 7): Promise<Impor
   }
   const lines: ImportLine[] = [];
   for await (const entry of readImportRecords(chunks(), format)) lines.push(entry);
+  return lines;
+}
+
+async function collect(records: AsyncIterable<ImportLine>): Promise<ImportLine[]> {
+  const lines: ImportLine[] = [];
+  for await (const entry of records) lines.push(entry);
   return lines;
 }
 
@@ -96,6 +103,50 @@ describe('readImportRecords, CSV', () => {
   it('refuses a quoted field that never closes as unreadable', async () => {
     await expect(read('name,email\n"Ada,ada@example.com\n', 'csv')).rejects.toMatchObject({ name: 'ImportFileUnreadableError' });
   });
+
+  it('reports an over-long row invalid and reads the rows around it', async () => {
+    const text = `name,email\nA,a@example.com\n${'x'.repeat(70_000)},b@example.com\nC,c@example.com\n`;
+
+    expect(await read(text, 'csv', 4096)).toEqual([
+      { line: 2, record: { name: 'A', email: 'a@example.com' } },
+      { line: 3, error: `record is longer than ${MAX_LINE_CHARS} characters` },
+      { line: 4, record: { name: 'C', email: 'c@example.com' } },
+    ]);
+  });
+
+  it('keeps line numbers right after an over-long quoted record with line breaks', async () => {
+    const text = `name,email\r\n"${'y'.repeat(70_000)}\r\n\r\nz",e@example.com\r\nF,f@example.com\r\n`;
+
+    expect(await read(text, 'csv', 4096)).toEqual([
+      { line: 2, error: `record is longer than ${MAX_LINE_CHARS} characters` },
+      { line: 5, record: { name: 'F', email: 'f@example.com' } },
+    ]);
+  });
+
+  it('refuses Latin-1 text as unreadable, saying it is not UTF-8', async () => {
+    async function* latin1() {
+      yield Buffer.from('name,email\nJos\u00e9,jose@example.com\n', 'latin1');
+    }
+
+    await expect(collect(readImportRecords(latin1(), 'csv'))).rejects.toMatchObject({ name: 'ImportFileUnreadableError', message: expect.stringContaining('not valid UTF-8') });
+  });
+
+  it('refuses a gzip file as unreadable, saying it is compressed', async () => {
+    async function* gzipped() {
+      yield gzipSync(Buffer.from('name,email\nAda,ada@example.com\n'));
+    }
+
+    await expect(collect(readImportRecords(gzipped(), 'csv'))).rejects.toMatchObject({ name: 'ImportFileUnreadableError', message: expect.stringContaining('gzip') });
+  });
+
+  it('passes on an error of the source stream instead of losing it', async () => {
+    async function* broken() {
+      yield Buffer.from('name,email\nAda,ada@example.com\n');
+      throw Object.assign(new Error('socket hang up'), { code: 'ECONNRESET' });
+    }
+
+    await expect(collect(readImportRecords(broken(), 'csv'))).rejects.toThrow('socket hang up');
+  }, 5_000);
 
   it('accepts the columns in any order and without phone', async () => {
     expect(await read('Email,Name\nx@example.com,X\n', 'csv')).toEqual([{ line: 2, record: { name: 'X', email: 'x@example.com' } }]);
