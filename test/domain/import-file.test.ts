@@ -129,7 +129,7 @@ describe('readImportRecords, CSV', () => {
     }
 
     await expect(collect(readImportRecords(latin1(), 'csv'))).rejects.toMatchObject({ name: 'ImportFileUnreadableError', message: expect.stringContaining('not valid UTF-8') });
-  });
+  }, 5_000);
 
   it('refuses a gzip file as unreadable, saying it is compressed', async () => {
     async function* gzipped() {
@@ -137,7 +137,7 @@ describe('readImportRecords, CSV', () => {
     }
 
     await expect(collect(readImportRecords(gzipped(), 'csv'))).rejects.toMatchObject({ name: 'ImportFileUnreadableError', message: expect.stringContaining('gzip') });
-  });
+  }, 5_000);
 
   it('passes on an error of the source stream instead of losing it', async () => {
     async function* broken() {
