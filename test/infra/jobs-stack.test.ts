@@ -157,7 +157,7 @@ describe('import pipeline', () => {
   it('sends files above the threshold to the Fargate import job, and the rest to Transform', () => {
     expect(definition.States[IMPORT_STATES.isTooLarge]).toMatchObject({
       Type: 'Choice',
-      Choices: [{ Variable: '$.validation.sizeBytes', NumericGreaterThan: 20 * 1024 * 1024, Next: IMPORT_STATES.runJob }],
+      Choices: [{ Variable: '$.validation.sizeBytes', NumericGreaterThan: 3 * 1024 * 1024, Next: IMPORT_STATES.runJob }],
       Default: IMPORT_STATES.transform,
     });
     expect(definition.States[IMPORT_STATES.failed]).toMatchObject({ Type: 'Fail', ErrorPath: '$.failure.Error', CausePath: '$.failure.Cause' });
