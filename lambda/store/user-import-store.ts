@@ -29,7 +29,7 @@ export class UserImportStore implements ImportUserWriter {
       return { created: true };
     } catch (error) {
       if (!(error instanceof ConditionalCheckFailedException)) throw error;
-      const old = (error as ConditionalCheckFailedException & { Item?: Record<string, AttributeValue> }).Item;
+      const old = (error as ConditionalCheckFailedException & { Item?: Record<string, AttributeValue | string | number> }).Item;
       return { created: false, owner: old !== undefined ? ownerOf(old) : await this.owner(user.id) };
     }
   }
@@ -43,6 +43,10 @@ export class UserImportStore implements ImportUserWriter {
   }
 }
 
-function ownerOf(item: Record<string, AttributeValue>): ExistingUser {
-  return { importId: item.importId?.S, importLine: item.importLine?.N === undefined ? undefined : Number(item.importLine.N) };
+/** The owner from the item DynamoDB returns with the failed condition (raw attribute values; plain values accepted too). */
+function ownerOf(item: Record<string, AttributeValue | string | number>): ExistingUser {
+  const { importId, importLine } = item;
+  const text = typeof importId === 'string' ? importId : (importId as AttributeValue | undefined)?.S;
+  const line = typeof importLine === 'number' ? importLine : (importLine as AttributeValue | undefined)?.N;
+  return { importId: text, importLine: line === undefined ? undefined : Number(line) };
 }
