@@ -229,7 +229,7 @@ it('stops cleanly on SIGTERM with its checkpoint written, and a new attempt comp
   const tables = await freshTables();
   const total = 2_000;
   await upload('imports/stopped.csv', csv(total));
-  const env = importEnv(tables, 'imports/stopped.csv', 'stopped', { IMPORT_CHUNK_SIZE: '100', IMPORT_CONCURRENCY: '2' });
+  const env = importEnv(tables, 'imports/stopped.csv', 'stopped', { IMPORT_CHUNK_SIZE: '100', IMPORT_CONCURRENCY: '4' });
 
   const first = spawnWorker(bundle, ['import'], env);
   while (Number((await checkpoint(tables, 'stopped'))?.lastLine ?? 0) < 300) {
