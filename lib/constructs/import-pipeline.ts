@@ -57,6 +57,9 @@ export const LAMBDA_SERVICE_ERRORS = [
   'Lambda.TooManyRequestsException',
 ] as const;
 
+/** What Step Functions reports when a Lambda function runs out of time. */
+export const LAMBDA_TIMEOUT_ERROR = 'Sandbox.Timedout';
+
 /**
  * Errors of starting the Fargate task, retried with backoff: ECS API errors, and `AmazonECS.Unknown`,
  * what Step Functions raises when RunTask places no task (no Fargate or Spot capacity).
@@ -159,6 +162,9 @@ export class ImportPipeline extends Construct {
     const validate = catchInto(this.task(IMPORT_STATES.validate, this.functions.validate, { resultPath: '$.validation' }));
     const transform = catchInto(this.task(IMPORT_STATES.transform, this.functions.transform, { resultPath: '$.transform' }));
     const load = catchInto(this.task(IMPORT_STATES.load, this.functions.load, { resultPath: '$.load' }));
+    // Load stops itself well before its timeout; should it still time out (a stalled call), the
+    // next attempt resumes from its checkpoint, so a timeout is worth a retry, not a failed import.
+    load.addRetry({ errors: [LAMBDA_TIMEOUT_ERROR], interval: Duration.seconds(1), maxAttempts: 2 });
     const recordSuccess = catchInto(
       this.task(IMPORT_STATES.recordSuccess, this.functions.recordOutcome, {
         payload: TaskInput.fromObject({

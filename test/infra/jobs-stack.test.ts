@@ -2,7 +2,7 @@ import type { CfnElement, Stack } from 'aws-cdk-lib';
 import { Match, type Template } from 'aws-cdk-lib/assertions';
 import type { AppFunction } from '../../lib/constructs/app-function';
 import { IMPORT_CONTAINER_NAME } from '../../lib/constructs/import-job';
-import { ECS_START_ERRORS, IMPORT_STATES, LAMBDA_SERVICE_ERRORS } from '../../lib/constructs/import-pipeline';
+import { ECS_START_ERRORS, IMPORT_STATES, LAMBDA_SERVICE_ERRORS, LAMBDA_TIMEOUT_ERROR } from '../../lib/constructs/import-pipeline';
 import { synthesizeApp, templateOf } from '../support/synth';
 
 const stages = synthesizeApp();
@@ -152,6 +152,17 @@ describe('import pipeline', () => {
         ResultPath: name === IMPORT_STATES.recordFailure ? '$.recordFailureError' : '$.failure',
       },
     ]);
+  });
+
+  it('runs Load again while it reports done: false, and retries a Load that timed out (it resumes from its checkpoint)', () => {
+    expect(definition.States[IMPORT_STATES.load]).toMatchObject({ Next: IMPORT_STATES.isLoadDone });
+    expect(definition.States[IMPORT_STATES.isLoadDone]).toMatchObject({
+      Type: 'Choice',
+      Choices: [{ Variable: '$.load.done', BooleanEquals: false, Next: IMPORT_STATES.load }],
+      Default: IMPORT_STATES.recordSuccess,
+    });
+    const retriers = (definition.States[IMPORT_STATES.load] as unknown as { Retry: { ErrorEquals: string[] }[] }).Retry;
+    expect(retriers.some((retrier) => retrier.ErrorEquals.includes(LAMBDA_TIMEOUT_ERROR))).toBe(true);
   });
 
   it('sends files above the threshold to the Fargate import job, and the rest to Transform', () => {

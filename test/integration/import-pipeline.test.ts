@@ -129,6 +129,11 @@ async function startThrottlingProxy(target: string): Promise<string> {
       send(true);
     });
   });
+  // The handlers' client keeps up to 32 connections alive here, and retries nothing
+  // (AWS_MAX_ATTEMPTS=1): a connection the server closes after Node's 5 s idle default can be
+  // reused in the same instant and reset. Idle connections stay open for the whole file instead.
+  proxy.keepAliveTimeout = 10 * 60_000;
+  proxy.headersTimeout = proxy.keepAliveTimeout + 1_000;
   await new Promise<void>((resolve) => proxy.listen(0, '127.0.0.1', () => resolve()));
   return `http://127.0.0.1:${(proxy.address() as AddressInfo).port}`;
 }
@@ -164,6 +169,7 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
+  proxy.closeAllConnections();
   await new Promise<void>((resolve) => proxy.close(() => resolve()));
   await s3.stop();
   await dynamo.stop();
