@@ -1,4 +1,5 @@
 import { runContainersBench } from './containers';
+import { benchImportLoad } from './import-load';
 import { benchUploads } from './uploads';
 
 /**
@@ -7,6 +8,12 @@ import { benchUploads } from './uploads';
  */
 const benchmarks: [string, () => Promise<void>][] = [
   ['uploads', benchUploads],
+  [
+    'import-load',
+    async () => {
+      await benchImportLoad();
+    },
+  ],
   [
     'containers',
     async () => {

@@ -161,6 +161,14 @@ const AZS = ['eu-west-1a', 'eu-west-1b', 'eu-west-1c'];
  * Upload-processing settings every environment shares: batches of 10 within a second, a 30 s
  * consumer, 5 receives before the DLQ. Environments set concurrency and retention.
  */
+/**
+ * Import files above this size run on Fargate. From `npm run bench import-load` (Load with 15 ms
+ * per DynamoDB call, 590 records/s on the measuring machine): a file this size loads in half of one
+ * Load invocation's 240 s budget at ~50 bytes per row; larger ones would need Load to continue
+ * over several invocations, which it can, but the Fargate job does it in one run. See docs/imports.md.
+ */
+const LARGE_IMPORT_THRESHOLD_BYTES = 3 * 1024 * 1024;
+
 const UPLOADS_BASE = {
   batchSize: 10,
   maxBatchingWindow: Duration.seconds(1),
@@ -189,7 +197,7 @@ export const ENVIRONMENTS: Record<EnvironmentName, EnvironmentConfig> = {
       fileRecordRetentionDays: 30,
     },
     schedules: { enabled: false, timeZone: TimeZone.EUROPE_LONDON },
-    imports: { largeImportThresholdBytes: 20 * 1024 * 1024, recordRetentionDays: 7 },
+    imports: { largeImportThresholdBytes: LARGE_IMPORT_THRESHOLD_BYTES, recordRetentionDays: 7 },
     cleanup: { incomingMaxAgeDays: 7, importArtefactsMaxAgeDays: 3, maxObjectsPerRun: 50_000 },
     network: { natGateways: 0, maxAzs: 2 },
     containers: {
@@ -227,7 +235,7 @@ export const ENVIRONMENTS: Record<EnvironmentName, EnvironmentConfig> = {
       fileRecordRetentionDays: 365,
     },
     schedules: { enabled: true, timeZone: TimeZone.EUROPE_LONDON },
-    imports: { largeImportThresholdBytes: 20 * 1024 * 1024, recordRetentionDays: 30 },
+    imports: { largeImportThresholdBytes: LARGE_IMPORT_THRESHOLD_BYTES, recordRetentionDays: 30 },
     cleanup: { incomingMaxAgeDays: 30, importArtefactsMaxAgeDays: 7, maxObjectsPerRun: 50_000 },
     // One NAT gateway shared by both zones, to save about $32 a month: losing its zone cuts
     // staging's task egress, which a test environment may suffer (docs/deploy.md).
@@ -267,7 +275,7 @@ export const ENVIRONMENTS: Record<EnvironmentName, EnvironmentConfig> = {
       fileRecordRetentionDays: 365,
     },
     schedules: { enabled: true, timeZone: TimeZone.EUROPE_LONDON },
-    imports: { largeImportThresholdBytes: 20 * 1024 * 1024, recordRetentionDays: 90 },
+    imports: { largeImportThresholdBytes: LARGE_IMPORT_THRESHOLD_BYTES, recordRetentionDays: 90 },
     cleanup: { incomingMaxAgeDays: 30, importArtefactsMaxAgeDays: 14, maxObjectsPerRun: 50_000 },
     // One NAT gateway per zone: a zone's outage leaves the other zones' egress alone.
     network: { natGateways: 3, maxAzs: 3 },

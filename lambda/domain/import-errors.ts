@@ -19,17 +19,13 @@ export class UnsupportedImportFormatError extends Error {
   override readonly name = 'UnsupportedImportFormatError';
 }
 
-/**
- * DynamoDB kept returning unprocessed items after the in-function retries. It is transient: the
- * state machine retries the whole Load, which is safe to re-run.
- */
+/** DynamoDB kept returning unprocessed items of a batch write after its retries (bulk seeding only; imports write one conditional put per user). */
 export class UnprocessedItemsError extends Error {
   override readonly name = 'UnprocessedItemsError';
 }
 
 /** The error names the state machine treats as transient and retries (with the Lambda service errors). */
 export const TRANSIENT_IMPORT_ERRORS = [
-  'UnprocessedItemsError',
   // The AWS SDK's names for DynamoDB and S3 throttling and server-side faults, thrown through the handlers.
   'ProvisionedThroughputExceededException',
   'ThrottlingException',

@@ -1,5 +1,5 @@
 import { parse as parseCsv, CsvError } from 'csv-parse';
-import { Readable } from 'node:stream';
+import { pipeline, Readable } from 'node:stream';
 import { ImportFileUnreadableError, UnsupportedImportFormatError } from './import-errors';
 import { newUserSchema, problemsOf, type NewUser } from './user';
 
@@ -63,8 +63,10 @@ export async function* readImportRecords(
 /** Decodes UTF-8 chunk by chunk (a character split across chunks is kept whole); invalid UTF-8 makes the file unreadable. */
 async function* decodeUtf8(source: AsyncIterable<Uint8Array | string>): AsyncGenerator<string> {
   const decoder = new TextDecoder('utf-8', { fatal: true, ignoreBOM: false });
+  let firstBytes: Uint8Array | undefined;
   try {
     for await (const chunk of source) {
+      if (firstBytes === undefined && typeof chunk !== 'string' && chunk.length > 0) firstBytes = chunk.subarray(0, 2);
       const text = typeof chunk === 'string' ? chunk : decoder.decode(chunk, { stream: true });
       if (text !== '') yield text;
     }
@@ -72,7 +74,11 @@ async function* decodeUtf8(source: AsyncIterable<Uint8Array | string>): AsyncGen
     if (rest !== '') yield rest;
   } catch (error) {
     if ((error as { code?: string }).code === 'ERR_ENCODING_INVALID_ENCODED_DATA') {
-      throw new ImportFileUnreadableError('The file is not valid UTF-8 text');
+      throw new ImportFileUnreadableError(
+        firstBytes !== undefined && firstBytes[0] === 0x1f && firstBytes[1] === 0x8b
+          ? 'The file is gzip-compressed, not UTF-8 text: upload it uncompressed'
+          : 'The file is not valid UTF-8 text',
+      );
     }
     throw error;
   }
@@ -141,10 +147,66 @@ async function* readJsonLines(source: AsyncIterable<Uint8Array | string>): Async
   }
 }
 
+/** What an over-long CSV record becomes before parsing: one quoted field, with the record's line breaks (so line numbers stay right). */
+const TOO_LONG_MARK = '\u0000record too long\u0000';
+
+/**
+ * Passes CSV text through record by record, replacing a record longer than MAX_LINE_CHARS with a
+ * short marker record (csv-parse's own max_record_size stops the whole parse instead). Records end
+ * at a line feed outside quotes; a quote toggles quoting, which RFC 4180's doubled quotes keep right.
+ * At most one record is held.
+ */
+async function* guardCsvRecords(source: AsyncIterable<string>): AsyncGenerator<string> {
+  let pending = '';
+  let tooLong = false;
+  let quoted = false;
+  let lineBreaks = 0;
+  let previousWasCr = false;
+  const marker = () => `"${TOO_LONG_MARK}${'\n'.repeat(lineBreaks)}"`;
+  for await (const chunk of source) {
+    let out = '';
+    let start = 0;
+    for (let index = 0; index < chunk.length; index += 1) {
+      const code = chunk.charCodeAt(index);
+      if (code === 34) quoted = !quoted;
+      else if (code === 10) {
+        if (quoted) {
+          lineBreaks += 1;
+          continue;
+        }
+        const record = chunk.slice(start, index + 1);
+        if (!tooLong && pending.length + record.length - 1 > MAX_LINE_CHARS) tooLong = true;
+        // The marker ends as the record did (\r\n or \n): csv-parse holds a file to one record delimiter.
+        const crlf = index > 0 ? chunk.charCodeAt(index - 1) === 13 : previousWasCr;
+        out += tooLong ? `${marker()}${crlf ? '\r\n' : '\n'}` : pending + record;
+        pending = '';
+        tooLong = false;
+        lineBreaks = 0;
+        start = index + 1;
+      }
+    }
+    previousWasCr = chunk.charCodeAt(chunk.length - 1) === 13;
+    if (!tooLong) {
+      pending += chunk.slice(start);
+      if (pending.length > MAX_LINE_CHARS) {
+        tooLong = true;
+        pending = '';
+      }
+    }
+    if (out !== '') yield out;
+  }
+  if (tooLong) {
+    // Quoting still open at the end of the file: a quote never closed, not one long record.
+    if (quoted) throw new ImportFileUnreadableError('The CSV cannot be parsed: a quoted field never closes');
+    yield marker();
+  } else if (pending !== '') yield pending;
+}
+
 async function* readCsv(source: AsyncIterable<Uint8Array | string>): AsyncGenerator<ImportLine> {
-  const parser = Readable.from(decodeUtf8(source)).pipe(
-    parseCsv({ bom: true, info: true, relax_column_count: true, skip_empty_lines: true, max_record_size: MAX_LINE_CHARS }),
-  );
+  const parser = parseCsv({ bom: true, info: true, relax_column_count: true, skip_empty_lines: true });
+  // pipeline, not pipe: an error of the source (invalid UTF-8, a broken S3 stream) destroys the
+  // parser with that error, so it reaches the loop below instead of escaping as an uncaught error.
+  pipeline(Readable.from(guardCsvRecords(decodeUtf8(source))), parser, () => undefined);
   let columns: string[] | undefined;
   // csv-parse reports the line a record ends on, counting a CRLF inside a quoted field as two
   // lines (and so every later line one too far): both are corrected here.
@@ -156,6 +218,10 @@ async function* readCsv(source: AsyncIterable<Uint8Array | string>): AsyncGenera
       const line = info.lines - quotedCrlfs - count(/\r\n|\n|\r/g);
       if (columns === undefined) {
         columns = headerOf(record);
+        continue;
+      }
+      if (record.length === 1 && record[0].startsWith(TOO_LONG_MARK)) {
+        yield { line, error: `record is longer than ${MAX_LINE_CHARS} characters` };
         continue;
       }
       if (record.length !== columns.length) {

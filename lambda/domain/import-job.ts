@@ -60,7 +60,6 @@ export function importRunKeys(importId: string) {
     validChunk: (index: number) => chunk('valid', index),
     normalisedChunk: (index: number) => chunk('normalised', index),
     invalidReport: `${root}invalid.jsonl`,
-    duplicatesReport: `${root}duplicates.jsonl`,
   };
 }
 
@@ -97,6 +96,8 @@ export interface TransformResult {
 
 /** What Load hands on. */
 export interface LoadResult {
+  /** False when Load stopped at its time budget with its checkpoint written: the state machine runs it again. */
+  readonly done: boolean;
   readonly loaded: number;
   readonly duplicates: number;
   readonly duplicateSample: readonly LineProblem[];

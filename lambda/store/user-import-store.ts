@@ -1,74 +1,52 @@
-import { BatchGetCommand, BatchWriteCommand, type BatchGetCommandOutput, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { UnprocessedItemsError } from '../domain/import-errors';
-import type { ExistingUser, ImportedUser } from '../domain/import-load';
+import { ConditionalCheckFailedException, type AttributeValue } from '@aws-sdk/client-dynamodb';
+import { GetCommand, PutCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import type { CreateOutcome, ExistingUser, ImportedUser, ImportUserWriter } from '../domain/import-engine';
 
-/** DynamoDB's per-request limits. */
-const BATCH_GET_MAX = 100;
-const BATCH_WRITE_MAX = 25;
-
-export interface BatchOptions {
-  /** Attempts per batch before giving up with UnprocessedItemsError. @default 6 */
-  readonly maxAttempts?: number;
-  /** First backoff delay; doubles with each attempt, with full jitter. @default 50 */
-  readonly baseDelayMs?: number;
-}
-
-const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
-
-/** Bulk reads and writes of the users table for imports: BatchGetItem and BatchWriteItem with retries of what DynamoDB leaves unprocessed. */
-export class UserImportStore {
-  private readonly maxAttempts: number;
-  private readonly baseDelayMs: number;
-
+/**
+ * The users table as the import engine writes it: one conditional PutItem per user, so an import
+ * never overwrites a user, whoever created it and whenever. DynamoDB bills a conditional PutItem
+ * the same write units as an item in a BatchWriteItem; the engine runs many at once to keep the
+ * request count from costing time. Throttling is retried by the SDK; what is left is thrown and
+ * the attempt resumes from its checkpoint.
+ */
+export class UserImportStore implements ImportUserWriter {
   constructor(
     private readonly client: DynamoDBDocumentClient,
     private readonly tableName: string,
-    options: BatchOptions = {},
-  ) {
-    this.maxAttempts = options.maxAttempts ?? 6;
-    this.baseDelayMs = options.baseDelayMs ?? 50;
-  }
+  ) {}
 
-  /** The users that already exist among `ids`, by ID (only the attributes a duplicate check needs). */
-  async existing(ids: readonly string[]): Promise<Map<string, ExistingUser>> {
-    const found = new Map<string, ExistingUser>();
-    for (let start = 0; start < ids.length; start += BATCH_GET_MAX) {
-      let keys: Record<string, unknown>[] | undefined = ids.slice(start, start + BATCH_GET_MAX).map((id) => ({ id }));
-      for (let attempt = 1; keys !== undefined && keys.length > 0; attempt += 1) {
-        if (attempt > this.maxAttempts) throw new UnprocessedItemsError(`${keys.length} user keys stayed unprocessed after ${this.maxAttempts} attempts`);
-        if (attempt > 1) await this.backoff(attempt);
-        const result: BatchGetCommandOutput = await this.client.send(
-          new BatchGetCommand({
-            RequestItems: {
-              [this.tableName]: { Keys: keys, ProjectionExpression: 'id, importId, importLine', ConsistentRead: true },
-            },
-          }),
-        );
-        for (const item of result.Responses?.[this.tableName] ?? []) {
-          found.set(item.id as string, { importId: item.importId as string | undefined, importLine: item.importLine as number | undefined });
-        }
-        keys = result.UnprocessedKeys?.[this.tableName]?.Keys;
-      }
-    }
-    return found;
-  }
-
-  /** Writes users in batches of 25, retrying unprocessed items with exponential backoff. */
-  async putAll(users: readonly ImportedUser[]): Promise<void> {
-    for (let start = 0; start < users.length; start += BATCH_WRITE_MAX) {
-      let requests: { PutRequest: { Item: Record<string, unknown> } }[] | undefined = users
-        .slice(start, start + BATCH_WRITE_MAX)
-        .map((user) => ({ PutRequest: { Item: { ...user } } }));
-      for (let attempt = 1; requests !== undefined && requests.length > 0; attempt += 1) {
-        if (attempt > this.maxAttempts) throw new UnprocessedItemsError(`${requests.length} user writes stayed unprocessed after ${this.maxAttempts} attempts`);
-        if (attempt > 1) await this.backoff(attempt);
-        const result = await this.client.send(new BatchWriteCommand({ RequestItems: { [this.tableName]: requests } }));
-        requests = result.UnprocessedItems?.[this.tableName] as typeof requests;
-      }
+  async createIfAbsent(user: ImportedUser): Promise<CreateOutcome> {
+    try {
+      await this.client.send(
+        new PutCommand({
+          TableName: this.tableName,
+          Item: { ...user },
+          ConditionExpression: 'attribute_not_exists(id)',
+          // DynamoDB returns the item that failed the condition: who owns the user, with no extra read.
+          ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+        }),
+      );
+      return { created: true };
+    } catch (error) {
+      if (!(error instanceof ConditionalCheckFailedException)) throw error;
+      const old = (error as ConditionalCheckFailedException & { Item?: Record<string, AttributeValue | string | number> }).Item;
+      return { created: false, owner: old !== undefined ? ownerOf(old) : await this.owner(user.id) };
     }
   }
 
-  private backoff(attempt: number): Promise<void> {
-    return sleep(Math.random() * this.baseDelayMs * 2 ** (attempt - 2));
+  /** Engines that do not return the item on a failed condition (dynalite) get it with a read. */
+  private async owner(id: string): Promise<ExistingUser> {
+    const result = await this.client.send(
+      new GetCommand({ TableName: this.tableName, Key: { id }, ProjectionExpression: 'importId, importLine', ConsistentRead: true }),
+    );
+    return { importId: result.Item?.importId as string | undefined, importLine: result.Item?.importLine as number | undefined };
   }
+}
+
+/** The owner from the item DynamoDB returns with the failed condition (raw attribute values; plain values accepted too). */
+function ownerOf(item: Record<string, AttributeValue | string | number>): ExistingUser {
+  const { importId, importLine } = item;
+  const text = typeof importId === 'string' ? importId : (importId as AttributeValue | undefined)?.S;
+  const line = typeof importLine === 'number' ? importLine : (importLine as AttributeValue | undefined)?.N;
+  return { importId: text, importLine: line === undefined ? undefined : Number(line) };
 }

@@ -30,7 +30,7 @@ export interface ImportJobProps {
   readonly bucket: IBucket;
   /** The keys the job may read. @default '*' */
   readonly importObjectsKeyPattern?: string;
-  /** The job writes users here (BatchGetItem to find existing emails, BatchWriteItem to load). */
+  /** The job creates users here (conditional PutItem; GetItem to learn who owns a taken ID). */
   readonly usersTable: ITable;
   /** One checkpoint item per import (StatefulStack.importCheckpointsTable). */
   readonly checkpointsTable: ITable;
@@ -141,7 +141,8 @@ export class ImportJob extends Construct {
     role.addToPrincipalPolicy(new PolicyStatement({ actions: ['s3:GetObject', 's3:GetObjectVersion'], resources: [importObjects] }));
     role.addToPrincipalPolicy(listKeysStatement(props.bucket));
     acknowledgeWildcardResource(role, importObjects, 'Reads the import files under one key prefix; their names are known only when an import starts.');
-    props.usersTable.grant(role, 'dynamodb:BatchGetItem', 'dynamodb:BatchWriteItem');
+    // The import engine creates each user with a conditional PutItem (GetItem: who owns a taken ID).
+    props.usersTable.grant(role, 'dynamodb:PutItem', 'dynamodb:GetItem');
     props.checkpointsTable.grant(role, 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem');
   }
 

@@ -6,6 +6,7 @@ import { localAwsEnv } from '../support/local-aws-env';
 import { startLocalS3, type LocalS3 } from '../support/local-s3';
 import { statefulStackTemplate } from '../support/stateful-tables';
 import { buildWorkerBundle, logsWithMessage, spawnWorker } from '../support/worker-process';
+import { EXIT_STOPPED } from '../../containers/worker/src/worker';
 
 jest.setTimeout(180_000);
 
@@ -92,27 +93,28 @@ function expectEveryUserOnce(users: Map<string, Record<string, string>>, count: 
   for (let i = 0; i < count; i += 1) expect(users.get(userIdForEmail(email(i)))?.email).toBe(email(i));
 }
 
-it('loads a 50,000-record import completely and exits 0', async () => {
+it('loads a multi-chunk import completely and exits 0', async () => {
   const tables = await freshTables();
-  await upload('imports/large.jsonl', jsonLines(50_000));
+  await upload('imports/large.jsonl', jsonLines(2_500));
 
   const worker = spawnWorker(bundle, ['import'], importEnv(tables, 'imports/large.jsonl', 'large'));
   const { code } = await worker.exited;
 
   expect(code).toBe(0);
-  expectEveryUserOnce(await storedUsers(tables.users), 50_000);
-  expect(await checkpoint(tables, 'large')).toMatchObject({ status: 'SUCCEEDED', lastLine: '50000', loaded: '50000', existing: '0', invalid: '0' });
+  expectEveryUserOnce(await storedUsers(tables.users), 2_500);
+  expect(await checkpoint(tables, 'large')).toMatchObject({ status: 'SUCCEEDED', lastLine: '2500', loaded: '2500', existing: '0', invalid: '0' });
 });
 
 it('resumes an import killed halfway and ends with every record loaded exactly once', async () => {
   const tables = await freshTables();
-  const total = 20_000;
+  // Small chunks and few writes in flight, so the kill lands mid-import after several checkpoints.
+  const total = 5_000;
   await upload('imports/killed.csv', csv(total));
-  const env = importEnv(tables, 'imports/killed.csv', 'killed', { IMPORT_CHUNK_SIZE: '500', IMPORT_CONCURRENCY: '1' });
+  const env = importEnv(tables, 'imports/killed.csv', 'killed', { IMPORT_CHUNK_SIZE: '250', IMPORT_CONCURRENCY: '4' });
 
   const first = spawnWorker(bundle, ['import'], env);
   let progressAtKill = 0;
-  while (progressAtKill < 4_000) {
+  while (progressAtKill < 1_000) {
     await new Promise((resolve) => setTimeout(resolve, 20));
     progressAtKill = Number((await checkpoint(tables, 'killed'))?.lastLine ?? 0);
   }
@@ -221,4 +223,36 @@ it('exits non-zero when a CSV file lacks the required columns', async () => {
   expect(code).toBe(1);
   expect(await checkpoint(tables, 'bad-header')).toMatchObject({ status: 'FAILED', failure: expect.stringMatching(/^ImportFileUnreadableError: .*missing name, email/) });
   expect((await storedUsers(tables.users)).size).toBe(0);
+});
+
+it('stops cleanly on SIGTERM with its checkpoint written, and a new attempt completes with exact counts', async () => {
+  const tables = await freshTables();
+  const total = 2_000;
+  await upload('imports/stopped.csv', csv(total));
+  const env = importEnv(tables, 'imports/stopped.csv', 'stopped', { IMPORT_CHUNK_SIZE: '100', IMPORT_CONCURRENCY: '4' });
+
+  const first = spawnWorker(bundle, ['import'], env);
+  while (Number((await checkpoint(tables, 'stopped'))?.lastLine ?? 0) < 300) {
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+  first.child.kill('SIGTERM');
+  const stopped = await first.exited;
+
+  expect(stopped).toEqual({ code: EXIT_STOPPED, signal: null });
+  // Nothing on stderr but the SDK's Node version notice: no uncaught error, no stack.
+  expect(first.lines.filter((line) => !line.startsWith('{')).join('\n')).not.toMatch(/Error|^\s+at /m);
+  const afterStop = await checkpoint(tables, 'stopped');
+  expect(afterStop).toMatchObject({ status: 'FAILED', failure: expect.stringMatching(/^ImportStoppedError: stopped after line \d+ \(Error: received SIGTERM\)$/) });
+  const stoppedAt = Number(afterStop?.lastLine);
+  expect(stoppedAt).toBeLessThan(total + 1);
+  // Every line up to the checkpoint is loaded.
+  const usersAtStop = await storedUsers(tables.users);
+  for (let i = 0; i < stoppedAt - 1; i += 1) expect(usersAtStop.has(userIdForEmail(email(i)))).toBe(true);
+
+  const second = spawnWorker(bundle, ['import'], env);
+  expect((await second.exited).code).toBe(0);
+
+  expect(Number(logsWithMessage(second.lines, 'Resuming import')[0]?.afterLine)).toBe(stoppedAt);
+  expectEveryUserOnce(await storedUsers(tables.users), total);
+  expect(await checkpoint(tables, 'stopped')).toMatchObject({ status: 'SUCCEEDED', lastLine: String(total + 1), loaded: String(total), existing: '0', duplicates: '0', invalid: '0' });
 });

@@ -1,7 +1,8 @@
+import { gzipSync } from 'node:zlib';
 import { ImportFileUnreadableError, UnsupportedImportFormatError } from '../../lambda/domain/import-errors';
 import { importFormatOf, MAX_LINE_CHARS, readImportRecords, type ImportFormat, type ImportLine } from '../../lambda/domain/import-file';
 import { importIdFor, isImportId } from '../../lambda/domain/import-job';
-import { planChunkLoad } from '../../lambda/domain/import-load';
+import { runImport, type ExistingUser, type ImportCheckpoint, type ImportCheckpoints, type ImportUserWriter } from '../../lambda/domain/import-engine';
 import { userIdForEmail } from '../../lambda/domain/user-id';
 
 /** Feeds `text` to the reader as UTF-8 bytes cut into chunks of `size` bytes (cutting through characters and line ends). */
@@ -12,6 +13,12 @@ async function read(text: string, format: ImportFormat, size = 7): Promise<Impor
   }
   const lines: ImportLine[] = [];
   for await (const entry of readImportRecords(chunks(), format)) lines.push(entry);
+  return lines;
+}
+
+async function collect(records: AsyncIterable<ImportLine>): Promise<ImportLine[]> {
+  const lines: ImportLine[] = [];
+  for await (const entry of records) lines.push(entry);
   return lines;
 }
 
@@ -97,6 +104,50 @@ describe('readImportRecords, CSV', () => {
     await expect(read('name,email\n"Ada,ada@example.com\n', 'csv')).rejects.toMatchObject({ name: 'ImportFileUnreadableError' });
   });
 
+  it('reports an over-long row invalid and reads the rows around it', async () => {
+    const text = `name,email\nA,a@example.com\n${'x'.repeat(70_000)},b@example.com\nC,c@example.com\n`;
+
+    expect(await read(text, 'csv', 4096)).toEqual([
+      { line: 2, record: { name: 'A', email: 'a@example.com' } },
+      { line: 3, error: `record is longer than ${MAX_LINE_CHARS} characters` },
+      { line: 4, record: { name: 'C', email: 'c@example.com' } },
+    ]);
+  });
+
+  it('keeps line numbers right after an over-long quoted record with line breaks', async () => {
+    const text = `name,email\r\n"${'y'.repeat(70_000)}\r\n\r\nz",e@example.com\r\nF,f@example.com\r\n`;
+
+    expect(await read(text, 'csv', 4096)).toEqual([
+      { line: 2, error: `record is longer than ${MAX_LINE_CHARS} characters` },
+      { line: 5, record: { name: 'F', email: 'f@example.com' } },
+    ]);
+  });
+
+  it('refuses Latin-1 text as unreadable, saying it is not UTF-8', async () => {
+    async function* latin1() {
+      yield Buffer.from('name,email\nJos\u00e9,jose@example.com\n', 'latin1');
+    }
+
+    await expect(collect(readImportRecords(latin1(), 'csv'))).rejects.toMatchObject({ name: 'ImportFileUnreadableError', message: expect.stringContaining('not valid UTF-8') });
+  }, 5_000);
+
+  it('refuses a gzip file as unreadable, saying it is compressed', async () => {
+    async function* gzipped() {
+      yield gzipSync(Buffer.from('name,email\nAda,ada@example.com\n'));
+    }
+
+    await expect(collect(readImportRecords(gzipped(), 'csv'))).rejects.toMatchObject({ name: 'ImportFileUnreadableError', message: expect.stringContaining('gzip') });
+  }, 5_000);
+
+  it('passes on an error of the source stream instead of losing it', async () => {
+    async function* broken() {
+      yield Buffer.from('name,email\nAda,ada@example.com\n');
+      throw Object.assign(new Error('socket hang up'), { code: 'ECONNRESET' });
+    }
+
+    await expect(collect(readImportRecords(broken(), 'csv'))).rejects.toThrow('socket hang up');
+  }, 5_000);
+
   it('accepts the columns in any order and without phone', async () => {
     expect(await read('Email,Name\nx@example.com,X\n', 'csv')).toEqual([{ line: 2, record: { name: 'X', email: 'x@example.com' } }]);
   });
@@ -136,28 +187,85 @@ describe('importIdFor', () => {
   });
 });
 
-describe('planChunkLoad', () => {
-  const submittedAt = new Date('2026-11-20T10:00:00Z');
+describe('runImport, the import engine', () => {
+  /** The users table, in memory: a conditional put succeeds only on a free ID. */
+  function memoryUsers(seed: [string, ExistingUser][] = []) {
+    const table = new Map<string, ExistingUser>(seed);
+    const writer: ImportUserWriter = {
+      createIfAbsent: async (user) => {
+        const owner = table.get(user.id);
+        if (owner !== undefined) return { created: false, owner };
+        table.set(user.id, { importId: user.importId, importLine: user.importLine });
+        return { created: true };
+      },
+    };
+    return { table, writer };
+  }
+  function memoryCheckpoints() {
+    const items = new Map<string, ImportCheckpoint>();
+    const store: ImportCheckpoints = {
+      get: async (importId) => items.get(importId),
+      save: async (importId, status, progress) => {
+        items.set(importId, { importId, status, ...progress });
+      },
+      markFailed: async (importId, reason) => {
+        const item = items.get(importId);
+        if (item !== undefined) items.set(importId, { ...item, status: 'FAILED', failure: reason });
+      },
+    };
+    return { items, store };
+  }
+  async function* linesOf(entries: ImportLine[]) {
+    yield* entries;
+  }
+  const valid = (line: number, email: string): ImportLine => ({ line, record: { name: `N${line}`, email } });
 
-  it("counts a user this line of this import already wrote as loaded, and anyone else's as a duplicate", () => {
-    const lines = [
-      { line: 1, record: { name: 'Mine', email: 'mine@example.com' } },
-      { line: 2, record: { name: 'Theirs', email: 'theirs@example.com' } },
-      { line: 3, record: { name: 'New', email: 'new@example.com' } },
-      { line: 4, record: { name: 'Repeat', email: 'new@example.com' } },
-    ];
-    const existing = new Map([
+  it("counts a user this line of this import already wrote as loaded, and anyone else's as existing or a repeat", async () => {
+    const users = memoryUsers([
       [userIdForEmail('mine@example.com'), { importId: 'import-x', importLine: 1 }],
       [userIdForEmail('theirs@example.com'), {}],
     ]);
+    const checkpoints = memoryCheckpoints();
 
-    const plan = planChunkLoad(lines, existing, new Map(), 'import-x', submittedAt);
+    const run = await runImport({
+      importId: 'import-x',
+      records: () => linesOf([valid(1, 'mine@example.com'), valid(2, 'theirs@example.com'), valid(3, 'new@example.com'), valid(4, 'NEW@example.com'), { line: 5, error: 'bad' }]),
+      checkpoints: checkpoints.store,
+      users: users.writer,
+    });
 
-    expect(plan.alreadyLoaded).toBe(1);
-    expect(plan.toWrite.map((user) => [user.email, user.importLine])).toEqual([['new@example.com', 3]]);
-    expect(plan.duplicates).toEqual([
-      { line: 2, reason: 'a user with the email theirs@example.com already exists' },
-      { line: 4, reason: 'the email new@example.com is already on line 3 of this file' },
+    expect(run.status).toBe('SUCCEEDED');
+    expect(run.progress).toMatchObject({ lastLine: 5, loaded: 2, existing: 1, duplicates: 1, invalid: 1 });
+    expect(run.progress.problems).toEqual([
+      { line: 4, kind: 'duplicate', reason: 'the email new@example.com is already on line 3 of this file' },
+      { line: 5, kind: 'invalid', reason: 'bad' },
+      { line: 2, kind: 'existing', reason: 'a user with the email theirs@example.com already exists' },
     ]);
+    expect(users.table.get(userIdForEmail('new@example.com'))).toEqual({ importId: 'import-x', importLine: 3 });
+  });
+
+  it('stops after the chunk during which it is asked to, and a new attempt resumes with exact counts', async () => {
+    const users = memoryUsers();
+    const checkpoints = memoryCheckpoints();
+    const entries = Array.from({ length: 10 }, (_, index) => valid(index + 1, `u${index}@example.com`));
+    let stop = true;
+    const options = { importId: 'import-y', records: () => linesOf(entries), checkpoints: checkpoints.store, users: users.writer, chunkRecords: 4, shouldStop: () => stop };
+
+    const first = await runImport(options);
+    stop = false;
+    const second = await runImport(options);
+
+    expect(first).toMatchObject({ status: 'STOPPED', progress: { lastLine: 4, loaded: 4 } });
+    expect(second).toMatchObject({ status: 'SUCCEEDED', resumedAfterLine: 4, progress: { lastLine: 10, loaded: 10, existing: 0, duplicates: 0 } });
+    expect(users.table.size).toBe(10);
+  });
+
+  it('fails a file whose every record is invalid with NoValidRecordsError, naming the first problems', async () => {
+    const checkpoints = memoryCheckpoints();
+
+    const run = runImport({ importId: 'import-z', records: () => linesOf([{ line: 2, error: 'email: must be an email address' }]), checkpoints: checkpoints.store, users: memoryUsers().writer });
+
+    await expect(run).rejects.toMatchObject({ name: 'NoValidRecordsError', message: 'None of the 1 records is valid (line 2: email: must be an email address)' });
+    expect(checkpoints.items.get('import-z')?.status).toBe('RUNNING');
   });
 });

@@ -192,10 +192,9 @@ describe('export service', () => {
 describe('task roles', () => {
   it('lets the import job read import objects, find and add users, and keep checkpoints, nothing more', () => {
     const statements = statementsOfRole(dev, 'ImportJobTaskDefinitionTaskRole');
-    expect(actionsOf(statements)).toEqual(
+    // Distinct actions: users and checkpoints are both read and written with GetItem/PutItem.
+    expect([...new Set(actionsOf(statements))].sort()).toEqual(
       [
-        'dynamodb:BatchGetItem',
-        'dynamodb:BatchWriteItem',
         'dynamodb:GetItem',
         'dynamodb:PutItem',
         'dynamodb:UpdateItem',

@@ -2,7 +2,7 @@ import type { CfnElement, Stack } from 'aws-cdk-lib';
 import { Match, type Template } from 'aws-cdk-lib/assertions';
 import type { AppFunction } from '../../lib/constructs/app-function';
 import { IMPORT_CONTAINER_NAME } from '../../lib/constructs/import-job';
-import { ECS_START_ERRORS, IMPORT_STATES, LAMBDA_SERVICE_ERRORS } from '../../lib/constructs/import-pipeline';
+import { ECS_START_ERRORS, IMPORT_STATES, LAMBDA_SERVICE_ERRORS, LAMBDA_TIMEOUT_ERROR } from '../../lib/constructs/import-pipeline';
 import { synthesizeApp, templateOf } from '../support/synth';
 
 const stages = synthesizeApp();
@@ -157,10 +157,21 @@ describe('import pipeline', () => {
     ]);
   });
 
+  it('runs Load again while it reports done: false, and retries a Load that timed out (it resumes from its checkpoint)', () => {
+    expect(definition.States[IMPORT_STATES.load]).toMatchObject({ Next: IMPORT_STATES.isLoadDone });
+    expect(definition.States[IMPORT_STATES.isLoadDone]).toMatchObject({
+      Type: 'Choice',
+      Choices: [{ Variable: '$.load.done', BooleanEquals: false, Next: IMPORT_STATES.load }],
+      Default: IMPORT_STATES.recordSuccess,
+    });
+    const retriers = (definition.States[IMPORT_STATES.load] as unknown as { Retry: { ErrorEquals: string[] }[] }).Retry;
+    expect(retriers.some((retrier) => retrier.ErrorEquals.includes(LAMBDA_TIMEOUT_ERROR))).toBe(true);
+  });
+
   it('sends files above the threshold to the Fargate import job, and the rest to Transform', () => {
     expect(definition.States[IMPORT_STATES.isTooLarge]).toMatchObject({
       Type: 'Choice',
-      Choices: [{ Variable: '$.validation.sizeBytes', NumericGreaterThan: 20 * 1024 * 1024, Next: IMPORT_STATES.runJob }],
+      Choices: [{ Variable: '$.validation.sizeBytes', NumericGreaterThan: 3 * 1024 * 1024, Next: IMPORT_STATES.runJob }],
       Default: IMPORT_STATES.transform,
     });
     expect(definition.States[IMPORT_STATES.failed]).toMatchObject({ Type: 'Fail', ErrorPath: '$.failure.Error', CausePath: '$.failure.Cause' });
@@ -243,9 +254,12 @@ describe('import pipeline', () => {
     expect(actionsOf(onCheckpoints)).toEqual(['dynamodb:GetItem']);
   });
 
-  it('lets Load batch-read and batch-write users and nothing else of DynamoDB', () => {
-    const actions = actionsOf(statementsOf(prod.jobs, jobs, prod.jobs.importPipeline.functions.load));
-    expect(actions.filter((action) => action.startsWith('dynamodb:')).sort()).toEqual(['dynamodb:BatchGetItem', 'dynamodb:BatchWriteItem']);
+  it('lets Load create and read users and keep its checkpoint, and nothing else of DynamoDB', () => {
+    const statements = statementsOf(prod.jobs, jobs, prod.jobs.importPipeline.functions.load);
+    const on = (table: string) => actionsOf(statements.filter((statement) => JSON.stringify(statement.Resource).includes(table))).filter((action) => action.startsWith('dynamodb:')).sort();
+    expect(on('UsersTable')).toEqual(['dynamodb:GetItem', 'dynamodb:PutItem']);
+    expect(on('ImportCheckpointsTable')).toEqual(['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem']);
+    expect([...new Set(actionsOf(statements).filter((action) => action.startsWith('dynamodb:')))].sort()).toEqual(['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem']);
   });
 
   it('lets the state machine invoke exactly the pipeline functions', () => {

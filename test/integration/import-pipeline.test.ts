@@ -12,7 +12,12 @@ import { IMPORT_STATES } from '../../lib/constructs/import-pipeline';
 import { activityDay } from '../../lambda/domain/activity';
 import { importIdFor, type ImportExecutionInput } from '../../lambda/domain/import-job';
 import { userIdForEmail } from '../../lambda/domain/user-id';
-import { lambdaContext } from '../support/events';
+import { gzipSync } from 'node:zlib';
+import type { APIGatewayProxyResult } from 'aws-lambda';
+import { handler as createUser } from '../../lambda/handlers/create-user';
+import { LOAD_TIME_RESERVE_MS } from '../../lambda/handlers/import-load';
+import { forEachLimited } from '../../lambda/domain/import-engine';
+import { apiEvent, lambdaContext } from '../support/events';
 import { importStateMachine, type LocalTaskHandler } from '../support/import-state-machine';
 import { localAwsEnv, useLocalAws } from '../support/local-aws-env';
 import { startLocalDynamo, type LocalDynamo } from '../support/local-dynamodb';
@@ -28,7 +33,7 @@ const BUCKET = 'uploads-import-test';
 let dynamo: LocalDynamo;
 let s3: LocalS3;
 let proxy: http.Server;
-/** BatchWriteItem calls the DynamoDB proxy still fails with a throttling error. */
+/** User PutItem calls the DynamoDB proxy lets through (skip), then fails with a throttling error (fail). */
 let failBatchWrites = { skip: 0, fail: 0 };
 let usersTable: string;
 let importsTable: string;
@@ -36,6 +41,9 @@ let activityTable: string;
 let checkpointsTable: string;
 let workerBundle: string;
 let machine: ReturnType<typeof importStateMachine>;
+/** The same state machine with a 64-byte threshold: every file runs as the Fargate import job. */
+let fargateMachine: ReturnType<typeof importStateMachine>;
+const FARGATE_THRESHOLD = 64;
 
 type Json = Parameters<LocalTaskHandler>[0];
 
@@ -83,14 +91,16 @@ function localImportJob(stage: AppStage) {
   };
 }
 
-/** Sits in front of dynalite and fails chosen BatchWriteItem calls as DynamoDB does when it throttles. */
+/** Sits in front of dynalite and fails chosen user PutItem calls as DynamoDB does when it throttles. */
 async function startThrottlingProxy(target: string): Promise<string> {
   const targetUrl = new URL(target);
+  const agent = new http.Agent({ keepAlive: true });
   proxy = http.createServer((request, response) => {
     const chunks: Buffer[] = [];
     request.on('data', (chunk: Buffer) => chunks.push(chunk));
     request.on('end', () => {
-      if (request.headers['x-amz-target'] === 'DynamoDB_20120810.BatchWriteItem') {
+      const body = Buffer.concat(chunks).toString('utf8');
+      if (request.headers['x-amz-target'] === 'DynamoDB_20120810.PutItem' && (JSON.parse(body) as { TableName?: string }).TableName === usersTable) {
         if (failBatchWrites.skip > 0) failBatchWrites.skip -= 1;
         else if (failBatchWrites.fail > 0) {
           failBatchWrites.fail -= 1;
@@ -103,16 +113,27 @@ async function startThrottlingProxy(target: string): Promise<string> {
           return;
         }
       }
-      const forward = http.request(
-        { host: targetUrl.hostname, port: targetUrl.port, path: request.url, method: request.method, headers: request.headers },
-        (upstream) => {
-          response.writeHead(upstream.statusCode ?? 500, upstream.headers);
-          upstream.pipe(response);
-        },
-      );
-      forward.end(Buffer.concat(chunks));
+      // Kept-alive connections to dynalite (a Load makes thousands of requests); a request that
+      // meets a connection the server has just closed is sent again on a new one.
+      const send = (reuse: boolean) => {
+        const forward = http.request(
+          { host: targetUrl.hostname, port: targetUrl.port, path: request.url, method: request.method, headers: request.headers, agent: reuse ? agent : false },
+          (upstream) => {
+            response.writeHead(upstream.statusCode ?? 500, upstream.headers);
+            upstream.pipe(response);
+          },
+        );
+        forward.on('error', (error) => (reuse ? send(false) : response.destroy(error)));
+        forward.end(Buffer.concat(chunks));
+      };
+      send(true);
     });
   });
+  // The handlers' client keeps up to 32 connections alive here, and retries nothing
+  // (AWS_MAX_ATTEMPTS=1): a connection the server closes after Node's 5 s idle default can be
+  // reused in the same instant and reset. Idle connections stay open for the whole file instead.
+  proxy.keepAliveTimeout = 10 * 60_000;
+  proxy.headersTimeout = proxy.keepAliveTimeout + 1_000;
   await new Promise<void>((resolve) => proxy.listen(0, '127.0.0.1', () => resolve()));
   return `http://127.0.0.1:${(proxy.address() as AddressInfo).port}`;
 }
@@ -142,9 +163,13 @@ beforeAll(async () => {
   });
   const [dev] = addEnvironments(testApp(), [ENVIRONMENTS.dev]);
   machine = importStateMachine(dev.jobs, () => lambdaContext('import-task', 300_000), { [IMPORT_STATES.runJob]: localImportJob(dev) });
+  const small = { ...ENVIRONMENTS.dev, imports: { ...ENVIRONMENTS.dev.imports, largeImportThresholdBytes: FARGATE_THRESHOLD } };
+  const [smallStage] = addEnvironments(testApp(), [small]);
+  fargateMachine = importStateMachine(smallStage.jobs, () => lambdaContext('import-task', 300_000), { [IMPORT_STATES.runJob]: localImportJob(smallStage) });
 });
 
 afterAll(async () => {
+  proxy.closeAllConnections();
   await new Promise<void>((resolve) => proxy.close(() => resolve()));
   await s3.stop();
   await dynamo.stop();
@@ -164,14 +189,19 @@ interface RunResult {
 }
 
 /** Uploads `body` under imports/ and runs the synthesized state machine on it, locally, to the end. */
-async function runImport(fileName: string, body: string, on = machine): Promise<RunResult & { input: ImportExecutionInput }> {
+async function runImport(
+  fileName: string,
+  body: string | Buffer,
+  on = machine,
+  submittedAt = '2026-11-20T10:00:00.000Z',
+): Promise<RunResult & { input: ImportExecutionInput }> {
   const key = `imports/${fileName}`;
   const put = await s3.client.send(new PutObjectCommand({ Bucket: BUCKET, Key: key, Body: body }));
   const input: ImportExecutionInput = {
     importId: importIdFor(key, put.ETag ?? fileName),
     bucket: BUCKET,
     key,
-    submittedAt: '2026-11-20T10:00:00.000Z',
+    submittedAt,
   };
   const stateMachine = new StateMachine(on.definition as unknown as StateMachineDefinition, {
     validationOptions: { checkArn: false },
@@ -255,6 +285,7 @@ describe('the synthesized import state machine, run locally', () => {
       IMPORT_STATES.isTooLarge,
       IMPORT_STATES.transform,
       IMPORT_STATES.load,
+      IMPORT_STATES.isLoadDone,
       IMPORT_STATES.recordSuccess,
       IMPORT_STATES.succeeded,
     ]);
@@ -323,8 +354,8 @@ describe('the synthesized import state machine, run locally', () => {
   });
 
   it('retries Load after DynamoDB throttles it, without duplicating or miscounting users', async () => {
-    // The first batch of 25 lands, the second is throttled: the retried Load meets its own users.
-    failBatchWrites = { skip: 1, fail: 1 };
+    // The first 25 users land, the next write is throttled: the retried Load meets its own users.
+    failBatchWrites = { skip: 25, fail: 1 };
 
     const run = await runImport('throttled.jsonl', jsonLines(120, 'throttled.example'));
 
@@ -362,14 +393,11 @@ describe('the synthesized import state machine, run locally', () => {
   });
 
   describe('above the size threshold', () => {
-    const threshold = 64;
     let largeMachine: ReturnType<typeof importStateMachine>;
 
     beforeAll(() => {
-      const small = { ...ENVIRONMENTS.dev, imports: { ...ENVIRONMENTS.dev.imports, largeImportThresholdBytes: threshold } };
-      const [stage] = addEnvironments(testApp(), [small]);
-      largeMachine = importStateMachine(stage.jobs, () => lambdaContext('import-task', 300_000), { [IMPORT_STATES.runJob]: localImportJob(stage) });
-      process.env.LARGE_IMPORT_THRESHOLD_BYTES = String(threshold);
+      largeMachine = fargateMachine;
+      process.env.LARGE_IMPORT_THRESHOLD_BYTES = String(FARGATE_THRESHOLD);
     });
 
     afterAll(() => {
@@ -428,5 +456,149 @@ describe('the synthesized import state machine, run locally', () => {
       expect(await usersOfImport(run.input.importId)).toHaveLength(0);
       expect(await counter('importsFailed')).toBe(failedBefore + 1);
     });
+  });
+});
+
+describe.each([
+  ['the Lambda path', 'lambda'],
+  ['the Fargate path', 'fargate'],
+] as const)('on %s, through the one import engine', (_name, path) => {
+  const on = () => (path === 'lambda' ? machine : fargateMachine);
+
+  beforeAll(() => {
+    process.env.LARGE_IMPORT_THRESHOLD_BYTES = String(path === 'lambda' ? ENVIRONMENTS.dev.imports.largeImportThresholdBytes : FARGATE_THRESHOLD);
+  });
+
+  afterAll(() => {
+    process.env.LARGE_IMPORT_THRESHOLD_BYTES = String(ENVIRONMENTS.dev.imports.largeImportThresholdBytes);
+  });
+
+  /** How a failed import reads in GET /imports/{id}: its error and message together. */
+  async function failureOf(importId: string): Promise<string> {
+    const item = await importItem(importId);
+    expect(item?.status).toEqual({ S: 'FAILED' });
+    return `${item?.error?.S}: ${item?.errorMessage?.S}`;
+  }
+
+  it('reports an over-long CSV row invalid and loads the other rows', async () => {
+    const domain = `${path}.long.example`;
+    const body = `name,email\nA,a@${domain}\n${'x'.repeat(70_000)},b@${domain}\nC,c@${domain}\n`;
+
+    const run = await runImport(`long-row-${path}.csv`, body, on());
+
+    expect(run.status).toBe('SUCCEEDED');
+    expect((await usersOfImport(run.input.importId)).map((user) => user.email?.S).sort()).toEqual([`a@${domain}`, `c@${domain}`]);
+    const item = await importItem(run.input.importId);
+    expect(item).toMatchObject({ validRecords: { N: '2' }, invalidRecords: { N: '1' }, loaded: { N: '2' } });
+    expect(item?.invalidSample?.L?.map((entry) => [entry.M?.line?.N, entry.M?.reason?.S])).toEqual([['3', 'record is longer than 65536 characters']]);
+  });
+
+  it.each([
+    ['a Latin-1 CSV', 'latin1.csv', Buffer.from(`name,email\nJos\u00e9 ${'Garc\u00eda '.repeat(10)},jose@latin1.example\n`, 'latin1'), /ImportFileUnreadableError.*not valid UTF-8/],
+    ['a gzip CSV', 'gzipped.csv', gzipSync(Buffer.from(`name,email\n${Array.from({ length: 20 }, (_, index) => `Person ${index * 7919},p${index * 104729}@gzip.example\n`).join('')}`)), /ImportFileUnreadableError.*gzip-compressed/],
+  ])('fails %s with ImportFileUnreadableError and the reason', async (_kind, fileName, body, reason) => {
+    const run = await runImport(`${path}-${fileName}`, body, on());
+
+    expect(run.status).toBe('FAILED');
+    expect(await failureOf(run.input.importId)).toMatch(reason);
+    expect(await usersOfImport(run.input.importId)).toHaveLength(0);
+  });
+
+  it('fails a file with no valid record with NoValidRecordsError', async () => {
+    const body = `name,email\n${Array.from({ length: 5 }, (_, index) => `Person ${index},not-an-email-${index}`).join('\n')}\n`;
+
+    const run = await runImport(`all-invalid-${path}.csv`, body, on());
+
+    expect(run.status).toBe('FAILED');
+    expect(await failureOf(run.input.importId)).toMatch(/NoValidRecordsError.*None of the 5 records is valid \(line 2: email/);
+  });
+
+  it('creates each user once when two imports of the same file overlap, stamped and counted by the import that created it', async () => {
+    const total = 1_500;
+    const domain = `${path}.overlap.example`;
+    const body = ['name,email', ...Array.from({ length: total }, (_, index) => `User ${index},user${index}@${domain}`)].join('\n') + '\n';
+    const createdBefore = await counter('usersCreated');
+
+    const runs = await Promise.all([
+      runImport(`overlap-a-${path}.csv`, body, on(), '2026-11-20T10:00:00.000Z'),
+      runImport(`overlap-b-${path}.csv`, body, on(), '2026-11-20T10:00:01.000Z'),
+    ]);
+
+    expect(runs.map((run) => run.status)).toEqual(['SUCCEEDED', 'SUCCEEDED']);
+    let loadedTotal = 0;
+    for (const run of runs) {
+      const stamped = await usersOfImport(run.input.importId);
+      const item = await importItem(run.input.importId);
+      const loaded = Number(item?.loaded?.N);
+      // What an import counts as loaded is exactly what carries its stamp, with its createdAt.
+      expect(stamped).toHaveLength(loaded);
+      expect(new Set(stamped.map((user) => user.createdAt?.S))).toEqual(new Set(loaded === 0 ? [] : [run.input.submittedAt]));
+      expect(loaded + Number(item?.duplicates?.N)).toBe(total);
+      loadedTotal += loaded;
+    }
+    expect(loadedTotal).toBe(total);
+    expect(await counter('usersCreated')).toBe(createdBefore + total);
+  });
+});
+
+describe('Load on the Lambda path', () => {
+  it('stops at its time budget with its checkpoint written, and the state machine runs it again until done', async () => {
+    // Every invocation starts with just the reserve left: each Load loads one chunk and continues.
+    const [dev] = addEnvironments(testApp(), [ENVIRONMENTS.dev]);
+    const hurried = importStateMachine(dev.jobs, () => lambdaContext('import-task', LOAD_TIME_RESERVE_MS + 1), { [IMPORT_STATES.runJob]: localImportJob(dev) });
+    const createdBefore = await counter('usersCreated');
+
+    const run = await runImport('budget.jsonl', jsonLines(1_500, 'budget.example'), hurried);
+
+    expect(run.status).toBe('SUCCEEDED');
+    expect(run.visited.filter((state) => state === IMPORT_STATES.load)).toHaveLength(2);
+    expect(await usersOfImport(run.input.importId)).toHaveLength(1_500);
+    expect(await importItem(run.input.importId)).toMatchObject({ validRecords: { N: '1500' }, loaded: { N: '1500' }, duplicates: { N: '0' } });
+    expect(await counter('usersCreated')).toBe(createdBefore + 1_500);
+  });
+
+  it('creates each user once when POST /users and an import create the same emails at once', async () => {
+    const total = 300;
+    const email = (index: number) => `person${index}@race.example`;
+    const body = Array.from({ length: total }, (_, index) => JSON.stringify({ name: `Imported ${index}`, email: email(index) })).join('\n');
+    const createdBefore = await counter('usersCreated');
+    const responses: APIGatewayProxyResult[] = [];
+
+    const [run] = await Promise.all([
+      runImport('race.jsonl', body),
+      forEachLimited(
+        Array.from({ length: total }, (_, index) => index).filter((index) => index % 2 === 0),
+        8,
+        async (index) => {
+          const event = apiEvent({ method: 'POST', resource: '/users', body: JSON.stringify({ name: `Posted ${index}`, email: email(index) }) });
+          responses.push((await createUser(event, lambdaContext('create-user'))) as APIGatewayProxyResult);
+        },
+      ),
+    ]);
+
+    expect(run.status).toBe('SUCCEEDED');
+    const posted = responses.filter((response) => response.statusCode === 201);
+    expect(posted.length + responses.filter((response) => response.statusCode === 409).length).toBe(responses.length);
+    const loaded = Number((await importItem(run.input.importId))?.loaded?.N);
+    expect(loaded + posted.length).toBe(total);
+    expect(await usersOfImport(run.input.importId)).toHaveLength(loaded);
+    // A user POST created is never overwritten by the import.
+    for (const response of posted) {
+      const user = JSON.parse(response.body) as { id: string; name: string };
+      const stored = await dynamo.client.send(new GetItemCommand({ TableName: usersTable, Key: { id: { S: user.id } } }));
+      expect(stored.Item?.name).toEqual({ S: user.name });
+      expect(stored.Item?.importId).toBeUndefined();
+    }
+    expect(await counter('usersCreated')).toBe(createdBefore + total);
+  });
+
+  it('answers one POST /users 201 and the others 409 when the same email is posted at once', async () => {
+    const createdBefore = await counter('usersCreated');
+    const post = () => createUser(apiEvent({ method: 'POST', resource: '/users', body: JSON.stringify({ name: 'Same Person', email: 'same@race.example' }) }), lambdaContext('create-user'));
+
+    const responses = (await Promise.all(Array.from({ length: 12 }, post))) as APIGatewayProxyResult[];
+
+    expect(responses.map((response) => response.statusCode).sort()).toEqual([201, ...Array(11).fill(409)]);
+    expect(await counter('usersCreated')).toBe(createdBefore + 1);
   });
 });

@@ -2,7 +2,8 @@ import type { APIGatewayProxyResult, S3Event, SNSMessage, SQSEvent } from 'aws-l
 import { handler as getImport } from '../../lambda/handlers/get-import';
 import { handler as startImport } from '../../lambda/handlers/start-import';
 import { handler as recordOutcome } from '../../lambda/handlers/import-record-outcome';
-import { GetItemCommand, PutItemCommand } from '@aws-sdk/client-dynamodb';
+import { ConditionalCheckFailedException, GetItemCommand, PutItemCommand } from '@aws-sdk/client-dynamodb';
+import { UserImportStore } from '../../lambda/store/user-import-store';
 import { importIdFor } from '../../lambda/domain/import-job';
 import { ImportsStore } from '../../lambda/store/imports-store';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
@@ -153,5 +154,33 @@ describe('record-outcome after the Fargate import job', () => {
 
     const item = await dynamo.client.send(new GetItemCommand({ TableName: importsTable, Key: { id: { S: importId } } }));
     expect(item.Item?.status).toEqual({ S: 'RUNNING' });
+  });
+});
+
+describe('UserImportStore', () => {
+  it('learns who owns a taken ID from the item DynamoDB returns with the failed condition, without a read', async () => {
+    const sent: string[] = [];
+    const client = {
+      send: async (command: object) => {
+        sent.push(command.constructor.name);
+        throw new ConditionalCheckFailedException({
+          message: 'The conditional request failed',
+          $metadata: {},
+          Item: { id: { S: 'u-1' }, importId: { S: 'import-a' }, importLine: { N: '7' } },
+        });
+      },
+    } as unknown as DynamoDBDocumentClient;
+
+    const outcome = await new UserImportStore(client, 'users').createIfAbsent({
+      id: 'u-1',
+      name: 'Ada',
+      email: 'ada@example.com',
+      createdAt: '2026-11-20T10:00:00.000Z',
+      importId: 'import-b',
+      importLine: 3,
+    });
+
+    expect(outcome).toEqual({ created: false, owner: { importId: 'import-a', importLine: 7 } });
+    expect(sent).toEqual(['PutCommand']);
   });
 });

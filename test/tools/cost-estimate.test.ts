@@ -133,18 +133,18 @@ describe('worked examples, recomputed by hand', () => {
     expect(round(estimate.byFlow.API.usage)).toBe(4.92);
   });
 
-  it('counts 6 state transitions on the Lambda path and 5 on the Fargate path, and prices a 1M-row file on the prod job', () => {
+  it('counts 7 state transitions on the Lambda path and 5 on the Fargate path, and prices a 1M-row file on the prod job', () => {
     const facts = readTemplateFacts(templatesOf('prod'));
     const table = pricesFor('eu-west-1');
     const small = importFileCost(facts, 5_000, table);
     const large = importFileCost(facts, 1_000_000, table);
 
-    // Validate, IsTooLargeForLambda, Transform, Load, RecordSuccess, ImportSucceeded
-    expect([small.path, small.transitions]).toEqual(['Lambda', 6]);
+    // Validate, IsTooLargeForLambda, Transform, Load, IsLoadDone, RecordSuccess, ImportSucceeded
+    expect([small.path, small.transitions]).toEqual(['Lambda', 7]);
     // Validate, IsTooLargeForLambda, RunImportJob, RecordJobSuccess, ImportSucceeded
     expect([large.path, large.transitions]).toEqual(['Fargate', 5]);
-    // 10,000 small imports: 60,000 transitions x $0.025 per 1,000
-    expect(round(10_000 * small.transitions * (table.prices.sfnTransitionPerThousand.usd / 1000))).toBe(1.5);
+    // 10,000 small imports: 70,000 transitions x $0.025 per 1,000
+    expect(round(10_000 * small.transitions * (table.prices.sfnTransitionPerThousand.usd / 1000))).toBe(1.75);
     // (60 s + 1,000,000 rows / 1,749 rows/s) = 631.76 s of 2 vCPU x $0.03238 + 4 GB x $0.00356 = $0.0790 an hour
     const job = large.lines.find((line) => line.item.startsWith('Fargate import job'))!;
     expect(job.item).toContain('2 vCPU, 4 GB, arm64');
@@ -178,9 +178,9 @@ describe('usage profiles', () => {
         idlePolls +
         // 300 files of 5,000 rows (5 chunks) on the Lambda path
         300 *
-          (6 * sfn +
+          (7 * sfn +
             4 * lambdaReq +
-            (1 * (5_000 / 15_442) + 0.5 * (5_000 / 49_065) + 0.5 * (5_000 / 1_178) + 0.25 * 0.05) * gbS +
+            (1 * (5_000 / 15_442) + 0.5 * (5_000 / 49_065) + (1769 / 1024) * (5_000 / 1_291) + 0.25 * 0.05) * gbS +
             12 * put +
             11 * get +
             (6 * 400 + 4 * 1000) * logGb +
@@ -304,8 +304,9 @@ describe('break-even', () => {
     expect(Math.abs(at(rows).lambda - at(rows).fargate)).toBeLessThan(0.01);
     expect(at(rows * 0.8).lambda).toBeLessThan(at(rows * 0.8).fargate);
     expect(at(rows * 1.2).lambda).toBeGreaterThan(at(rows * 1.2).fargate);
-    // The Load step's 300 s timeout at 1,178 rows/s caps the Lambda path at 353,400 rows.
-    expect(Math.round(report.imports.lambdaLimitRows)).toBe(353_400);
+    // Load continues from its checkpoint, so Validate's 300 s at 15,442 rows/s caps the Lambda path
+    // (one invocation reads the whole file): 4,632,600 rows.
+    expect(Math.round(report.imports.lambdaLimitRows)).toBe(4_632_600);
   });
 
   it('prints both points and writes an SVG chart with both curves and the crossing', () => {

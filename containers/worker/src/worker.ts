@@ -1,15 +1,18 @@
 import { Logger } from '@aws-lambda-powertools/logger';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { S3Client } from '@aws-sdk/client-s3';
+import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { BearerTokenCheck, tokenCheckSettingsFrom } from './auth';
-import { CheckpointStore } from './checkpoints';
 import { startExportServer, type RunningServer } from './export-server';
 import { importFormatOf, type ImportFormat } from '../../../lambda/domain/import-file';
-import { runImport } from './import-job';
+import { ImportCheckpointsStore } from '../../../lambda/store/import-checkpoints-store';
+import { runImport, ImportStoppedError } from './import-job';
 
 /**
  * The worker image's entry point: `node dist/worker.js import` runs one import job and exits
- * (0 when the file is loaded, 1 when the job failed: Step Functions' RUN_JOB sees the exit code),
+ * (0 when the file is loaded, 1 when the job failed, 75 when it was stopped (SIGTERM, its
+ * deadline) with its checkpoint written: Step Functions' RUN_JOB fails on any non-zero code and
+ * its Retry resumes from the checkpoint),
  * `node dist/worker.js serve` runs the export server until SIGTERM.
  *
  * Everything comes from the environment the task definition sets (and, for an import, the
@@ -102,13 +105,19 @@ async function importCommand(env: Env, logger: Logger, stop: AbortSignal): Promi
       format,
       usersTable,
       checkpointsTable,
-      chunkSize: positiveInt(env, 'IMPORT_CHUNK_SIZE', 1000),
-      concurrency: positiveInt(env, 'IMPORT_CONCURRENCY', 8),
+      chunkSize: env.IMPORT_CHUNK_SIZE ? positiveInt(env, 'IMPORT_CHUNK_SIZE', 1) : undefined,
+      concurrency: env.IMPORT_CONCURRENCY ? positiveInt(env, 'IMPORT_CONCURRENCY', 1) : undefined,
       signal,
       log: (message, details) => logger.info(message, details),
       now: submittedAt === undefined ? undefined : () => submittedAt,
     });
     const { problems, ...counts } = result;
+    if (result.status === 'STOPPED') {
+      const reason = String(new ImportStoppedError(`stopped after line ${result.lastLine} (${String(signal.reason)})`));
+      await checkpointsOf(dynamo, checkpointsTable).markFailed(importId, reason);
+      logger.warn('Import stopped; a new attempt resumes from the checkpoint', { ...counts, reportedProblems: problems.length });
+      return EXIT_STOPPED;
+    }
     logger.info(result.alreadyDone ? 'Import had already succeeded' : 'Import succeeded', {
       ...counts,
       reportedProblems: problems.length,
@@ -118,7 +127,7 @@ async function importCommand(env: Env, logger: Logger, stop: AbortSignal): Promi
   } catch (error) {
     // `<ErrorName>: <message>`: the record-outcome step shows it as the failed import's message.
     const reason = String(error);
-    await new CheckpointStore(dynamo, checkpointsTable).markFailed(importId, reason).catch((markError: unknown) =>
+    await checkpointsOf(dynamo, checkpointsTable).markFailed(importId, reason).catch((markError: unknown) =>
       logger.warn('Could not mark the import failed', { error: String(markError) }),
     );
     throw error;
@@ -126,6 +135,13 @@ async function importCommand(env: Env, logger: Logger, stop: AbortSignal): Promi
     s3.destroy();
     dynamo.destroy();
   }
+}
+
+/** EX_TEMPFAIL: stopped on request with its checkpoint written; a new attempt resumes. */
+export const EXIT_STOPPED = 75;
+
+function checkpointsOf(dynamo: DynamoDBClient, table: string): ImportCheckpointsStore {
+  return new ImportCheckpointsStore(DynamoDBDocumentClient.from(dynamo), table);
 }
 
 async function serveCommand(env: Env, logger: Logger, stop: AbortSignal, hooks: MainHooks): Promise<number> {
