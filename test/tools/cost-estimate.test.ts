@@ -350,4 +350,26 @@ describe('an environment without the export service', () => {
     expect(withoutService.withExportServiceUsd! - withoutService.fixedMonthlyUsd).toBeGreaterThan(24);
     expect(toMarkdown([withoutService], 'test prices')).toMatch(/\| dev \| \$\d+\.\d\d \| \$\d+\.\d\d \| \$\d+\.\d\d \(config turns it off\) \|/);
   });
+
+  it("keeps docs/decisions.md's cost per environment and profile equal to what the tool computes from today's templates", () => {
+    const doc = fs.readFileSync(path.join(__dirname, '..', '..', 'docs', 'decisions.md'), 'utf8');
+    const rows: Record<string, { templates: Record<string, CostTemplate>; env: string; region?: string }> = {
+      'dev (export service on, as shipped)': { templates, env: 'dev' },
+      'dev with `containers.exportServiceEnabled: false`': { templates: devTemplates, env: 'dev' },
+      staging: { templates, env: 'staging' },
+      prod: { templates, env: 'prod' },
+      'prod, us-east-1 prices': { templates, env: 'prod', region: 'us-east-1' },
+    };
+    const profiles = ['idle', 'startup', 'growth', 'high'];
+    const money = (cell: string) => (cell.trim() === '' ? undefined : Number(cell.replaceAll(/[*$,\s]/g, '')));
+    for (const [label, { templates: selected, env, region }] of Object.entries(rows)) {
+      const line = doc.split('\n').find((text) => text.startsWith(`| ${label} |`));
+      expect(line).toBeDefined();
+      const documented = line!.split('|').slice(2, 2 + profiles.length).map(money);
+      const computed = profiles.map((profile, index) =>
+        documented[index] === undefined ? undefined : round(runCost(selected, { env, profile, region }).usage!.totalUsd),
+      );
+      expect({ label, documented }).toEqual({ label, documented: computed });
+    }
+  });
 });
