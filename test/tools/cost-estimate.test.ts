@@ -320,6 +320,25 @@ describe('break-even', () => {
     expect(imports).toContain(`break-even ${(report.imports.bytes! / 1e6).toFixed(1)} MB`);
     expect(imports).toContain('Lambda steps time out');
   });
+
+  it("writes the charts docs/decisions.md shows (prod, eu-west-1, growth) by default, and any other run's charts under their own names", () => {
+    expect(Object.keys(runCost(templates, { breakeven: true }).files)).toEqual(['docs/breakeven.svg', 'docs/breakeven-imports.svg']);
+    expect(Object.keys(runCost(templates, { breakeven: true, env: 'prod', region: 'eu-west-1', profile: 'growth' }).files)).toEqual([
+      'docs/breakeven.svg',
+      'docs/breakeven-imports.svg',
+    ]);
+    // A look at dev, at us-east-1 or at another profile must not overwrite the committed prod charts.
+    expect(Object.keys(runCost(templates, { breakeven: true, env: 'dev' }).files)).toEqual([
+      'docs/breakeven-dev-eu-west-1-growth.svg',
+      'docs/breakeven-dev-eu-west-1-growth-imports.svg',
+    ]);
+    expect(Object.keys(runCost(templates, { breakeven: true, region: 'us-east-1', profile: 'startup' }).files)).toEqual([
+      'docs/breakeven-prod-us-east-1-startup.svg',
+      'docs/breakeven-prod-us-east-1-startup-imports.svg',
+    ]);
+    const profileFile = path.join(__dirname, '..', '..', 'tools', 'cost-estimate', 'profiles', 'high.json');
+    expect(Object.keys(runCost(templates, { breakeven: true, profile: profileFile }).files)[0]).toBe('docs/breakeven-prod-eu-west-1-high.svg');
+  });
 });
 
 describe('an environment without the export service', () => {
