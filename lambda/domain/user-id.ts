@@ -38,9 +38,21 @@ export function isUserId(value: string): boolean {
 /**
  * The user ID a client means, in the lower-case form the table holds, or undefined when `value`
  * cannot be one. UUIDs are case-insensitive (RFC 9562: hex digits are read in either case), so
- * `GET /users/0B7C...` names the same user as `GET /users/0b7c...`.
+ * `GET /users/0B7C...` names the same user as `GET /users/0b7c...`. API Gateway REST APIs pass a
+ * path parameter as the client encoded it, and a percent-encoded unreserved character is that
+ * character (RFC 3986, 6.2.2.2), so `%30b7c...` names the same user too.
  */
 export function parseUserId(value: string): string | undefined {
-  const id = value.toLowerCase();
-  return isUserId(id) ? id : undefined;
+  const id = percentDecoded(value)?.toLowerCase();
+  return id !== undefined && isUserId(id) ? id : undefined;
+}
+
+/** `value` with its percent-encoding undone, or undefined when that encoding is malformed. */
+function percentDecoded(value: string): string | undefined {
+  if (!value.includes('%')) return value;
+  try {
+    return decodeURIComponent(value);
+  } catch {
+    return undefined;
+  }
 }

@@ -159,6 +159,19 @@ describe('GET /users/{id}', () => {
     expect(bodyOf(response)).toEqual(created);
   });
 
+  it('returns the user for its ID with percent-encoded characters (REST APIs pass the path segment undecoded)', async () => {
+    const created = bodyOf(await post(JSON.stringify({ name: 'Encoded Path', email: 'encoded-get@example.com' })));
+    const id = created.id as string;
+    // RFC 3986 6.2.2.2: a percent-encoded unreserved character is the character itself.
+    const encoded = [...id].map((char, index) => (index % 2 === 0 ? `%${char.charCodeAt(0).toString(16).toUpperCase()}` : char)).join('');
+
+    const response = await get(encoded);
+
+    expect(response.statusCode).toBe(200);
+    expect(bodyOf(response)).toEqual(created);
+    expect((await get('%E0%A4%A')).statusCode).toBe(404);
+  });
+
   it('answers 404 for an ID that is not a user ID at all', async () => {
     const response = await get('../../etc/passwd');
 

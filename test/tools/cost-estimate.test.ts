@@ -323,6 +323,25 @@ describe('break-even', () => {
     expect(imports).toContain(`break-even ${(report.imports.bytes! / 1e6).toFixed(1)} MB`);
     expect(imports).toContain('Lambda steps time out');
   });
+
+  it("writes the charts docs/decisions.md shows (prod, eu-west-1, growth) by default, and any other run's charts under their own names", () => {
+    expect(Object.keys(runCost(templates, { breakeven: true }).files)).toEqual(['docs/breakeven.svg', 'docs/breakeven-imports.svg']);
+    expect(Object.keys(runCost(templates, { breakeven: true, env: 'prod', region: 'eu-west-1', profile: 'growth' }).files)).toEqual([
+      'docs/breakeven.svg',
+      'docs/breakeven-imports.svg',
+    ]);
+    // A look at dev, at us-east-1 or at another profile must not overwrite the committed prod charts.
+    expect(Object.keys(runCost(templates, { breakeven: true, env: 'dev' }).files)).toEqual([
+      'docs/breakeven-dev-eu-west-1-growth.svg',
+      'docs/breakeven-dev-eu-west-1-growth-imports.svg',
+    ]);
+    expect(Object.keys(runCost(templates, { breakeven: true, region: 'us-east-1', profile: 'startup' }).files)).toEqual([
+      'docs/breakeven-prod-us-east-1-startup.svg',
+      'docs/breakeven-prod-us-east-1-startup-imports.svg',
+    ]);
+    const profileFile = path.join(__dirname, '..', '..', 'tools', 'cost-estimate', 'profiles', 'high.json');
+    expect(Object.keys(runCost(templates, { breakeven: true, profile: profileFile }).files)[0]).toBe('docs/breakeven-prod-eu-west-1-high.svg');
+  });
 });
 
 describe('an environment without the export service', () => {
@@ -358,5 +377,27 @@ describe('an environment without the export service', () => {
     expect(byName.dev.fixedMonthlyUsd - withoutService.withExportServiceUsd!).toBeCloseTo(0.2, 5);
     expect(withoutService.withExportServiceUsd! - withoutService.fixedMonthlyUsd).toBeGreaterThan(24);
     expect(toMarkdown([withoutService], 'test prices')).toMatch(/\| dev \| \$\d+\.\d\d \| \$\d+\.\d\d \| \$\d+\.\d\d \(config turns it off\) \|/);
+  });
+
+  it("keeps docs/decisions.md's cost per environment and profile equal to what the tool computes from today's templates", () => {
+    const doc = fs.readFileSync(path.join(__dirname, '..', '..', 'docs', 'decisions.md'), 'utf8');
+    const rows: Record<string, { templates: Record<string, CostTemplate>; env: string; region?: string }> = {
+      'dev (export service on, as shipped)': { templates, env: 'dev' },
+      'dev with `containers.exportServiceEnabled: false`': { templates: devTemplates, env: 'dev' },
+      staging: { templates, env: 'staging' },
+      prod: { templates, env: 'prod' },
+      'prod, us-east-1 prices': { templates, env: 'prod', region: 'us-east-1' },
+    };
+    const profiles = ['idle', 'startup', 'growth', 'high'];
+    const money = (cell: string) => (cell.trim() === '' ? undefined : Number(cell.replaceAll(/[*$,\s]/g, '')));
+    for (const [label, { templates: selected, env, region }] of Object.entries(rows)) {
+      const line = doc.split('\n').find((text) => text.startsWith(`| ${label} |`));
+      expect(line).toBeDefined();
+      const documented = line!.split('|').slice(2, 2 + profiles.length).map(money);
+      const computed = profiles.map((profile, index) =>
+        documented[index] === undefined ? undefined : round(runCost(selected, { env, profile, region }).usage!.totalUsd),
+      );
+      expect({ label, documented }).toEqual({ label, documented: computed });
+    }
   });
 });

@@ -5,6 +5,9 @@
  *                                                      (idle, startup, growth, high, or a file path)
  *   npm run cost -- --breakeven [--chart docs/breakeven.svg]
  *                                                      serverless-vs-containers break-even points
+ *                                                      (default chart: docs/breakeven.svg for prod,
+ *                                                      eu-west-1, growth; docs/breakeven-<env>-<region>-<profile>.svg
+ *                                                      for any other run)
  *   options: --assembly cdk.out, --region eu-west-1|us-east-1, --out report.md
  */
 import * as fs from 'node:fs';

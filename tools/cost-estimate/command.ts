@@ -1,3 +1,4 @@
+import * as path from 'node:path';
 import { breakEven, containersMonthlyUsd, lambdaMonthlyUsd, type BreakEvenReport } from './breakeven';
 import { breakEvenSvg, terminalPlot, type ChartInput } from './chart';
 import { estimateEnvironments, toMarkdown, type CostTemplate } from './estimate';
@@ -13,7 +14,7 @@ export interface CostOptions {
   /** A shipped profile name or a profile file path. */
   readonly profile?: string;
   readonly breakeven?: boolean;
-  /** Where --breakeven writes its chart. @default 'docs/breakeven.svg' */
+  /** Where --breakeven writes its chart. @default 'docs/breakeven.svg' for prod, eu-west-1 and growth; `docs/breakeven-<env>-<region>-<profile>.svg` otherwise */
   readonly chart?: string;
   /** Price table region. @default the region of the environment's stacks, else eu-west-1 */
   readonly region?: string;
@@ -147,6 +148,21 @@ function breakEvenText(report: BreakEvenReport, env: string, table: PriceTable, 
   return lines.join('\n');
 }
 
+/** The run whose charts docs/decisions.md shows: `npm run cost -- --breakeven` with every default. */
+const DOCUMENTED_CHART_RUN = { env: 'prod', region: DEFAULT_REGION, profile: 'growth' };
+
+/**
+ * Where --breakeven writes its charts when --chart is not given: the committed docs/breakeven.svg
+ * for the run docs/decisions.md shows, and a name of its own for any other environment, region or
+ * profile, so a look at dev or at us-east-1 never overwrites the documented charts.
+ */
+function defaultChartPath(env: string, region: string, profile: string): string {
+  const profileName = path.basename(profile, '.json');
+  const { env: documentedEnv, region: documentedRegion, profile: documentedProfile } = DOCUMENTED_CHART_RUN;
+  if (env === documentedEnv && region === documentedRegion && profileName === documentedProfile) return 'docs/breakeven.svg';
+  return `docs/breakeven-${env}-${region}-${profileName}.svg`;
+}
+
 /** What `npm run cost` prints and writes, from the synthesized templates of every environment. */
 export function runCost(templates: Record<string, CostTemplate>, options: CostOptions = {}): CostOutput {
   if (options.profile === undefined && !options.breakeven) {
@@ -164,7 +180,7 @@ export function runCost(templates: Record<string, CostTemplate>, options: CostOp
     sections.push(usageMarkdown(usage, table));
   }
   if (options.breakeven) {
-    const chartPath = options.chart ?? 'docs/breakeven.svg';
+    const chartPath = options.chart ?? defaultChartPath(env, table.region, options.profile ?? 'growth');
     report = breakEven(envTemplates, loadProfile(options.profile ?? 'growth'), table);
     files[chartPath] = breakEvenSvg(breakEvenChart(report, env, table));
     files[importsChartPath(chartPath)] = breakEvenSvg(importBreakEvenChart(report, env, table));

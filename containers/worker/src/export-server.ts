@@ -9,9 +9,11 @@ export const EXPORT_COLUMNS = ['id', 'name', 'email', 'phone', 'createdAt'] as c
 
 /**
  * First characters that make a spreadsheet read a cell as a formula (=, +, -, @) or that some
- * strip before doing so (tab, carriage return): OWASP's list for CSV injection.
+ * strip before doing so (tab, carriage return): OWASP's list for CSV injection. A spreadsheet that
+ * strips a leading tab strips a space as well (LibreOffice's "Trim spaces" import option), so
+ * whitespace in front of =, +, - or @ does not make the value safe either.
  */
-const FORMULA_TRIGGER = /^[=+\-@\t\r]/;
+const FORMULA_TRIGGER = /^(?:[\t\r]|\s*[=+\-@])/;
 
 /**
  * One CSV field: quoted as RFC 4180 requires (when it holds a comma, a quote or a line break), and
