@@ -1,6 +1,6 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { DeleteMessageBatchCommand, ReceiveMessageCommand, SendMessageCommand, SQSClient, type Message } from '@aws-sdk/client-sqs';
-import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
+import { SNSClient } from '@aws-sdk/client-sns';
 import type { InvokeOutcome } from './lambda';
 
 /** The runner's own clients to the SQS/SNS engine, acting as the AWS services that deliver. */
@@ -213,10 +213,6 @@ export function s3EventRecord(options: {
 /** The s3:TestEvent S3 sends to a destination when a notification configuration is applied. */
 export function s3TestEvent(bucket: string): string {
   return JSON.stringify({ Service: 'Amazon S3', Event: 's3:TestEvent', Time: new Date().toISOString(), Bucket: bucket, RequestId: randomUUID(), HostId: randomUUID() });
-}
-
-export async function deliverToTopic(sns: SNSClient, topicArn: string, message: string, subject?: string): Promise<void> {
-  await sns.send(new PublishCommand({ TopicArn: topicArn, Message: message, ...(subject === undefined ? {} : { Subject: subject }) }));
 }
 
 export async function deliverToQueue(sqs: SQSClient, queueUrl: string, body: string): Promise<void> {

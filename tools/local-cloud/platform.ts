@@ -4,7 +4,9 @@ import * as http from 'node:http';
 import * as path from 'node:path';
 import { CreateTableCommand, DynamoDBClient, ResourceInUseException, ScanCommand, DeleteItemCommand, type CreateTableCommandInput } from '@aws-sdk/client-dynamodb';
 import { CreateBucketCommand, S3Client } from '@aws-sdk/client-s3';
-import { CreateTopicCommand, SubscribeCommand, type SNSClient } from '@aws-sdk/client-sns';
+import { CreateTopicCommand, type SNSClient } from '@aws-sdk/client-sns';
+import { SendMessageCommand } from '@aws-sdk/client-sqs';
+import { envelope, startSnsFront, type SnsMessage, type SnsSubscription } from './sns';
 import { Cron } from 'croner';
 import { readAssembly, type AssemblyStack } from './assembly';
 import { startRestApi, type CognitoVerifier, type RestApiServer } from './api-gateway';
@@ -14,7 +16,6 @@ import { allowAllEvaluate, closeServer, listen, startAllowAllGateway, type AwsGa
 import { LocalFunction, type InvokeOutcome } from './lambda';
 import {
   deliverToQueue,
-  deliverToTopic,
   eventMatches,
   notificationTargets,
   s3EventRecord,
@@ -23,7 +24,7 @@ import {
   startEventSourceMapping,
   type NotificationTarget,
 } from './messaging';
-import { CloudModel, type LocalResource } from './model';
+import { CloudModel, LOCAL_ACCOUNT, type LocalResource } from './model';
 import { startStepFunctions, taskError } from './step-functions';
 import { classifyResourceTypes } from './support';
 
@@ -215,6 +216,60 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
       sns.destroy();
     });
     await createQueuesAndTopics(model, engines, sns, options.visibilityScale ?? 1, stamp);
+    const subscriptions = subscriptionsOf(model, stamp);
+    // Late-bound: deliveries to Lambda subscriptions need the functions, started further down.
+    const late: { invokeAsync?: (functionIdentity: string, event: unknown, flow: string) => Promise<boolean> } = {};
+    const snsFront = await startSnsFront({
+      host,
+      fauxqs: engines.sns,
+      region,
+      account: LOCAL_ACCOUNT,
+      subscriptions: () => subscriptions,
+      topicExists: (arn) => model.ofType('AWS::SNS::Topic').some((topic) => topic.ref === arn),
+      deliver: async (subscription, message, body) => {
+        const flow = `sns ${message.topicArn.split(':').pop()}`;
+        try {
+          if (subscription.protocol === 'sqs') {
+            const queue = model.findByIdentity(subscription.endpoint);
+            if (queue === undefined) throw new Error(`queue ${subscription.endpoint} does not exist`);
+            if (!serviceAllowedLate('sns.amazonaws.com', 'sqs:SendMessage', queue.attributes.Arn, { 'aws:SourceArn': message.topicArn, 'aws:SourceAccount': LOCAL_ACCOUNT })) {
+              throw new Error(`the queue policy of ${queue.name} does not let sns.amazonaws.com send from ${message.topicArn}`);
+            }
+            await sqs.send(
+              new SendMessageCommand({
+                QueueUrl: queue.ref,
+                MessageBody: body,
+                ...(subscription.rawMessageDelivery && Object.keys(message.attributes).length > 0 ? { MessageAttributes: message.attributes as never } : {}),
+              }),
+            );
+            stamp(`sns      ${flow} → queue ${queue.name}`);
+          } else {
+            const event = {
+              Records: [
+                {
+                  EventSource: 'aws:sns',
+                  EventVersion: '1.0',
+                  EventSubscriptionArn: subscription.arn,
+                  Sns: { ...(JSON.parse(body.startsWith('{"Type":"Notification"') ? body : envelopeFor(message, subscription)) as object), SigningCertUrl: 'local', UnsubscribeUrl: 'local' },
+                },
+              ],
+            };
+            void late.invokeAsync?.(subscription.endpoint, event, flow);
+          }
+        } catch (error) {
+          stamp(`!!! ${flow} → ${subscription.endpoint}: delivery failed: ${(error as Error).message}`);
+          if (subscription.deadLetterTargetArn !== undefined) {
+            const dlq = model.findByIdentity(subscription.deadLetterTargetArn);
+            if (dlq !== undefined) await sqs.send(new SendMessageCommand({ QueueUrl: dlq.ref, MessageBody: body }));
+          }
+        }
+      },
+    });
+    closers.push(() => snsFront.close());
+    const deliverToTopic = async (_client: unknown, topicArn: string, message: string, subject?: string) => {
+      await snsFront.publish(topicArn, message, subject);
+    };
+    let serviceAllowedLate: (service: string, action: string, targetArn: string, context: Record<string, string>) => boolean = () => true;
 
     // Principals: every role, with the statements of the policies attached to it.
     const principals = principalsOf(model);
@@ -398,7 +453,7 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
     const gateway: AwsGateway = await startGateway({
       host,
       port: gatewayPort,
-      backends: { dynamodb: engines.dynamodb, s3: engines.s3, sns: engines.sns, sqs: engines.sqs, states: stepFunctionsUrl },
+      backends: { dynamodb: engines.dynamodb, s3: engines.s3, sns: snsFront.url, sqs: engines.sqs, states: stepFunctionsUrl },
       principals: gatewayPrincipals,
       resourcePolicies,
       account: model.account,
@@ -463,6 +518,7 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
       }
       return false;
     };
+    late.invokeAsync = invokeAsync;
     const deliverTo = async (arn: string, body: string, flow: string) => {
       const target = model.findByIdentity(arn);
       if (target?.type === 'AWS::SQS::Queue') await deliverToQueue(sqs, target.ref, body);
@@ -528,6 +584,7 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
       if (decision.decision !== 'allow') stamp(`!!! DENIED ${service} ${action} on ${targetArn}: ${decision.reason}`);
       return decision.decision === 'allow';
     };
+    serviceAllowedLate = serviceAllowed;
     const notify = async (bucket: string, target: NotificationTarget, body: string, flow: string) => {
       const context = { 'aws:SourceArn': `arn:aws:s3:::${bucket}`, 'aws:SourceAccount': model.account };
       if (target.kind === 'topic') {
@@ -748,7 +805,7 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
         identity === undefined || firstClient === undefined
           ? undefined
           : { url: identity.tokenUrl, clientId: firstClient.clientId, clientSecret: firstClient.clientSecret, scopes: firstClient.scopes },
-      engines: { dynamodb: engines.dynamodb, s3: engines.s3, sqs: engines.sqs, sns: engines.sns, states: stepFunctionsUrl },
+      engines: { dynamodb: engines.dynamodb, s3: engines.s3, sqs: engines.sqs, sns: snsFront.url, states: stepFunctionsUrl },
     };
     void buckets;
     return { endpoints, model, invokeSchedule: (name) => fire(name, new Date(), true), close };
@@ -830,31 +887,40 @@ async function createQueuesAndTopics(model: CloudModel, engines: Engines, sns: S
   for (const topic of model.ofType('AWS::SNS::Topic')) {
     const created = await sns.send(new CreateTopicCommand({ Name: topic.name }));
     if (created.TopicArn !== topic.ref) throw new Error(`topic ${topic.logicalId}: the engine named it ${created.TopicArn}, expected ${topic.ref}`);
-    for (const inline of (model.properties(topic).Subscription as Array<{ Endpoint: string; Protocol: string }> | undefined) ?? []) {
-      await subscribe(model, sns, topic.ref, inline.Protocol, inline.Endpoint, {}, log);
+  }
+  void log;
+}
+
+/** The topics' subscriptions (inline and AWS::SNS::Subscription), as the SNS front delivers them. */
+function subscriptionsOf(model: CloudModel, log: (line: string) => void): SnsSubscription[] {
+  const subscriptions: SnsSubscription[] = [];
+  const add = (topicArn: string, protocol: string, endpoint: string, props: Record<string, unknown>, id: string) => {
+    if (protocol !== 'sqs' && protocol !== 'lambda') {
+      log(`!!! NOT EMULATED: ${protocol} subscription of ${topicArn.split(':').pop()} to ${endpoint} (sqs and lambda subscriptions are delivered locally)`);
+      return;
+    }
+    const policy = props.FilterPolicy === undefined ? undefined : typeof props.FilterPolicy === 'string' ? (JSON.parse(props.FilterPolicy) as Record<string, unknown>) : (props.FilterPolicy as Record<string, unknown>);
+    subscriptions.push({
+      arn: `${topicArn}:${id}`,
+      topicArn,
+      protocol,
+      endpoint,
+      filterPolicy: policy,
+      filterPolicyScope: props.FilterPolicyScope === 'MessageBody' ? 'MessageBody' : 'MessageAttributes',
+      rawMessageDelivery: props.RawMessageDelivery === true || props.RawMessageDelivery === 'true',
+      deadLetterTargetArn: (props.RedrivePolicy as { deadLetterTargetArn?: string } | undefined)?.deadLetterTargetArn,
+    });
+  };
+  for (const topic of model.ofType('AWS::SNS::Topic')) {
+    for (const [index, inline] of ((model.properties(topic).Subscription as Array<{ Endpoint: string; Protocol: string }> | undefined) ?? []).entries()) {
+      add(topic.ref, inline.Protocol, inline.Endpoint, {}, `inline-${index}`);
     }
   }
   for (const subscription of model.ofType('AWS::SNS::Subscription')) {
     const props = model.properties(subscription);
-    await subscribe(model, sns, String(props.TopicArn), String(props.Protocol), String(props.Endpoint), props, log);
+    add(String(props.TopicArn), String(props.Protocol), String(props.Endpoint), props, subscription.logicalId);
   }
-}
-
-async function subscribe(model: CloudModel, sns: SNSClient, topicArn: string, protocol: string, endpoint: string, props: Record<string, unknown>, log: (line: string) => void): Promise<void> {
-  const topic = model.findByIdentity(topicArn);
-  if (topic === undefined) throw new Error(`subscription to unknown topic ${topicArn}`);
-  if (protocol !== 'sqs') {
-    log(`!!! NOT EMULATED: ${protocol} subscription of topic ${topic.name} to ${endpoint} (only sqs subscriptions are delivered locally)`);
-    return;
-  }
-  const queue = model.findByIdentity(endpoint);
-  if (queue === undefined) throw new Error(`subscription of ${topic.name} to unknown queue ${endpoint}`);
-  const attributes: Record<string, string> = {};
-  if (props.FilterPolicyScope !== undefined) attributes.FilterPolicyScope = String(props.FilterPolicyScope);
-  if (props.FilterPolicy !== undefined) attributes.FilterPolicy = typeof props.FilterPolicy === 'string' ? props.FilterPolicy : JSON.stringify(props.FilterPolicy);
-  if (props.RawMessageDelivery !== undefined) attributes.RawMessageDelivery = String(props.RawMessageDelivery);
-  if (props.RedrivePolicy !== undefined) attributes.RedrivePolicy = JSON.stringify(props.RedrivePolicy);
-  await sns.send(new SubscribeCommand({ TopicArn: topic.ref, Protocol: 'sqs', Endpoint: queue.attributes.Arn, Attributes: attributes, ReturnSubscriptionArn: true }));
+  return subscriptions;
 }
 
 /** Every IAM role with the statements of the policies attached to it (inline and AWS::IAM::Policy). */
@@ -1056,3 +1122,7 @@ export function modelOf(stacks: AssemblyStack[], region: string): CloudModel {
 }
 
 void SERVICE_GATEWAY_NAMES;
+
+function envelopeFor(message: SnsMessage, subscription: SnsSubscription): string {
+  return envelope(message, subscription, subscription.topicArn.split(':')[3] ?? 'us-east-1');
+}
