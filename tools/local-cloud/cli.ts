@@ -20,10 +20,13 @@ options:
   --api-port N, --gateway-port N, --alb-port N, --control-port N   fixed ports (default: free ports)
   --visibility-scale X     multiply queue visibility timeouts by X (e.g. 0.01 to watch redrive)
   --allow-unsupported      start even if the assembly has resource types the runner does not know
+  --work DIR               where endpoints.json, logs and local images go       (default .local)
 `;
 
 const projectDirectory = process.cwd();
-const workDirectory = path.join(projectDirectory, '.local');
+const workOption = process.argv.indexOf('--work');
+/** .local/ of the project (endpoints.json, logs, local images); --work moves it (tests, several instances). */
+const workDirectory = workOption >= 0 ? path.resolve(process.argv[workOption + 1]) : path.join(projectDirectory, '.local');
 const endpointsFile = path.join(workDirectory, 'endpoints.json');
 
 async function main(argv: string[]): Promise<void> {
@@ -54,7 +57,7 @@ async function main(argv: string[]): Promise<void> {
     assemblyDirectory,
     stage,
     dataDirectory,
-    workDirectory: dataDirectory ?? workDirectory,
+    workDirectory,
     projectDirectory,
     ports: { api: port('--api-port'), gateway: port('--gateway-port'), alb: port('--alb-port'), control: port('--control-port') },
     visibilityScale: option('--visibility-scale') === undefined ? 1 : Number(option('--visibility-scale')),
@@ -73,6 +76,10 @@ async function main(argv: string[]): Promise<void> {
     if (stopping) return;
     stopping = true;
     log('\nstopping: functions, containers, engines…');
+    setTimeout(() => {
+      log('!!! still stopping after 10 s: exiting anyway');
+      process.exit(1);
+    }, 10_000).unref();
     await platform.close();
     fs.rmSync(endpointsFile, { force: true });
     log('stopped.');

@@ -6,6 +6,7 @@ import { CreateTableCommand, DynamoDBClient, ResourceInUseException, ScanCommand
 import { CreateBucketCommand, S3Client } from '@aws-sdk/client-s3';
 import { CreateTopicCommand, type SNSClient } from '@aws-sdk/client-sns';
 import { SendMessageCommand } from '@aws-sdk/client-sqs';
+import { startS3Front } from './s3-front';
 import { envelope, startSnsFront, type SnsMessage, type SnsSubscription } from './sns';
 import { Cron } from 'croner';
 import { readAssembly, type AssemblyStack } from './assembly';
@@ -210,6 +211,14 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
 
     await createTables(model, engines);
     const buckets = await createBuckets(model, engines);
+    const versioned = new Set(
+      model
+        .ofType('AWS::S3::Bucket')
+        .filter((bucket) => (model.properties(bucket).VersioningConfiguration as { Status?: string } | undefined)?.Status === 'Enabled')
+        .map((bucket) => bucket.name),
+    );
+    const s3Front = await startS3Front({ host, s3: engines.s3, versionedBuckets: versioned });
+    closers.push(() => s3Front.close());
     const { sqs, sns } = serviceClients(engines.sqs, region);
     closers.push(async () => {
       sqs.destroy();
@@ -453,7 +462,7 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
     const gateway: AwsGateway = await startGateway({
       host,
       port: gatewayPort,
-      backends: { dynamodb: engines.dynamodb, s3: engines.s3, sns: snsFront.url, sqs: engines.sqs, states: stepFunctionsUrl },
+      backends: { dynamodb: engines.dynamodb, s3: s3Front.url, sns: snsFront.url, sqs: engines.sqs, states: stepFunctionsUrl },
       principals: gatewayPrincipals,
       resourcePolicies,
       account: model.account,
@@ -572,12 +581,6 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
       const props = model.properties(custom);
       notifications.set(String(props.BucketName), [...(notifications.get(String(props.BucketName)) ?? []), ...notificationTargets((props.NotificationConfiguration as Record<string, unknown>) ?? {})]);
     }
-    const versioned = new Set(
-      model
-        .ofType('AWS::S3::Bucket')
-        .filter((bucket) => (model.properties(bucket).VersioningConfiguration as { Status?: string } | undefined)?.Status === 'Enabled')
-        .map((bucket) => bucket.name),
-    );
     const serviceAllowed = (service: string, action: string, targetArn: string, context: Record<string, string>): boolean => {
       const policy = resourcePolicies.find((entry) => entry.resourceArn === targetArn);
       const decision = evaluate({ identity: [], resourcePolicy: policy?.statements ?? [], principal: { type: 'Service', id: service }, action, resource: targetArn, context: { 'aws:SecureTransport': 'true', ...context } });
@@ -610,7 +613,7 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
         const bucket = record.s3.bucket.name;
         const targets = notifications.get(bucket) ?? [];
         const key = record.s3.object.key;
-        const versionId = versioned.has(bucket) && record.eventName.startsWith('ObjectCreated') ? randomUUID().replace(/-/g, '') : undefined;
+        const versionId = versioned.has(bucket) && record.eventName.startsWith('ObjectCreated') ? (s3Front.claimVersion(bucket, key) ?? randomUUID().replace(/-/g, '')) : undefined;
         for (const target of targets) {
           if (!eventMatches(record.eventName, target.events) || !key.startsWith(target.prefix) || !key.endsWith(target.suffix)) continue;
           const body = JSON.stringify({
