@@ -29,7 +29,7 @@ async function loadHandler() {
 function errorPayload(error) {
   if (error instanceof Error) {
     return {
-      errorType: error.name === 'Error' && error.constructor?.name ? error.constructor.name : error.name,
+      errorType: error.name,
       errorMessage: error.message,
       trace: (error.stack ?? '').split('\n'),
     };
