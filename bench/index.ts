@@ -1,4 +1,5 @@
 import { runContainersBench } from './containers';
+import { benchLocalCloud } from './local-cloud';
 import { benchUploads } from './uploads';
 
 /**
@@ -7,6 +8,7 @@ import { benchUploads } from './uploads';
  */
 const benchmarks: [string, () => Promise<void>][] = [
   ['uploads', benchUploads],
+  ['local-cloud', benchLocalCloud],
   [
     'containers',
     async () => {
