@@ -699,8 +699,16 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
     const schedules = new Map<string, { resource: LocalResource; props: Record<string, unknown> }>();
     for (const schedule of model.ofType('AWS::Scheduler::Schedule')) schedules.set(schedule.name, { resource: schedule, props: model.properties(schedule) });
     const fire = async (name: string, scheduledTime: Date, manual: boolean): Promise<{ ok: boolean; detail: string }> => {
-      const entry = schedules.get(name) ?? [...schedules.values()].find((candidate) => candidate.resource.logicalId === name || candidate.resource.logicalId.startsWith(name) || candidate.resource.definition.Metadata?.['aws:cdk:path']?.toString().includes(`/${name}/`));
-      if (entry === undefined) return { ok: false, detail: `no schedule named ${name}; schedules: ${[...schedules.keys()].join(', ')}` };
+      // The schedule's name, or any part of its name, logical ID or construct path that is unique.
+      const needle = name.toLowerCase();
+      const candidates = [...schedules.values()].filter((candidate) =>
+        [candidate.resource.name, candidate.resource.logicalId, String(candidate.resource.definition.Metadata?.['aws:cdk:path'] ?? '')].some((label) => label.toLowerCase().includes(needle)),
+      );
+      const entry = schedules.get(name) ?? (candidates.length === 1 ? candidates[0] : undefined);
+      if (entry === undefined) {
+        const known = [...schedules.keys()].join(', ');
+        return { ok: false, detail: candidates.length > 1 ? `"${name}" matches ${candidates.length} schedules: ${candidates.map((candidate) => candidate.resource.name).join(', ')}` : `no schedule matches "${name}"; schedules: ${known}` };
+      }
       const target = entry.props.Target as { Arn: string; Input?: string; RoleArn?: string; RetryPolicy?: { MaximumRetryAttempts?: number; MaximumEventAgeInSeconds?: number }; DeadLetterConfig?: { Arn?: string } };
       const input = (target.Input ?? '{}').replace(/<aws\.scheduler\.scheduled-time>/g, scheduledTime.toISOString().replace(/\.\d{3}Z$/, 'Z')).replace(/<aws\.scheduler\.execution-id>/g, randomUUID()).replace(/<aws\.scheduler\.schedule-arn>/g, entry.resource.attributes.Arn).replace(/<aws\.scheduler\.attempt-number>/g, '1');
       const flow = `schedule ${entry.resource.name}${manual ? ' (on demand)' : ''}`;
