@@ -39,7 +39,13 @@ export function devAssembly(): string {
     encoding: 'utf8',
   });
   if (result.status !== 0) throw new Error(`cdk synth failed: ${result.stderr}`);
-  fs.renameSync(partial, directory);
+  try {
+    fs.renameSync(partial, directory);
+  } catch (error) {
+    // Another test file synthesized the same sources at the same time: keep its copy.
+    if (!fs.existsSync(path.join(directory, 'manifest.json'))) throw error;
+    fs.rmSync(partial, { recursive: true, force: true });
+  }
   return directory;
 }
 
