@@ -65,6 +65,7 @@ async function main(argv: string[]): Promise<void> {
     startGateway: plugins.startGateway,
     evaluate: plugins.evaluate,
     identity: plugins.identity,
+    checkTask: plugins.checkTask,
     log,
   });
   fs.mkdirSync(workDirectory, { recursive: true });

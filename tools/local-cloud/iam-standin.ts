@@ -32,6 +32,10 @@ export interface AwsGatewayOptions {
   account: string;
   region: string;
   log: (line: string) => void;
+  /** The partition key attribute of a table ARN (for dynamodb:LeadingKeys). */
+  hashKeyOf?: (tableArn: string) => string | undefined;
+  /** The task and execution role ARNs of a task definition (RunTask needs iam:PassRole on them). */
+  passRolesOf?: (taskDefinitionArn: string) => string[];
 }
 
 export interface AwsGateway {

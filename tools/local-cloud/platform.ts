@@ -26,6 +26,7 @@ import {
   type NotificationTarget,
 } from './messaging';
 import { CloudModel, LOCAL_ACCOUNT, type LocalResource } from './model';
+import type { TaskCheck } from './plugins';
 import { startStepFunctions, taskError } from './step-functions';
 import { classifyResourceTypes } from './support';
 
@@ -56,6 +57,8 @@ export interface PlatformOptions {
   readonly evaluate?: EvaluatePolicies;
   /** The local identity provider, when one is available. */
   readonly identity?: LocalIdentity;
+  /** Authorizes a state machine Task's calls against the machine's role (see plugins.ts). */
+  readonly checkTask?: TaskCheck;
 }
 
 export interface LocalIdentity {
@@ -435,6 +438,18 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
         definition,
         runTask: async (stateName: string, resource: string, input: unknown): Promise<never> => {
           const flow = `states ${machine.name}.${stateName}`;
+          if (options.checkTask !== undefined) {
+            const role = principals.find((principal) => principal.roleArn === props.RoleArn) ?? { name: 'no role', roleArn: String(props.RoleArn), statements: [] };
+            // RunTask given a family (or family:revision) acts on that revision's ARN, as ECS resolves it.
+            const parameters = input !== null && typeof input === 'object' && typeof (input as { TaskDefinition?: unknown }).TaskDefinition === 'string' ? { ...(input as object), TaskDefinition: taskDefinitionArnOf(model, (input as { TaskDefinition: string }).TaskDefinition) } : input;
+            const verdict = options.checkTask({ principal: role, resource, parameters, resourcePolicies: resourcePoliciesOf(model), account: model.account, region, log: stamp });
+            if (!verdict.allowed) {
+              stamp(`!!! DENIED ${flow}: ${verdict.message}`);
+              // As Step Functions reports a service's refusal: Lambda's as Lambda.AWSLambdaException.
+              const service = verdict.action.split(':')[0];
+              throw taskError(service === 'lambda' ? 'Lambda.AWSLambdaException' : `${service.toUpperCase()}.AccessDeniedException`, verdict.message);
+            }
+          }
           if (resource.startsWith('arn:aws:lambda:') || resource === 'arn:aws:states:::lambda:invoke') {
             const target = resource === 'arn:aws:states:::lambda:invoke' ? String((input as { FunctionName: string }).FunctionName) : resource;
             const payload = resource === 'arn:aws:states:::lambda:invoke' ? (input as { Payload?: unknown }).Payload : input;
@@ -468,6 +483,16 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
       account: model.account,
       region,
       log: stamp,
+      hashKeyOf: (tableArn) => {
+        const table = model.ofType('AWS::DynamoDB::Table').find((candidate) => candidate.attributes.Arn === tableArn);
+        return table === undefined ? undefined : ((model.properties(table).KeySchema as Array<{ AttributeName: string; KeyType: string }>) ?? []).find((key) => key.KeyType === 'HASH')?.AttributeName;
+      },
+      passRolesOf: (taskDefinitionArn) => {
+        const definition = model.ofType('AWS::ECS::TaskDefinition').find((candidate) => candidate.ref === taskDefinitionArn || taskDefinitionArn.includes(`/${candidate.name}`) || candidate.name === taskDefinitionArn);
+        if (definition === undefined) return [];
+        const props = model.properties(definition);
+        return [props.TaskRoleArn, props.ExecutionRoleArn].filter((arn): arn is string => typeof arn === 'string');
+      },
     });
     gatewayUrlHolder.url = gateway.url;
     closers.push(() => gateway.close());
@@ -1136,4 +1161,11 @@ void SERVICE_GATEWAY_NAMES;
 
 function envelopeFor(message: SnsMessage, subscription: SnsSubscription): string {
   return envelope(message, subscription, subscription.topicArn.split(':')[3] ?? 'us-east-1');
+}
+
+/** The ARN of the task definition a RunTask names by family, family:revision or ARN (the latest local revision). */
+function taskDefinitionArnOf(model: CloudModel, name: string): string {
+  if (name.startsWith('arn:')) return name;
+  const family = name.split(':')[0];
+  return model.ofType('AWS::ECS::TaskDefinition').find((candidate) => candidate.name === family)?.ref ?? name;
 }

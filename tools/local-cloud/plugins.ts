@@ -7,6 +7,8 @@ export interface Plugins {
   readonly startGateway: StartAwsGateway;
   readonly evaluate: EvaluatePolicies;
   readonly identity: LocalIdentity | undefined;
+  /** Checks a state machine Task's IAM calls against the machine's role (in-process calls). */
+  readonly checkTask: TaskCheck | undefined;
   /** What is a stand-in, for the banner. */
   readonly standIns: string[];
 }
@@ -43,5 +45,28 @@ export function loadPlugins(): Plugins {
       verify,
     };
   } else standIns.push('identity provider (Cognito authorizers refuse every request)');
-  return { startGateway, evaluate, identity, standIns };
+  // State machine tasks run in the runner's process, so the gateway never sees their calls: with
+  // the IAM modules present, each Task's calls are mapped and authorized before it runs.
+  const authorize = load<(input: Record<string, unknown>) => { allowed: boolean; message?: string; action?: string }>('iam/authorize', 'authorize');
+  const mapTask = load<(resource: string, parameters: unknown, env: { account: string; region: string }) => { ok: boolean; requests?: unknown[]; reason?: string }>('iam/states-tasks', 'mapStateMachineTask');
+  let checkTask: TaskCheck | undefined;
+  if (authorize !== undefined && mapTask !== undefined) {
+    checkTask = (input) => {
+      const mapped = mapTask(input.resource, input.parameters, { account: input.account, region: input.region });
+      if (!mapped.ok) return { allowed: false, action: input.resource, message: `local IAM cannot map this task: ${mapped.reason ?? ''}` };
+      const result = authorize({ principal: input.principal, requests: mapped.requests, resourcePolicies: input.resourcePolicies, account: input.account, region: input.region, log: input.log });
+      return result.allowed ? { allowed: true } : { allowed: false, action: result.action ?? input.resource, message: result.message ?? 'AccessDenied' };
+    };
+  } else standIns.push('state machine task IAM checks (tasks run without them)');
+  return { startGateway, evaluate, identity, checkTask, standIns };
 }
+
+export type TaskCheck = (input: {
+  principal: { name: string; roleArn: string; statements: unknown[] };
+  resource: string;
+  parameters: unknown;
+  resourcePolicies: Array<{ resourceArn: string; statements: unknown[] }>;
+  account: string;
+  region: string;
+  log: (line: string) => void;
+}) => { allowed: true } | { allowed: false; action: string; message: string };
