@@ -5,7 +5,7 @@ import type { AssemblyStack } from '../../tools/local-cloud/assembly';
 import { LocalFunction } from '../../tools/local-cloud/lambda';
 import { encodeS3EventKey, eventMatches } from '../../tools/local-cloud/messaging';
 import { CloudModel } from '../../tools/local-cloud/model';
-import { toCronerPattern } from '../../tools/local-cloud/platform';
+import { toCronerPattern } from '../../tools/local-cloud/scheduler';
 import { filterMatches } from '../../tools/local-cloud/sns';
 
 const s3Event = (key: string) => ({ Records: [{ eventName: 'ObjectCreated:Put', s3: { bucket: { name: 'b' }, object: { key } } }] });

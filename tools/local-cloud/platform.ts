@@ -8,12 +8,11 @@ import { CreateTopicCommand, type SNSClient } from '@aws-sdk/client-sns';
 import { SendMessageCommand } from '@aws-sdk/client-sqs';
 import { startS3Front } from './s3-front';
 import { envelope, startSnsFront, type SnsMessage, type SnsSubscription } from './sns';
-import { Cron } from 'croner';
-import { readAssembly, type AssemblyStack } from './assembly';
+import { readAssembly } from './assembly';
 import { startRestApi, type CognitoVerifier, type RestApiServer } from './api-gateway';
 import { buildLocalImage, runContainer, type LocalImage } from './containers';
 import { startEngines, type Engines } from './engines';
-import { allowAllEvaluate, closeServer, listen, startAllowAllGateway, type AwsGateway, type EvaluatePolicies, type PolicyStatement, type Principal, type StartAwsGateway } from './iam-standin';
+import { allowAllEvaluate, closeServer, listen, startAllowAllGateway, type AwsGateway, type EvaluatePolicies, type Principal, type StartAwsGateway } from './iam-standin';
 import { LocalFunction, type InvokeOutcome } from './lambda';
 import {
   deliverToQueue,
@@ -25,7 +24,10 @@ import {
   startEventSourceMapping,
   type NotificationTarget,
 } from './messaging';
+import { freePort, startListener } from './load-balancer';
 import { CloudModel, LOCAL_ACCOUNT, type LocalResource } from './model';
+import { invokeConfigOf, principalsOf, resourcePoliciesOf } from './policies';
+import { scheduleTimer } from './scheduler';
 import type { TaskCheck } from './plugins';
 import { startStepFunctions, taskError } from './step-functions';
 import { classifyResourceTypes } from './support';
@@ -179,8 +181,6 @@ export const INERT_TYPES: Record<string, string> = {
   'AWS::Lambda::LayerVersion': 'layers (bundles are self-contained)',
 };
 
-const SERVICE_GATEWAY_NAMES = ['dynamodb', 's3', 'sns', 'sqs', 'states'] as const;
-
 export async function startPlatform(options: PlatformOptions): Promise<Platform> {
   const host = options.host ?? '127.0.0.1';
   const log = options.log ?? ((line: string) => console.log(line));
@@ -213,7 +213,7 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
     const evaluate = options.evaluate ?? allowAllEvaluate;
 
     await createTables(model, engines);
-    const buckets = await createBuckets(model, engines);
+    await createBuckets(model, engines);
     const versioned = new Set(
       model
         .ofType('AWS::S3::Bucket')
@@ -227,7 +227,7 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
       sqs.destroy();
       sns.destroy();
     });
-    await createQueuesAndTopics(model, engines, sns, options.visibilityScale ?? 1, stamp);
+    await createQueuesAndTopics(model, engines, sns, options.visibilityScale ?? 1);
     const subscriptions = subscriptionsOf(model, stamp);
     // Late-bound: deliveries to Lambda subscriptions need the functions, started further down.
     const late: { invokeAsync?: (functionIdentity: string, event: unknown, flow: string) => Promise<boolean> } = {};
@@ -843,7 +843,6 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
           : { url: identity.tokenUrl, clientId: firstClient.clientId, clientSecret: firstClient.clientSecret, scopes: firstClient.scopes },
       engines: { dynamodb: engines.dynamodb, s3: engines.s3, sqs: engines.sqs, sns: snsFront.url, states: stepFunctionsUrl },
     };
-    void buckets;
     return { endpoints, model, invokeSchedule: (name) => fire(name, new Date(), true), close };
   } catch (error) {
     await close();
@@ -886,9 +885,8 @@ async function createTables(model: CloudModel, engines: Engines): Promise<void> 
   }
 }
 
-async function createBuckets(model: CloudModel, engines: Engines): Promise<string[]> {
+async function createBuckets(model: CloudModel, engines: Engines): Promise<void> {
   const client = new S3Client({ endpoint: engines.s3, region: model.region, credentials: { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' }, forcePathStyle: true });
-  const names: string[] = [];
   try {
     for (const bucket of model.ofType('AWS::S3::Bucket')) {
       try {
@@ -897,15 +895,13 @@ async function createBuckets(model: CloudModel, engines: Engines): Promise<strin
         const name = (error as Error).name;
         if (name !== 'BucketAlreadyOwnedByYou' && name !== 'BucketAlreadyExists') throw new Error(`bucket ${bucket.logicalId}: ${(error as Error).message}`);
       }
-      names.push(bucket.name);
     }
   } finally {
     client.destroy();
   }
-  return names;
 }
 
-async function createQueuesAndTopics(model: CloudModel, engines: Engines, sns: SNSClient, visibilityScale: number, log: (line: string) => void): Promise<void> {
+async function createQueuesAndTopics(model: CloudModel, engines: Engines, sns: SNSClient, visibilityScale: number): Promise<void> {
   const queues = model.ofType('AWS::SQS::Queue');
   // Dead-letter queues first: a redrive policy must name an existing queue.
   const ordered = [...queues.filter((queue) => model.properties(queue).RedrivePolicy === undefined), ...queues.filter((queue) => model.properties(queue).RedrivePolicy !== undefined)];
@@ -924,7 +920,6 @@ async function createQueuesAndTopics(model: CloudModel, engines: Engines, sns: S
     const created = await sns.send(new CreateTopicCommand({ Name: topic.name }));
     if (created.TopicArn !== topic.ref) throw new Error(`topic ${topic.logicalId}: the engine named it ${created.TopicArn}, expected ${topic.ref}`);
   }
-  void log;
 }
 
 /** The topics' subscriptions (inline and AWS::SNS::Subscription), as the SNS front delivers them. */
@@ -959,78 +954,6 @@ function subscriptionsOf(model: CloudModel, log: (line: string) => void): SnsSub
   return subscriptions;
 }
 
-/** Every IAM role with the statements of the policies attached to it (inline and AWS::IAM::Policy). */
-function principalsOf(model: CloudModel): Principal[] {
-  const principals: Principal[] = [];
-  const policies = [...model.ofType('AWS::IAM::Policy'), ...model.ofType('AWS::IAM::ManagedPolicy')].map((policy) => model.properties(policy));
-  for (const role of model.ofType('AWS::IAM::Role')) {
-    const props = model.properties(role);
-    const statements: PolicyStatement[] = [];
-    for (const inline of (props.Policies as Array<{ PolicyDocument: { Statement: PolicyStatement[] } }> | undefined) ?? []) statements.push(...inline.PolicyDocument.Statement);
-    for (const policy of policies) {
-      const roles = (policy.Roles as string[] | undefined) ?? [];
-      if (roles.includes(role.ref)) statements.push(...((policy.PolicyDocument as { Statement: PolicyStatement[] }).Statement ?? []));
-    }
-    for (const managed of (props.ManagedPolicyArns as string[] | undefined) ?? []) {
-      const local = model.ofType('AWS::IAM::ManagedPolicy').find((policy) => policy.ref === managed);
-      if (local !== undefined) statements.push(...((model.properties(local).PolicyDocument as { Statement: PolicyStatement[] }).Statement ?? []));
-    }
-    principals.push({ name: `${role.stack.stackName}/${role.logicalId}`, roleArn: role.attributes.Arn, statements });
-  }
-  return principals;
-}
-
-/** Resource policies: topic, queue and bucket policies, and Lambda permissions, per resource ARN. */
-function resourcePoliciesOf(model: CloudModel): Array<{ resourceArn: string; statements: PolicyStatement[] }> {
-  const byArn = new Map<string, PolicyStatement[]>();
-  const add = (arn: string, statements: PolicyStatement[]) => byArn.set(arn, [...(byArn.get(arn) ?? []), ...statements]);
-  for (const policy of model.ofType('AWS::SNS::TopicPolicy')) {
-    const props = model.properties(policy);
-    for (const topic of (props.Topics as string[]) ?? []) add(topic, (props.PolicyDocument as { Statement: PolicyStatement[] }).Statement);
-  }
-  for (const policy of model.ofType('AWS::SQS::QueuePolicy')) {
-    const props = model.properties(policy);
-    for (const url of (props.Queues as string[]) ?? []) {
-      const queue = model.findByIdentity(url);
-      if (queue !== undefined) add(queue.attributes.Arn, (props.PolicyDocument as { Statement: PolicyStatement[] }).Statement);
-    }
-  }
-  for (const policy of model.ofType('AWS::S3::BucketPolicy')) {
-    const props = model.properties(policy);
-    add(`arn:aws:s3:::${String(props.Bucket)}`, (props.PolicyDocument as { Statement: PolicyStatement[] }).Statement);
-  }
-  for (const permission of model.ofType('AWS::Lambda::Permission')) {
-    const props = model.properties(permission);
-    const fn = model.findByIdentity(String(props.FunctionName));
-    const arn = fn?.attributes.Arn ?? String(props.FunctionName);
-    const principal = String(props.Principal);
-    const condition: Record<string, Record<string, unknown>> = {};
-    if (props.SourceArn !== undefined) condition.ArnLike = { 'aws:SourceArn': props.SourceArn };
-    if (props.SourceAccount !== undefined) condition.StringEquals = { 'aws:SourceAccount': props.SourceAccount };
-    add(arn, [
-      {
-        Effect: 'Allow',
-        Action: String(props.Action),
-        Resource: arn,
-        Principal: principal.endsWith('.amazonaws.com') ? { Service: principal } : { AWS: principal },
-        ...(Object.keys(condition).length === 0 ? {} : { Condition: condition }),
-      },
-    ]);
-  }
-  return [...byArn].map(([resourceArn, statements]) => ({ resourceArn, statements }));
-}
-
-function invokeConfigOf(model: CloudModel, functionArn: string): { maximumRetryAttempts: number; onFailure: string | undefined } | undefined {
-  for (const config of model.ofType('AWS::Lambda::EventInvokeConfig')) {
-    const props = model.properties(config);
-    const fn = model.findByIdentity(String(props.FunctionName));
-    if (fn?.attributes.Arn !== functionArn) continue;
-    const destination = (props.DestinationConfig as { OnFailure?: { Destination?: string } } | undefined)?.OnFailure?.Destination;
-    return { maximumRetryAttempts: Number(props.MaximumRetryAttempts ?? 2), onFailure: destination };
-  }
-  return undefined;
-}
-
 async function sweepExpired(client: DynamoDBClient, model: CloudModel, table: LocalResource, attribute: string): Promise<void> {
   const keys = ((model.properties(table).KeySchema as Array<{ AttributeName: string }>) ?? []).map((key) => key.AttributeName);
   const now = Math.floor(Date.now() / 1000);
@@ -1047,117 +970,6 @@ async function sweepExpired(client: DynamoDBClient, model: CloudModel, table: Lo
   } while (start !== undefined);
 }
 
-/** A timer for an EventBridge Scheduler expression: cron(...), rate(...) or at(...). */
-export function scheduleTimer(expression: string, timezone: string, fire: (time: Date) => void): { stop(): void } | undefined {
-  const rate = /^rate\((\d+)\s+(minute|minutes|hour|hours|day|days)\)$/.exec(expression);
-  if (rate !== null) {
-    const unit = rate[2].startsWith('minute') ? 60_000 : rate[2].startsWith('hour') ? 3_600_000 : 86_400_000;
-    const timer = setInterval(() => fire(new Date()), Number(rate[1]) * unit);
-    timer.unref();
-    return { stop: () => clearInterval(timer) };
-  }
-  const cron = /^cron\((.+)\)$/.exec(expression);
-  if (cron !== null) {
-    const pattern = toCronerPattern(cron[1]);
-    const job = new Cron(pattern, { timezone, unref: true }, () => fire(new Date()));
-    return { stop: () => job.stop() };
-  }
-  const at = /^at\((.+)\)$/.exec(expression);
-  if (at !== null) {
-    const job = new Cron(new Date(`${at[1]}`), { timezone, unref: true }, () => fire(new Date()));
-    return { stop: () => job.stop() };
-  }
-  return undefined;
-}
-
-/**
- * EventBridge cron has six fields (minutes hours day-of-month month day-of-week year) with `?`
- * and 1-7 = SUN-SAT; croner takes five (plus seconds) with 0-6 = SUN-SAT.
- */
-export function toCronerPattern(fields: string): string {
-  const [minutes, hours, dayOfMonth, month, dayOfWeek] = fields.trim().split(/\s+/);
-  const weekday = dayOfWeek === '?' ? '*' : dayOfWeek.replace(/\d/g, (digit) => String((Number(digit) + 6) % 7));
-  return `0 ${minutes} ${hours} ${dayOfMonth === '?' ? '*' : dayOfMonth} ${month} ${weekday}`;
-}
-
-async function freePort(host: string): Promise<number> {
-  const server = http.createServer();
-  await listen(server, host, 0, 'port probe');
-  const port = (server.address() as { port: number }).port;
-  await closeServer(server);
-  return port;
-}
-
-/** An ALB listener: rules by priority (path-pattern, host-header), fixed responses, forwards. */
-async function startListener(options: {
-  host: string;
-  port: number;
-  name: string;
-  defaultActions: Array<Record<string, unknown>>;
-  rules: Array<Record<string, unknown>>;
-  targets: Map<string, string>;
-  log: (line: string) => void;
-}): Promise<{ url: string; server: http.Server }> {
-  const matches = (rule: Record<string, unknown>, request: http.IncomingMessage) =>
-    ((rule.Conditions as Array<Record<string, unknown>>) ?? []).every((condition) => {
-      const url = new URL(request.url ?? '/', 'http://local');
-      const field = String(condition.Field);
-      const values = ((condition.PathPatternConfig as { Values?: string[] })?.Values ?? (condition.HostHeaderConfig as { Values?: string[] })?.Values ?? (condition.Values as string[]) ?? []) as string[];
-      const glob = (pattern: string, value: string) => new RegExp(`^${pattern.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.')}$`, 'i').test(value);
-      if (field === 'path-pattern') return values.some((pattern) => glob(pattern, url.pathname));
-      if (field === 'host-header') return values.some((pattern) => glob(pattern, String(request.headers.host ?? '').replace(/:\d+$/, '')));
-      if (field === 'http-request-method') return ((condition.HttpRequestMethodConfig as { Values?: string[] })?.Values ?? []).includes(request.method ?? '');
-      return false;
-    });
-  const server = http.createServer((request, response) => {
-    const started = Date.now();
-    const rule = options.rules.find((candidate) => matches(candidate, request));
-    const actions = (rule?.Actions as Array<Record<string, unknown>> | undefined) ?? options.defaultActions;
-    const action = [...actions].sort((left, right) => Number(left.Order ?? 0) - Number(right.Order ?? 0))[0];
-    const done = (status: number, outcome: string) => options.log(`alb      ${request.method} ${request.url} → ${status} ${outcome} (${Date.now() - started} ms)`);
-    if (action?.Type === 'fixed-response') {
-      const config = (action.FixedResponseConfig as { StatusCode?: string; ContentType?: string; MessageBody?: string }) ?? {};
-      response.writeHead(Number(config.StatusCode ?? 200), { 'content-type': config.ContentType ?? 'text/plain' });
-      response.end(config.MessageBody ?? '');
-      done(Number(config.StatusCode ?? 200), 'fixed response');
-      return;
-    }
-    if (action?.Type === 'redirect') {
-      response.writeHead(301, { location: String((action.RedirectConfig as { Path?: string })?.Path ?? '/') });
-      response.end();
-      done(301, 'redirect');
-      return;
-    }
-    const targetGroup = String(action?.TargetGroupArn ?? ((action?.ForwardConfig as { TargetGroups?: Array<{ TargetGroupArn: string }> })?.TargetGroups?.[0]?.TargetGroupArn ?? ''));
-    const target = options.targets.get(targetGroup);
-    if (target === undefined) {
-      response.writeHead(503, { 'content-type': 'text/html' });
-      response.end('<html><body><h1>503 Service Temporarily Unavailable</h1></body></html>');
-      done(503, 'no healthy target');
-      return;
-    }
-    const forwarded = http.request(new URL(request.url ?? '/', target), { method: request.method, headers: { ...request.headers, 'x-forwarded-for': request.socket.remoteAddress ?? '', 'x-forwarded-proto': 'http' } }, (answer) => {
-      response.writeHead(answer.statusCode ?? 502, answer.headers);
-      answer.pipe(response);
-      answer.on('end', () => done(answer.statusCode ?? 502, 'forwarded'));
-    });
-    forwarded.on('error', () => {
-      if (!response.headersSent) response.writeHead(502, { 'content-type': 'text/html' });
-      response.end('<html><body><h1>502 Bad Gateway</h1></body></html>');
-      done(502, 'target unreachable');
-    });
-    request.pipe(forwarded);
-  });
-  await listen(server, options.host, options.port, `load balancer listener ${options.name}`);
-  return { url: `http://${options.host}:${(server.address() as { port: number }).port}`, server };
-}
-
-/** The stacks of an assembly stage (for tools that only need the model). */
-export function modelOf(stacks: AssemblyStack[], region: string): CloudModel {
-  return new CloudModel(stacks, { region, sqsEndpoint: 'http://127.0.0.1:0' });
-}
-
-void SERVICE_GATEWAY_NAMES;
 
 function envelopeFor(message: SnsMessage, subscription: SnsSubscription): string {
   return envelope(message, subscription, subscription.topicArn.split(':')[3] ?? 'us-east-1');
