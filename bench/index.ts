@@ -1,5 +1,6 @@
 import { runContainersBench } from './containers';
 import { benchImportLoad } from './import-load';
+import { benchLocalCloud } from './local-cloud';
 import { benchUploads } from './uploads';
 
 /**
@@ -8,6 +9,7 @@ import { benchUploads } from './uploads';
  */
 const benchmarks: [string, () => Promise<void>][] = [
   ['uploads', benchUploads],
+  ['local-cloud', benchLocalCloud],
   [
     'import-load',
     async () => {

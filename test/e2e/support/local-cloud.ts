@@ -1,0 +1,142 @@
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import type { Endpoints } from '../../../tools/local-cloud/platform';
+
+const PROJECT = path.join(__dirname, '..', '..', '..');
+const SOURCES = ['lib', 'bin', 'lambda', 'containers', 'cdk.json', 'package-lock.json'];
+
+/** A hash of everything the dev assembly is made from: the cached cdk.out is reused while it holds. */
+function sourceHash(): string {
+  const hash = createHash('sha256');
+  const walk = (entry: string) => {
+    const full = path.join(PROJECT, entry);
+    if (!fs.existsSync(full)) return;
+    if (fs.statSync(full).isDirectory()) {
+      for (const child of fs.readdirSync(full).sort()) {
+        if (child === 'node_modules' || child === 'dist' || child.startsWith('.')) continue;
+        walk(path.join(entry, child));
+      }
+    } else hash.update(entry).update(fs.readFileSync(full));
+  };
+  for (const source of SOURCES) walk(source);
+  return hash.digest('hex').slice(0, 16);
+}
+
+/**
+ * The dev cloud assembly, synthesized with bundling once per source state and cached in the
+ * system's temporary folder (never in the repository), so test files share one real synth.
+ */
+export function devAssembly(): string {
+  const directory = path.join(os.tmpdir(), `local-cloud-cdkout-dev-${sourceHash()}`);
+  if (fs.existsSync(path.join(directory, 'manifest.json'))) return directory;
+  const partial = `${directory}.partial-${process.pid}`;
+  const result = spawnSync(process.execPath, [path.join(PROJECT, 'node_modules', 'aws-cdk', 'bin', 'cdk'), 'synth', 'dev/*', '--quiet', '-c', 'environments=dev', '-o', partial], {
+    cwd: PROJECT,
+    stdio: ['ignore', 'ignore', 'pipe'],
+    encoding: 'utf8',
+  });
+  if (result.status !== 0) throw new Error(`cdk synth failed: ${result.stderr}`);
+  try {
+    fs.renameSync(partial, directory);
+  } catch (error) {
+    // Another test file synthesized the same sources at the same time: keep its copy.
+    if (!fs.existsSync(path.join(directory, 'manifest.json'))) throw error;
+    fs.rmSync(partial, { recursive: true, force: true });
+  }
+  return directory;
+}
+
+/** A copy of an assembly whose templates `edit` changes (the negative tests' "copy of the template"). */
+export function editedAssembly(source: string, edit: (template: { Resources: Record<string, { Type: string; Properties?: Record<string, unknown> }> }, file: string) => void): string {
+  const directory = fs.mkdtempSync(path.join(os.tmpdir(), 'local-cloud-edited-'));
+  fs.cpSync(source, directory, { recursive: true });
+  const walk = (folder: string) => {
+    for (const entry of fs.readdirSync(folder, { withFileTypes: true })) {
+      const full = path.join(folder, entry.name);
+      if (entry.isDirectory() && entry.name.startsWith('assembly-')) walk(full);
+      else if (entry.name.endsWith('.template.json')) {
+        const template = JSON.parse(fs.readFileSync(full, 'utf8'));
+        edit(template, entry.name);
+        fs.writeFileSync(full, JSON.stringify(template));
+      }
+    }
+  };
+  walk(directory);
+  return directory;
+}
+
+export interface RunningCloud {
+  readonly endpoints: Endpoints;
+  readonly workDirectory: string;
+  /** Every line the runner printed so far. */
+  readonly output: () => string;
+  /** `npm run local -- invoke-schedule <name>` against this instance. */
+  invokeSchedule(name: string): { status: number | null; stdout: string };
+  stop(): Promise<void>;
+}
+
+/**
+ * Starts the runner as a developer does (`npm start`, here through tsx directly) on an assembly,
+ * with its own work folder, and waits until it has written its endpoints.
+ */
+export async function startLocalCloud(assembly: string, extraArguments: string[] = []): Promise<RunningCloud> {
+  const workDirectory = fs.mkdtempSync(path.join(os.tmpdir(), 'local-cloud-work-'));
+  // Node itself with tsx's loader (not the tsx wrapper), so Ctrl-C (SIGINT) reaches the runner.
+  const node = (args: string[]) => [process.execPath, ['--import', 'tsx', ...args]] as const;
+  const cli = path.join(PROJECT, 'tools', 'local-cloud', 'cli.ts');
+  const child: ChildProcess = spawn(...node([cli, '--assembly', assembly, '--no-synth', '--work', workDirectory, ...extraArguments]), {
+    cwd: PROJECT,
+    stdio: ['ignore', 'pipe', 'pipe'],
+    env: { ...process.env, NODE_NO_WARNINGS: '1' },
+  });
+  let output = '';
+  child.stdout?.setEncoding('utf8').on('data', (text: string) => (output += text));
+  child.stderr?.setEncoding('utf8').on('data', (text: string) => (output += text));
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  const endpointsFile = path.join(workDirectory, 'endpoints.json');
+  const deadline = Date.now() + 60_000;
+  while (!fs.existsSync(endpointsFile)) {
+    if (child.exitCode !== null) throw new Error(`the runner exited before it was ready:\n${output}`);
+    if (Date.now() > deadline) {
+      child.kill('SIGKILL');
+      throw new Error(`the runner was not ready within 60 s:\n${output}`);
+    }
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  const endpoints = JSON.parse(fs.readFileSync(endpointsFile, 'utf8')) as Endpoints;
+  return {
+    endpoints,
+    workDirectory,
+    output: () => output,
+    invokeSchedule: (name) => {
+      const result = spawnSync(...node([cli, 'invoke-schedule', name, '--work', workDirectory]), { cwd: PROJECT, encoding: 'utf8', env: { ...process.env, NODE_NO_WARNINGS: '1' } });
+      return { status: result.status, stdout: result.stdout };
+    },
+    stop: async () => {
+      if (child.exitCode === null) child.kill('SIGINT');
+      const killer = setTimeout(() => child.kill('SIGKILL'), 15_000);
+      await exited;
+      clearTimeout(killer);
+      fs.rmSync(workDirectory, { recursive: true, force: true });
+    },
+  };
+}
+
+/** Polls `probe` until it returns a value (not undefined) or the time runs out. */
+export async function eventually<T>(probe: () => Promise<T | undefined>, timeoutMs = 20_000, what = 'the condition'): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let lastError: unknown;
+  for (;;) {
+    try {
+      const value = await probe();
+      if (value !== undefined) return value;
+    } catch (error) {
+      lastError = error;
+    }
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}${lastError === undefined ? '' : `: ${String(lastError)}`}`);
+    await new Promise((resolve) => setTimeout(resolve, 200));
+  }
+}
