@@ -1,5 +1,5 @@
 // Bundles the worker into one file, dist/worker.js, with its dependencies (AWS SDK, zod, Powertools)
-// and the shared domain code from lambda/domain. The Dockerfile runs this script in its build
+// and the shared domain and store code from lambda/domain and lambda/store. The Dockerfile runs this script in its build
 // stage, and the tests and the benchmark run the same bundle, so what is tested is what ships.
 import { build } from 'esbuild';
 import { fileURLToPath } from 'node:url';

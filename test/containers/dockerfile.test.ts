@@ -1,4 +1,6 @@
+import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
+import * as os from 'node:os';
 import * as path from 'node:path';
 
 const ROOT = path.join(__dirname, '..', '..');
@@ -48,5 +50,25 @@ describe('worker Dockerfile', () => {
       .filter((line) => /^COPY\s/i.test(line) && !line.includes('--from='))
       .flatMap((line) => line.split(/\s+/).slice(1, -1));
     for (const source of copied) expect(ignore).toContain(`!${source.endsWith('/') || !source.includes('.') ? source.replace(/\/?$/, '/') : source}`);
+  });
+
+  it('builds the worker from nothing but the files its build stage copies in', () => {
+    // The image is built at deploy time, where a source the worker imports but the Dockerfile does
+    // not copy fails the deployment. Build here from a context holding only the copied files, with
+    // the project's node_modules standing in for `npm ci`.
+    const buildStage = instructions.slice(0, instructions.indexOf(froms[1]));
+    const context = fs.mkdtempSync(path.join(os.tmpdir(), 'worker-context-'));
+    try {
+      for (const copy of buildStage.filter((line) => /^COPY\s/i.test(line))) {
+        const [, ...sources] = copy.split(/\s+/).slice(0, -1);
+        for (const source of sources) fs.cpSync(path.join(ROOT, source), path.join(context, source), { recursive: true });
+      }
+      fs.symlinkSync(path.join(ROOT, 'node_modules'), path.join(context, 'node_modules'));
+      const out = path.join(context, 'out', 'worker.js');
+      execFileSync(process.execPath, [path.join(context, 'containers', 'worker', 'build.mjs'), out], { cwd: context, stdio: 'pipe' });
+      expect(fs.statSync(out).size).toBeGreaterThan(0);
+    } finally {
+      fs.rmSync(context, { recursive: true, force: true });
+    }
   });
 });
