@@ -324,6 +324,19 @@ describe('break-even', () => {
     expect(imports).toContain('Lambda steps time out');
   });
 
+  it('keeps the import chart readable: the limit label inside the plot, the threshold as the text states it, whole-dollar ticks', () => {
+    const imports = runCost(templates, { breakeven: true, chart: 'out/chart.svg' }).files['out/chart-imports.svg'];
+    const limitLabels = [...imports.matchAll(/<text x="([\d.]+)"([^>]*)>(Lambda steps time out|above [\d.]+ MB)<\/text>/g)];
+    const plotRight = Number(/<rect x="96" y="92" width="([\d.]+)"[^>]*fill="none"/.exec(imports)![1]) + 96;
+
+    expect(limitLabels).toHaveLength(2);
+    // The limit sits near the right edge (347 MB of a 1,000 MB axis): its label must not run on into the legend.
+    for (const [, x, attributes] of limitLabels) expect(attributes.includes('text-anchor="end"') || Number(x) + 160 <= plotRight).toBe(true);
+    // The threshold is 3 MiB = 3.1 MB, as the text prints it, not "3 MB".
+    expect(imports).toContain(`threshold ${(report.imports.configuredThresholdBytes / 1e6).toFixed(1)} MB`);
+    expect(imports).not.toMatch(/>\$1\.0</);
+  });
+
   it("writes the charts docs/decisions.md shows (prod, eu-west-1, growth) by default, and any other run's charts under their own names", () => {
     expect(Object.keys(runCost(templates, { breakeven: true }).files)).toEqual(['docs/breakeven.svg', 'docs/breakeven-imports.svg']);
     expect(Object.keys(runCost(templates, { breakeven: true, env: 'prod', region: 'eu-west-1', profile: 'growth' }).files)).toEqual([

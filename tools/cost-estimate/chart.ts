@@ -35,6 +35,7 @@ function money(usd: number): string {
   if (usd >= 1000) return `$${Math.round(usd / 1000).toLocaleString('en-US')}k`;
   if (usd >= 10) return `$${Math.round(usd)}`;
   if (usd < 0.01) return `$${Number(usd.toPrecision(1))}`;
+  if (usd >= 1 && Number.isInteger(usd)) return `$${usd}`;
   return `$${usd.toFixed(usd < 1 ? 2 : 1)}`;
 }
 
@@ -85,14 +86,25 @@ export function breakEvenSvg(input: ChartInput): string {
     `<text x="${margin.left}" y="64" font-size="14" fill="#52606d">${escape(input.subtitle)}</text>`,
   );
   // Where each side is cheaper, or where the serverless side cannot go.
+  const limitLabel: string[] = [];
   if (input.limit !== undefined) {
     const lx = x(input.limit.from);
+    // Near the right edge the shaded band is too narrow for the label: it goes left of the line, at
+    // the foot of the plot (clear of the rising curves and the crossing's label), instead of running
+    // on into the legend.
+    const labelLeft = lx > margin.left + plotWidth * 0.65;
+    const labelLines = input.limit.label.split('\n');
+    const labelTop = labelLeft ? margin.top + plotHeight - 12 - (labelLines.length - 1) * 16 : margin.top + 22;
     parts.push(
       `<rect x="${lx.toFixed(1)}" y="${margin.top}" width="${(margin.left + plotWidth - lx).toFixed(1)}" height="${plotHeight}" fill="#7b8794" opacity="0.12"/>`,
       `<line x1="${lx.toFixed(1)}" x2="${lx.toFixed(1)}" y1="${margin.top}" y2="${margin.top + plotHeight}" stroke="#7b8794" stroke-width="2"/>`,
-      ...input.limit.label
-        .split('\n')
-        .map((text, line) => `<text x="${(lx + 8).toFixed(1)}" y="${margin.top + 22 + line * 16}" font-size="13" fill="#3e4c59" font-weight="600">${escape(text)}</text>`),
+    );
+    // Drawn last, on a white halo, so the crossing's dashed line cannot strike through it.
+    limitLabel.push(
+      ...labelLines.map(
+        (text, line) =>
+          `<text x="${(labelLeft ? lx - 8 : lx + 8).toFixed(1)}" y="${labelTop + line * 16}" font-size="13" fill="#3e4c59" font-weight="600" stroke="#ffffff" stroke-width="5" stroke-linejoin="round" paint-order="stroke"${labelLeft ? ' text-anchor="end"' : ''}>${escape(text)}</text>`,
+      ),
     );
   } else if (input.crossing !== undefined) {
     const cx = x(input.crossing);
@@ -154,6 +166,7 @@ export function breakEvenSvg(input: ChartInput): string {
       `<text x="${labelX.toFixed(1)}" y="${(labelY + 18).toFixed(1)}" font-size="13" fill="#1f2933" text-anchor="${anchor}">${escape(crossingNote(input.crossing, usd))}</text>`,
     );
   }
+  parts.push(...limitLabel);
   // Legend, to the right of the plot, labelled at each line's end.
   const legendX = margin.left + plotWidth + 16;
   [input.lambda, input.containers].forEach((series, index) => {

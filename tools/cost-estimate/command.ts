@@ -91,7 +91,7 @@ export function importBreakEvenChart(report: BreakEvenReport, env: string, table
     lambda: { label: 'Validate → Transform\n→ Load (Lambda)', color: '#d9480f', usdAt: (mb) => imports.usdAt(rowsOf(mb)).lambda },
     containers: { label: `Fargate import job\n${job}`, color: '#1c7ed6', usdAt: (mb) => imports.usdAt(rowsOf(mb)).fargate },
     crossing: imports.bytes === undefined ? undefined : imports.bytes / 1e6,
-    markers: [{ label: `threshold ${(imports.configuredThresholdBytes / 1e6).toFixed(0)} MB`, requestsPerSecond: imports.configuredThresholdBytes / 1e6 }],
+    markers: [{ label: `threshold ${(imports.configuredThresholdBytes / 1e6).toFixed(1)} MB`, requestsPerSecond: imports.configuredThresholdBytes / 1e6 }],
     minRate: 0.1,
     maxRate: 1000,
     xAxis: { label: `file size in MB (${FIGURES.importBytesPerRow.value} bytes a row), log scale`, unit: 'MB', tick: (mb) => `${mb >= 1 ? mb.toLocaleString('en-US') : mb} MB` },
