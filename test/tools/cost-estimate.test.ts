@@ -386,8 +386,9 @@ describe('an environment without the export service', () => {
     expect(idle.totalAfterFreeTierUsd).toBeLessThan(15);
     expect(round(idle.byFlow.Export.total)).toBe(0);
     // The same environment deployed with the service on costs what the table says it would, but for
-    // the service's two alarms in the Operations stack ($0.10 each), which the figure leaves out.
-    expect(byName.dev.fixedMonthlyUsd - withoutService.withExportServiceUsd!).toBeCloseTo(0.2, 5);
+    // the service's two alarms in the Operations stack ($0.10 each) and its reader's M2M client ($6),
+    // which the figure leaves out.
+    expect(byName.dev.fixedMonthlyUsd - withoutService.withExportServiceUsd!).toBeCloseTo(6.2, 5);
     expect(withoutService.withExportServiceUsd! - withoutService.fixedMonthlyUsd).toBeGreaterThan(24);
     expect(toMarkdown([withoutService], 'test prices')).toMatch(/\| dev \| \$\d+\.\d\d \| \$\d+\.\d\d \| \$\d+\.\d\d \(config turns it off\) \|/);
   });

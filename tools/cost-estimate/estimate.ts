@@ -87,6 +87,12 @@ export function estimateStack(stack: string, template: CostTemplate, prices: Fix
   add('KMS customer key', ofType('AWS::KMS::Key').length, PRICES.kmsKeyMonth);
   add('CloudWatch alarm', ofType('AWS::CloudWatch::Alarm').length, PRICES.alarmMonth);
   add('CloudWatch dashboard', ofType('AWS::CloudWatch::Dashboard').length, PRICES.dashboardMonth);
+  // Cognito bills each client-credentials (M2M) app client by the month, used or not.
+  add(
+    'Cognito M2M app clients',
+    ofType('AWS::Cognito::UserPoolClient').filter(([, client]) => JSON.stringify(client.Properties?.AllowedOAuthFlows ?? []).includes('client_credentials')).length,
+    PRICES.cognitoM2mAppClientMonth,
+  );
   for (const [, endpoint] of ofType('AWS::EC2::VPCEndpoint')) {
     if (endpoint.Properties?.VpcEndpointType === 'Interface') {
       const azs = Array.isArray(endpoint.Properties.SubnetIds) ? endpoint.Properties.SubnetIds.length : 1;

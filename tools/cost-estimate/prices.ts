@@ -130,6 +130,7 @@ export function fixedPrices(table: PriceTable) {
     kmsKeyMonth: p('kmsKeyMonth'),
     alarmMonth: p('alarmMonth'),
     dashboardMonth: p('dashboardMonth'),
+    cognitoM2mAppClientMonth: p('cognitoM2mAppClientMonth'),
     interfaceEndpointHourPerAz: p('interfaceEndpointHourPerAz'),
     publicIpv4Hour: p('publicIpv4Hour'),
     restApiPerMillion: p('restApiPerMillion'),

@@ -232,7 +232,7 @@ export function estimateUsage(environment: string, templates: Record<string, Cos
   const fixed = fixedPrices(table);
   for (const [stackId, template] of Object.entries(templates)) {
     for (const item of estimateStack(stackId, template, fixed)) {
-      const flow: Flow = item.item.startsWith('Provisioned concurrency')
+      const flow: Flow = /^(Provisioned concurrency|Cognito)/.test(item.item)
         ? 'API'
         : /load balancer|Fargate service|Public IPv4/.test(item.item)
           ? 'Export'
@@ -256,8 +256,8 @@ export function estimateUsage(environment: string, templates: Record<string, Cos
   }
   dynamo('API', reads, writes);
   logs('API', api.requestsPerMonth * (FIGURES.logBytesPerInvocation.value + (facts.apiAccessLogs ? FIGURES.apiAccessLogBytes.value : 0)));
-  // Shown even at zero, so a team sees the line before a user pool arrives.
-  add('API', 'Cognito M2M app clients', facts.m2mAppClients, 'app clients', p('cognitoM2mAppClientMonth'), 'fixed');
+  // App clients come with the fixed lines above; shown at zero without a user pool, so a team sees the line before one arrives.
+  if (facts.m2mAppClients === 0) add('API', 'Cognito M2M app clients', 0, 'app clients', p('cognitoM2mAppClientMonth'), 'fixed');
   add('API', 'Cognito M2M token requests', facts.m2mAppClients > 0 ? api.m2mTokenRequestsPerMonth : 0, 'token requests', perThousand('cognitoM2mTokenPerThousand'));
 
   // Uploads: S3 PUT → SNS → SQS → ProcessUpload (ranged GET, file record, activity count).
