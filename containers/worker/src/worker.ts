@@ -3,6 +3,7 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { S3Client } from '@aws-sdk/client-s3';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { BearerTokenCheck, tokenCheckSettingsFrom } from './auth';
+import { SDK_HTTP_TIMEOUTS } from '../../../lambda/shared/clients/http-timeouts';
 import { startExportServer, type RunningServer } from './export-server';
 import { importFormatOf, type ImportFormat } from '../../../lambda/domain/import-file';
 import { ImportCheckpointsStore } from '../../../lambda/store/import-checkpoints-store';
@@ -45,8 +46,9 @@ function positiveInt(env: Env, name: string, fallback: number): number {
  */
 function clients(env: Env) {
   return {
-    dynamo: new DynamoDBClient({}),
-    s3: new S3Client({ forcePathStyle: env.AWS_ENDPOINT_URL_S3 !== undefined && env.AWS_ENDPOINT_URL_S3 !== '' }),
+    // The Lambdas' timeouts: a stalled call fails and is retried instead of holding the job.
+    dynamo: new DynamoDBClient({ requestHandler: SDK_HTTP_TIMEOUTS }),
+    s3: new S3Client({ requestHandler: SDK_HTTP_TIMEOUTS, forcePathStyle: env.AWS_ENDPOINT_URL_S3 !== undefined && env.AWS_ENDPOINT_URL_S3 !== '' }),
   };
 }
 
