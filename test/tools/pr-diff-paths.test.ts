@@ -131,9 +131,11 @@ describe('pr-diff across directories', () => {
         const { status, stdout, stderr } = diffPr();
         expect({ status, stderr: status === 0 ? '' : stderr }).toEqual({ status: 0, stderr: '' });
         expect(stdout.split('\n')[0]).toMatch(/^✅ \*\*OK\*\*/);
+        // Every resource row of the summary: only Bye's function, whose Code (and aws:asset:path
+        // Metadata, which names the asset hash) change; Hello, its Version and alias stay as they are.
         const rows = stdout.split('\n').filter((line) => line.startsWith('| `'));
         expect(rows).toHaveLength(1);
-        expect(rows[0]).toMatch(/^\| `ByeFunction[0-9A-F]+` \| `AWS::Lambda::Function` \| `dev\/Api\/Bye\/Function\/Resource` \|.*\| `Code` changed \|$/);
+        expect(rows[0]).toMatch(/^\| `ByeFunction[0-9A-F]+` \| `AWS::Lambda::Function` \| `dev\/Api\/Bye\/Function\/Resource` \|.*\| `Code` changed; `Metadata` changed \|$/);
         expect(stdout).not.toMatch(/Hello/);
       } finally {
         fs.writeFileSync(path.join(repo, 'handlers', 'bye.ts'), handlerSource('bye'));
