@@ -73,10 +73,30 @@ describe('pr-diff across directories', () => {
     expect(result.stacks.find((s) => s.stackId === 'dev/Api')?.modified.map((c) => c.details)).toEqual([['`Code` changed']]);
   });
 
+  it('ignores asset metadata (aws:asset:path names a local folder, a random one for CDK custom resource providers)', () => {
+    const withAssetPath = (assetPath: string) => ({
+      'dev/Api': {
+        Resources: {
+          Handler: {
+            Type: 'AWS::Lambda::Function',
+            Properties: { Code: { S3Bucket: 'assets', S3Key: 'abc.zip' } },
+            Metadata: { 'aws:cdk:path': 'dev/Api/Handler', 'aws:asset:path': assetPath, 'aws:asset:property': 'Code' },
+          },
+        },
+      },
+    });
+    const same = summarize(withAssetPath('/tmp/cdk-custom-resourceAAAA'), withAssetPath('/tmp/cdk-custom-resourceBBBB'));
+    expect(same.verdict).toBe('no-changes');
+    expect(same.stacks.map((s) => s.status)).toEqual(['unchanged']);
+  });
+
   describe('npm run diff:pr -- --base <rev>', () => {
     let repo: string;
 
-    /** A git repository whose CDK app has two AppFunctions, one with a `live` alias (a Lambda Version). */
+    /**
+     * A git repository whose CDK app has two AppFunctions, one with a `live` alias (a Lambda
+     * Version), and a bucket whose objects a CDK custom resource deletes.
+     */
     beforeAll(() => {
       repo = path.join(root, 'repo');
       writeProject(repo);
@@ -88,14 +108,17 @@ describe('pr-diff across directories', () => {
         path.join(repo, 'app.ts'),
         [
           "import * as path from 'node:path';",
-          "import { App, Stack, Stage } from 'aws-cdk-lib';",
+          "import { App, RemovalPolicy, Stack, Stage } from 'aws-cdk-lib';",
           "import { RetentionDays } from 'aws-cdk-lib/aws-logs';",
+          "import { Bucket } from 'aws-cdk-lib/aws-s3';",
           `import { AppFunction } from ${JSON.stringify(APP_FUNCTION)};`,
           'const app = new App();',
           "const stack = new Stack(new Stage(app, 'dev'), 'Api');",
           "const common = { projectRoot: __dirname, serviceName: 'fixture', invocation: { kind: 'api' as const }, logRetention: RetentionDays.ONE_WEEK };",
           "new AppFunction(stack, 'Hello', { ...common, handlerFile: path.join(__dirname, 'handlers', 'hello.ts'), description: 'hello', provisionedConcurrency: 1 });",
           "new AppFunction(stack, 'Bye', { ...common, handlerFile: path.join(__dirname, 'handlers', 'bye.ts'), description: 'bye' });",
+          // A CDK custom resource provider: the CDK stages its code through a random temporary folder.
+          "new Bucket(stack, 'Reports', { removalPolicy: RemovalPolicy.DESTROY, autoDeleteObjects: true });",
           'app.synth();',
           '',
         ].join('\n'),
@@ -131,11 +154,11 @@ describe('pr-diff across directories', () => {
         const { status, stdout, stderr } = diffPr();
         expect({ status, stderr: status === 0 ? '' : stderr }).toEqual({ status: 0, stderr: '' });
         expect(stdout.split('\n')[0]).toMatch(/^✅ \*\*OK\*\*/);
-        // Every resource row of the summary: only Bye's function, whose Code (and aws:asset:path
-        // Metadata, which names the asset hash) change; Hello, its Version and alias stay as they are.
+        // Every resource row of the summary: only Bye's function, whose Code changes; Hello, its
+        // Version and alias, and the custom resource provider's function stay as they are.
         const rows = stdout.split('\n').filter((line) => line.startsWith('| `'));
         expect(rows).toHaveLength(1);
-        expect(rows[0]).toMatch(/^\| `ByeFunction[0-9A-F]+` \| `AWS::Lambda::Function` \| `dev\/Api\/Bye\/Function\/Resource` \|.*\| `Code` changed; `Metadata` changed \|$/);
+        expect(rows[0]).toMatch(/^\| `ByeFunction[0-9A-F]+` \| `AWS::Lambda::Function` \| `dev\/Api\/Bye\/Function\/Resource` \|.*\| `Code` changed \|$/);
         expect(stdout).not.toMatch(/Hello/);
       } finally {
         fs.writeFileSync(path.join(repo, 'handlers', 'bye.ts'), handlerSource('bye'));
