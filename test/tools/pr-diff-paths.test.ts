@@ -124,7 +124,10 @@ describe('pr-diff across directories', () => {
         ].join('\n'),
       );
       const git = (...args: string[]) => {
-        const result = spawnSync('git', ['-c', 'user.email=ci@example.com', '-c', 'user.name=ci', '-c', 'commit.gpgsign=false', ...args], { cwd: repo, encoding: 'utf8' });
+        const result = spawnSync('git', ['-c', 'user.email=ci@example.com', '-c', 'user.name=ci', '-c', 'commit.gpgsign=false', ...args], {
+          cwd: repo,
+          encoding: 'utf8',
+        });
         if (result.status !== 0) throw new Error(`git ${args.join(' ')}: ${result.stderr}`);
       };
       git('init', '--quiet');
@@ -158,7 +161,9 @@ describe('pr-diff across directories', () => {
         // Version and alias, and the custom resource provider's function stay as they are.
         const rows = stdout.split('\n').filter((line) => line.startsWith('| `'));
         expect(rows).toHaveLength(1);
-        expect(rows[0]).toMatch(/^\| `ByeFunction[0-9A-F]+` \| `AWS::Lambda::Function` \| `dev\/Api\/Bye\/Function\/Resource` \|.*\| `Code` changed \|$/);
+        expect(rows[0]).toMatch(
+          /^\| `ByeFunction[0-9A-F]+` \| `AWS::Lambda::Function` \| `dev\/Api\/Bye\/Function\/Resource` \|.*\| `Code` changed \|$/,
+        );
         expect(stdout).not.toMatch(/Hello/);
       } finally {
         fs.writeFileSync(path.join(repo, 'handlers', 'bye.ts'), handlerSource('bye'));
