@@ -98,14 +98,47 @@ function synth(projectDir: string, outDir: string, label: string): void {
   if (result.status !== 0) throw new UsageError(`cdk synth of ${label} failed (exit ${result.status}); see the output above`);
 }
 
-/** Check out `rev` into a temporary worktree, synthesize it, always remove the worktree. */
-function synthBase(repoRoot: string, rev: string, outDir: string, notes: string[]): TemplateMap {
+/**
+ * Where both sides are synthesized. NodejsFunction's bundling options hold absolute paths (the
+ * project root, the entry, the lock file) and the CDK mixes them into every asset hash, custom
+ * hashes included; with `--no-staging` the `aws:asset:path` metadata also names the output
+ * directory. So the base and the working tree are synthesized from the same source directory into
+ * the same output directory, one after the other: the same code gets the same asset hash, and a
+ * changed handler (a changed source fingerprint) still shows as a changed `Code`.
+ */
+interface SynthPlace {
+  /** The project is checked out or copied here (absent between the two synths). */
+  readonly source: string;
+  /** `cdk synth -o` writes here; each side's assembly is then moved aside. */
+  readonly output: string;
+  readonly root: string;
+}
+
+function synthPlace(scratchRoot: string): SynthPlace {
+  return { root: scratchRoot, source: path.join(scratchRoot, 'src'), output: path.join(scratchRoot, 'cdk.out') };
+}
+
+/** Synthesize the project in `place.source`, move the assembly to `<root>/<side>.out` and return that path. */
+function synthInPlace(place: SynthPlace, side: 'base' | 'head', label: string): string {
+  synth(place.source, place.output, label);
+  const kept = path.join(place.root, `${side}.out`);
+  fs.renameSync(place.output, kept);
+  return kept;
+}
+
+/** Make `project/node_modules` the working tree's installed dependencies. */
+function linkNodeModules(repoRoot: string, project: string): void {
+  fs.symlinkSync(path.join(repoRoot, 'node_modules'), path.join(project, 'node_modules'), 'dir');
+}
+
+/** Check out `rev` into `place.source`, synthesize it, always remove the worktree. */
+function synthBase(repoRoot: string, rev: string, place: SynthPlace, notes: string[]): TemplateMap {
   const resolved = spawnSync('git', ['rev-parse', '--verify', '--quiet', `${rev}^{commit}`], { cwd: repoRoot, encoding: 'utf8' });
   if (resolved.status !== 0) {
     throw new UsageError(`unknown git revision '${rev}' (in CI, check out with fetch-depth: 0 so the base branch exists)`);
   }
   const commit = resolved.stdout.trim();
-  const worktree = fs.mkdtempSync(path.join(os.tmpdir(), 'pr-diff-base-'));
+  const worktree = place.source;
   git(repoRoot, ['worktree', 'add', '--detach', worktree, commit]);
   try {
     if (!fs.existsSync(path.join(worktree, 'cdk.json'))) {
@@ -116,17 +149,55 @@ function synthBase(repoRoot: string, rev: string, outDir: string, notes: string[
       spawnSync('git', ['diff', '--quiet', commit, '--', 'package-lock.json'], { cwd: repoRoot }).status !== 0;
     if (!lockChanged && fs.existsSync(path.join(repoRoot, 'node_modules'))) {
       // Same lock file: the installed dependencies are exactly the base's.
-      fs.symlinkSync(path.join(repoRoot, 'node_modules'), path.join(worktree, 'node_modules'), 'dir');
+      linkNodeModules(repoRoot, worktree);
     } else {
       process.stderr.write('pr-diff: package-lock.json differs from the base: running npm ci for the base\n');
       const ci = spawnSync('npm', ['ci', '--no-audit', '--no-fund'], { cwd: worktree, stdio: ['ignore', 2, 'inherit'] });
       if (ci.status !== 0) throw new UsageError(`npm ci for base ${rev} failed (exit ${ci.status})`);
     }
-    synth(worktree, outDir, `base ${rev}`);
-    return readAssemblyTemplates(outDir);
+    return readAssemblyTemplates(synthInPlace(place, 'base', `base ${rev}`));
   } finally {
     spawnSync('git', ['worktree', 'remove', '--force', worktree], { cwd: repoRoot });
     fs.rmSync(worktree, { recursive: true, force: true });
+    spawnSync('git', ['worktree', 'prune'], { cwd: repoRoot });
+  }
+}
+
+/**
+ * Copy the working tree as git sees it (tracked files as they are on disk, plus untracked files
+ * that are not ignored) into `destination`, which must not exist. Tracked files deleted on disk
+ * are left out, as they are from the working tree.
+ */
+export function copyWorkingTree(repoRoot: string, destination: string): void {
+  const listed = execFileSync('git', ['ls-files', '-z', '--cached', '--others', '--exclude-standard'], { cwd: repoRoot, encoding: 'utf8' });
+  fs.mkdirSync(destination);
+  for (const relative of new Set(listed.split('\0').filter((entry) => entry !== ''))) {
+    const from = path.join(repoRoot, relative);
+    const to = path.join(destination, relative);
+    let stats: fs.Stats;
+    try {
+      stats = fs.lstatSync(from);
+    } catch {
+      continue; // deleted in the working tree
+    }
+    fs.mkdirSync(path.dirname(to), { recursive: true });
+    if (stats.isSymbolicLink()) fs.symlinkSync(fs.readlinkSync(from), to);
+    else if (stats.isDirectory()) fs.cpSync(from, to, { recursive: true, verbatimSymlinks: true }); // a submodule
+    else {
+      fs.copyFileSync(from, to);
+      fs.chmodSync(to, stats.mode & 0o777);
+    }
+  }
+}
+
+/** Copy the working tree into `place.source` and synthesize it there. */
+function synthHead(repoRoot: string, place: SynthPlace): string {
+  copyWorkingTree(repoRoot, place.source);
+  try {
+    linkNodeModules(repoRoot, place.source);
+    return synthInPlace(place, 'head', 'working tree');
+  } finally {
+    fs.rmSync(place.source, { recursive: true, force: true });
   }
 }
 
@@ -141,19 +212,12 @@ export function main(argv: readonly string[]): number {
     }
     const notes: string[] = [];
     const repoRoot = options.base || !options.headDir ? git(process.cwd(), ['rev-parse', '--show-toplevel']) : process.cwd();
-    const tempOut = () => {
-      const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'pr-diff-out-'));
-      scratch.push(dir);
-      return dir;
-    };
+    const scratchRoot = fs.mkdtempSync(path.join(os.tmpdir(), 'pr-diff-'));
+    scratch.push(scratchRoot);
+    const place = synthPlace(scratchRoot);
 
-    const base = options.baseDir ? readAssemblyTemplates(options.baseDir) : synthBase(repoRoot, options.base!, tempOut(), notes);
-    let headDir: string;
-    if (options.headDir) headDir = options.headDir;
-    else {
-      headDir = tempOut();
-      synth(repoRoot, headDir, 'working tree');
-    }
+    const base = options.baseDir ? readAssemblyTemplates(options.baseDir) : synthBase(repoRoot, options.base!, place, notes);
+    const headDir = options.headDir ?? synthHead(repoRoot, place);
     const head: TemplateMap = readAssemblyTemplates(headDir);
 
     const result = summarize(base, head, {

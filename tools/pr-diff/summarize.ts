@@ -35,6 +35,14 @@ export const RETAINING_POLICIES: readonly string[] = ['Retain', 'RetainExceptOnC
 /** Resource types left out of the summary: they change on every construct edit and deploy nothing. */
 const IGNORED_RESOURCE_TYPES: readonly string[] = ['AWS::CDK::Metadata'];
 
+/**
+ * Resource metadata left out of the comparison: `aws:asset:path` (and its companions) names the
+ * folder an asset was staged in on this machine (a random temporary folder for CDK custom resource
+ * providers under `--no-staging`), so it changes on every synth. It deploys nothing: a changed
+ * asset shows in the property that holds its hash (a function's `Code`).
+ */
+const IGNORED_METADATA_PREFIX = 'aws:asset:';
+
 /** A CloudFormation template as synthesized (only the parts this tool reads are typed). */
 export interface Template {
   readonly Resources?: Record<string, TemplateResource>;
@@ -304,9 +312,15 @@ function addRenameHints(stacks: StackSummary[]): void {
 function withoutIgnored(template: Template | undefined): Record<string, unknown> {
   if (!template) return {};
   const resources = Object.fromEntries(
-    Object.entries(template.Resources ?? {}).filter(([, r]) => !IGNORED_RESOURCE_TYPES.includes(r.Type)),
+    Object.entries(template.Resources ?? {})
+      .filter(([, r]) => !IGNORED_RESOURCE_TYPES.includes(r.Type))
+      .map(([id, r]) => [id, r.Metadata === undefined ? r : { ...r, Metadata: withoutAssetMetadata(r.Metadata) }]),
   );
   return { ...template, Resources: resources };
+}
+
+function withoutAssetMetadata(metadata: Record<string, unknown>): Record<string, unknown> {
+  return Object.fromEntries(Object.entries(metadata).filter(([key]) => !key.startsWith(IGNORED_METADATA_PREFIX)));
 }
 
 function cdkPath(resource: TemplateResource | undefined): string | undefined {
