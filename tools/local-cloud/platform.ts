@@ -89,8 +89,19 @@ export interface Endpoints {
   schedules: Record<string, { expression: string; timezone: string; state: string }>;
   exportUrl: string | undefined;
   controlUrl: string;
-  token: { url: string; clientId: string; clientSecret: string | undefined; scopes: string[] } | undefined;
+  /** The most privileged client's (most scopes): what a developer uses by default. */
+  token: TokenClient | undefined;
+  /** Every client with the client_credentials flow, named by its construct path. */
+  tokens: TokenClient[];
   engines: { dynamodb: string; s3: string; sqs: string; sns: string; states: string };
+}
+
+export interface TokenClient {
+  name: string;
+  url: string;
+  clientId: string;
+  clientSecret: string | undefined;
+  scopes: string[];
 }
 
 export interface Platform {
@@ -303,15 +314,17 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
     // The identity provider, when the assembly has user pools and one is available.
     const pools = model.ofType('AWS::Cognito::UserPool');
     let identity: Awaited<ReturnType<LocalIdentity['start']>> | undefined;
-    const tokenClients: Array<{ poolId: string; clientId: string; clientSecret?: string; scopes: string[] }> = [];
+    const tokenClients: Array<{ name: string; poolId: string; clientId: string; clientSecret?: string; scopes: string[]; flows: string[] }> = [];
     if (pools.length > 0) {
       for (const client of model.ofType('AWS::Cognito::UserPoolClient')) {
         const props = model.properties(client);
         tokenClients.push({
+          name: String(client.definition.Metadata?.['aws:cdk:path'] ?? `${client.stack.stackName}/${client.logicalId}`).replace(/\/Resource$/, ''),
           poolId: String(props.UserPoolId),
           clientId: client.ref,
           clientSecret: props.GenerateSecret === true || props.GenerateSecret === 'true' ? client.attributes.ClientSecret : undefined,
           scopes: (props.AllowedOAuthScopes as string[] | undefined) ?? [],
+          flows: (props.AllowedOAuthFlows as string[] | undefined) ?? [],
         });
       }
       if (options.identity !== undefined) {
@@ -320,7 +333,7 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
             poolId: pool.ref,
             clients: tokenClients
               .filter((client) => client.poolId === pool.ref)
-              .map((client) => ({ clientId: client.clientId, clientSecret: client.clientSecret, allowedScopes: client.scopes, flows: ['client_credentials'] })),
+              .map((client) => ({ clientId: client.clientId, clientSecret: client.clientSecret, allowedScopes: client.scopes, flows: client.flows })),
           })),
         );
         closers.push(() => identity!.close());
@@ -820,7 +833,13 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
 
     const byPath = (resources: LocalResource[], value: (resource: LocalResource) => string) =>
       Object.fromEntries(resources.map((resource) => [String(resource.definition.Metadata?.['aws:cdk:path'] ?? `${resource.stack.stackName}/${resource.logicalId}`).replace(/\/Resource$/, ''), value(resource)]));
-    const firstClient = tokenClients[0];
+    const tokens: TokenClient[] =
+      identity === undefined
+        ? []
+        : tokenClients
+            .filter((client) => client.flows.includes('client_credentials') && client.clientSecret !== undefined)
+            .map((client) => ({ name: client.name, url: identity!.tokenUrl, clientId: client.clientId, clientSecret: client.clientSecret, scopes: client.scopes }));
+    const mostPrivileged = [...tokens].sort((a, b) => b.scopes.length - a.scopes.length)[0];
     const endpoints: Endpoints = {
       apiUrl: firstApiUrl,
       apis,
@@ -837,10 +856,8 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
       schedules: Object.fromEntries([...schedules].map(([name, { props }]) => [name, { expression: String(props.ScheduleExpression), timezone: String(props.ScheduleExpressionTimezone ?? 'UTC'), state: String(props.State ?? 'ENABLED') }])),
       exportUrl,
       controlUrl,
-      token:
-        identity === undefined || firstClient === undefined
-          ? undefined
-          : { url: identity.tokenUrl, clientId: firstClient.clientId, clientSecret: firstClient.clientSecret, scopes: firstClient.scopes },
+      token: mostPrivileged,
+      tokens,
       engines: { dynamodb: engines.dynamodb, s3: engines.s3, sqs: engines.sqs, sns: snsFront.url, states: stepFunctionsUrl },
     };
     return { endpoints, model, invokeSchedule: (name) => fire(name, new Date(), true), close };
