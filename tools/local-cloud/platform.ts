@@ -195,7 +195,8 @@ export const INERT_TYPES: Record<string, string> = {
 export async function startPlatform(options: PlatformOptions): Promise<Platform> {
   const host = options.host ?? '127.0.0.1';
   const log = options.log ?? ((line: string) => console.log(line));
-  const stamp = (line: string) => log(`${new Date().toISOString().slice(11, 23)}  ${line}`);
+  // An IAM refusal is a missing grant that would fail once deployed: marked loudly, like the runner's own.
+  const stamp = (line: string) => log(`${new Date().toISOString().slice(11, 23)}  ${/^\[local-iam\] (ACCESS )?DENIED/.test(line) ? `!!! ${line}` : line}`);
   const stacks = readAssembly(options.assemblyDirectory, options.stage);
   if (stacks.length === 0) throw new Error(`The assembly in ${options.assemblyDirectory} has no stack for stage "${options.stage}"`);
   const region = stacks.find((stack) => stack.region !== undefined)?.region ?? 'us-east-1';
