@@ -179,6 +179,12 @@ test('a poison message on the files queue ends in its dead-letter queue', async 
   expect(dead.Body).toBe(body);
 }, 45_000);
 
+test('the weekly cleanup schedule runs its function to success (its grants suffice)', async () => {
+  expect(cloud.invokeSchedule('WeeklyCleanup').stdout).toMatch(/^fired/);
+  const line = await eventually(async () => /lambda {3}schedule \S*WeeklyCleanup\S* \(on demand\)[^\n]*: (\S+)/.exec(cloud.output())?.[1], 20_000, 'the cleanup function to finish');
+  expect(line).toBe('ok');
+});
+
 // Last, so it sees every flow above: the whole run went through the real IAM gateway, policy
 // evaluator and identity provider (no allow-all stand-in), and not one call of the app was denied.
 test('every path above ran under the real local IAM and identity provider, and nothing was denied', () => {
