@@ -104,10 +104,9 @@ function banner(endpoints: Endpoints, stage: string, assemblyDirectory: string, 
     ...(endpoints.tokens.length === 0
       ? ['  tokens          none: the assembly has no Cognito user pool client with client credentials (or no local identity provider)']
       : [
-          '  get a token     (client credentials, as a caller would; use it as "Authorization: Bearer $TOKEN")',
+          '  get a token     client credentials, as a caller would; send its access_token as "Authorization: Bearer <token>" (docs/local.md)',
           ...endpoints.tokens.map(
-            (token) =>
-              `  token           TOKEN=$(curl -s -u ${token.clientId}:${token.clientSecret ?? ''} -d grant_type=client_credentials -d scope='${token.scopes.join(' ')}' ${token.url} | jq -r .access_token)    (${token.name})`,
+            (token) => `  token           curl -s -u ${token.clientId}:${token.clientSecret ?? ''} -d grant_type=client_credentials -d scope='${token.scopes.join(' ')}' ${token.url}    (${token.name})`,
           ),
         ]),
     `  endpoints       ${path.relative(projectDirectory, endpointsFile)}    logs: ${path.relative(projectDirectory, path.join(workDirectory, 'logs'))}/`,
