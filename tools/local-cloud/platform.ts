@@ -488,6 +488,10 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
     // The AWS gateway: one endpoint for every service, identifying callers by access key.
     const resourcePolicies = resourcePoliciesOf(model);
     const startGateway = options.startGateway ?? startAllowAllGateway;
+    // The gateway module listens itself: a port in use gets the same clear error as the runner's own servers.
+    const inUse = (error: NodeJS.ErrnoException) => {
+      throw error.code === 'EADDRINUSE' ? new Error(`AWS endpoint: port ${gatewayPort} on ${host} is already in use; stop what holds it or choose another port`) : error;
+    };
     const gateway: AwsGateway = await startGateway({
       host,
       port: gatewayPort,
@@ -507,7 +511,7 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
         const props = model.properties(definition);
         return [props.TaskRoleArn, props.ExecutionRoleArn].filter((arn): arn is string => typeof arn === 'string');
       },
-    });
+    }).catch(inUse);
     gatewayUrlHolder.url = gateway.url;
     closers.push(() => gateway.close());
 
