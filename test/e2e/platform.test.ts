@@ -179,6 +179,17 @@ test('a poison message on the files queue ends in its dead-letter queue', async 
   expect(dead.Body).toBe(body);
 }, 45_000);
 
+test('an import with no valid record ends FAILED with its reason (the failure branch runs under its grants)', async () => {
+  const key = 'imports/e2e-nothing-valid.csv';
+  const put = await s3.send(new PutObjectCommand({ Bucket: uploadsBucket(), Key: key, Body: 'name,email\nNo Email,not-an-email\n', ContentType: 'text/csv' }));
+  const outcome = await pollImport(importIdFor(key, put.VersionId as string));
+  expect(outcome).toMatchObject({ status: 'FAILED', error: 'NoValidRecordsError', errorMessage: expect.any(String) });
+});
+
+test('GET /hello is public: no token needed', async () => {
+  expect((await api('/hello', undefined)).status).toBe(200);
+});
+
 test('the weekly cleanup schedule runs its function to success (its grants suffice)', async () => {
   expect(cloud.invokeSchedule('WeeklyCleanup').stdout).toMatch(/^fired/);
   const line = await eventually(async () => /lambda {3}schedule \S*WeeklyCleanup\S* \(on demand\)[^\n]*: (\S+)/.exec(cloud.output())?.[1], 20_000, 'the cleanup function to finish');
