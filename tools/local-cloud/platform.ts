@@ -317,14 +317,27 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
     let identity: Awaited<ReturnType<LocalIdentity['start']>> | undefined;
     const tokenClients: Array<{ name: string; poolId: string; clientId: string; clientSecret?: string; scopes: string[]; flows: string[] }> = [];
     if (pools.length > 0) {
+      // The scopes a pool's clients may be given: its resource servers' `<identifier>/<scope>`, and
+      // the OpenID Connect ones (Cognito refuses a client naming any other: the deploy would fail).
+      const declaredScopes = new Map<string, Set<string>>();
+      for (const server of model.ofType('AWS::Cognito::UserPoolResourceServer')) {
+        const props = model.properties(server);
+        const scopes = declaredScopes.get(String(props.UserPoolId)) ?? new Set(['openid', 'email', 'phone', 'profile', 'aws.cognito.signin.user.admin']);
+        for (const scope of (props.Scopes as Array<{ ScopeName: string }> | undefined) ?? []) scopes.add(`${String(props.Identifier)}/${scope.ScopeName}`);
+        declaredScopes.set(String(props.UserPoolId), scopes);
+      }
       for (const client of model.ofType('AWS::Cognito::UserPoolClient')) {
         const props = model.properties(client);
+        const declared = declaredScopes.get(String(props.UserPoolId)) ?? new Set(['openid', 'email', 'phone', 'profile', 'aws.cognito.signin.user.admin']);
+        const allowed = ((props.AllowedOAuthScopes as string[] | undefined) ?? []).map(String);
+        const undeclared = allowed.filter((scope) => !declared.has(scope));
+        if (undeclared.length > 0) stamp(`!!! user pool client ${client.stack.stackName}/${client.logicalId} allows scopes no resource server of its pool declares (Cognito would refuse them): ${undeclared.join(', ')}; left out`);
         tokenClients.push({
           name: String(client.definition.Metadata?.['aws:cdk:path'] ?? `${client.stack.stackName}/${client.logicalId}`).replace(/\/Resource$/, ''),
           poolId: String(props.UserPoolId),
           clientId: client.ref,
           clientSecret: props.GenerateSecret === true || props.GenerateSecret === 'true' ? client.attributes.ClientSecret : undefined,
-          scopes: (props.AllowedOAuthScopes as string[] | undefined) ?? [],
+          scopes: allowed.filter((scope) => declared.has(scope)),
           flows: (props.AllowedOAuthFlows as string[] | undefined) ?? [],
         });
       }
