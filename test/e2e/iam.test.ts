@@ -1,6 +1,6 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { accessToken, devAssembly, editedAssembly, scopeNamed, startLocalCloud, type RunningCloud } from './support/local-cloud';
+import { accessToken, devAssembly, editedAssembly, eventually, scopeNamed, startLocalCloud, type RunningCloud } from './support/local-cloud';
 
 /**
  * A missing grant fails locally, not in the first deploy: in a copy of the dev assembly whose
@@ -42,8 +42,16 @@ test('a function whose grant was removed fails locally with AccessDeniedExceptio
   expect(cloud.output()).toMatch(/!!! \[local-iam\] ACCESS DENIED \S+ dynamodb:PutItem on arn:aws:dynamodb:[^ ]+:table\/\S*Users/);
   // The function saw the error AWS would give it (its own log, as a developer reads it).
   const logs = path.join(cloud.workDirectory, 'logs');
-  const functionLog = fs.readdirSync(logs).find((file) => file.startsWith('UsersApiCreateUser'));
-  expect(fs.readFileSync(path.join(logs, functionLog as string), 'utf8')).toMatch(/AccessDeniedException/);
+  // (the function's output reaches its log file through a pipe: it may land a moment after the answer)
+  const logged = await eventually(
+    async () => {
+      const functionLog = fs.readdirSync(logs).find((file) => file.startsWith('UsersApiCreateUser'));
+      return functionLog !== undefined && /AccessDeniedException/.test(fs.readFileSync(path.join(logs, functionLog), 'utf8')) ? true : undefined;
+    },
+    10_000,
+    'the error in the create-user function log',
+  );
+  expect(logged).toBe(true);
   const listed = await fetch(`${cloud.endpoints.apiUrl}/users`, { headers: { authorization: `Bearer ${readToken}` } });
   expect(await listed.json()).toEqual({ users: [] });
 });
