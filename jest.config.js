@@ -39,6 +39,8 @@ module.exports = {
         '<rootDir>/test/lambda/**/*.test.ts',
         '<rootDir>/test/containers/**/*.test.ts',
         '<rootDir>/test/integration/**/*.test.ts',
+        // The local cloud's IAM gateway and identity provider against real SDK clients and engines.
+        '<rootDir>/test/local-cloud/**/*.test.ts',
       ],
     },
     {

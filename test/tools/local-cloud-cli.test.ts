@@ -45,3 +45,39 @@ test('a port already in use is a clear error naming the port', async () => {
     blocker.close();
   }
 });
+
+test("serves a user pool's client-credentials clients with the scopes their pool's resource servers declare, warning loudly about any other", async () => {
+  const cloud = await startLocalCloud(
+    tinyAssembly({
+      Pool: { Type: 'AWS::Cognito::UserPool', Properties: {} },
+      Server: { Type: 'AWS::Cognito::UserPoolResourceServer', Properties: { UserPoolId: { Ref: 'Pool' }, Identifier: 'things', Name: 'Things', Scopes: [{ ScopeName: 'read', ScopeDescription: 'r' }, { ScopeName: 'write', ScopeDescription: 'w' }] } },
+      Machine: {
+        Type: 'AWS::Cognito::UserPoolClient',
+        Properties: {
+          UserPoolId: { Ref: 'Pool' },
+          GenerateSecret: true,
+          AllowedOAuthFlows: ['client_credentials'],
+          AllowedOAuthFlowsUserPoolClient: true,
+          AllowedOAuthScopes: [{ 'Fn::Join': ['', [{ Ref: 'Server' }, '/read']] }, 'things/delete'],
+        },
+      },
+      Writer: { Type: 'AWS::Cognito::UserPoolClient', Properties: { UserPoolId: { Ref: 'Pool' }, GenerateSecret: true, AllowedOAuthFlows: ['client_credentials'], AllowedOAuthScopes: ['things/read', 'things/write'] } },
+      Browser: { Type: 'AWS::Cognito::UserPoolClient', Properties: { UserPoolId: { Ref: 'Pool' }, GenerateSecret: false, AllowedOAuthFlows: ['code'], AllowedOAuthScopes: ['openid'] } },
+    }),
+  );
+  try {
+    const { tokens, token } = cloud.endpoints;
+    expect(tokens.map((client) => [client.name, client.scopes])).toEqual([
+      ['dev-Tiny/Machine', ['things/read']],
+      ['dev-Tiny/Writer', ['things/read', 'things/write']],
+    ]);
+    expect(token?.name).toBe('dev-Tiny/Writer');
+    expect(cloud.output()).toMatch(/!!! .*dev-Tiny\/Machine.*things\/delete/);
+    expect(cloud.output()).toMatch(new RegExp(`token +curl -s -u ${token?.clientId}:${token?.clientSecret} -d grant_type=client_credentials -d scope='things/read things/write' http://127\\.0\\.0\\.1:\\d+/oauth2/token`));
+    const issued = await fetch(token!.url, { method: 'POST', headers: { authorization: `Basic ${Buffer.from(`${token!.clientId}:${token!.clientSecret}`).toString('base64')}`, 'content-type': 'application/x-www-form-urlencoded' }, body: 'grant_type=client_credentials' });
+    const body = (await issued.json()) as { access_token: string };
+    expect(JSON.parse(Buffer.from(body.access_token.split('.')[1], 'base64url').toString())).toMatchObject({ scope: 'things/read things/write', token_use: 'access', client_id: token!.clientId });
+  } finally {
+    await cloud.stop();
+  }
+});

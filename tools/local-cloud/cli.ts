@@ -101,9 +101,14 @@ function banner(endpoints: Endpoints, stage: string, assemblyDirectory: string, 
     `  AWS endpoint    ${endpoints.gatewayUrl}    (every service; access key ${DEVELOPER_CREDENTIALS.accessKeyId}, secret ${DEVELOPER_CREDENTIALS.secretAccessKey}, region ${endpoints.region})`,
     ...Object.entries(endpoints.buckets).map(([name, bucket]) => `  bucket          ${bucket}    (${name})`),
     ...Object.entries(endpoints.schedules).map(([name, schedule]) => `  schedule        ${name}  ${schedule.expression} ${schedule.timezone} ${schedule.state}    (npm run local -- invoke-schedule ${name})`),
-    endpoints.token === undefined
-      ? '  tokens          none: the assembly has no Cognito user pool client (or no local identity provider)'
-      : `  tokens          curl -u ${endpoints.token.clientId}:${endpoints.token.clientSecret ?? ''} -d grant_type=client_credentials -d scope='${endpoints.token.scopes.join(' ')}' ${endpoints.token.url}`,
+    ...(endpoints.tokens.length === 0
+      ? ['  tokens          none: the assembly has no Cognito user pool client with client credentials (or no local identity provider)']
+      : [
+          '  get a token     client credentials, as a caller would; send its access_token as "Authorization: Bearer <token>" (docs/local.md)',
+          ...endpoints.tokens.map(
+            (token) => `  token           curl -s -u ${token.clientId}:${token.clientSecret ?? ''} -d grant_type=client_credentials -d scope='${token.scopes.join(' ')}' ${token.url}    (${token.name})`,
+          ),
+        ]),
     `  endpoints       ${path.relative(projectDirectory, endpointsFile)}    logs: ${path.relative(projectDirectory, path.join(workDirectory, 'logs'))}/`,
     `  not emulated    ${types.inert.map((entry) => `${entry.type} ×${entry.count}`).join(', ')}`,
     '  not modelled    S3 versioning (s3rver keeps one version; events carry a generated versionId), KMS encryption, VPC/security groups, alarms',

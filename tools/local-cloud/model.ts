@@ -366,6 +366,11 @@ export class CloudModel {
           UserPoolId: id,
         });
       }
+      case 'AWS::Cognito::UserPoolResourceServer': {
+        // Ref is the identifier, the prefix of its scopes (`<identifier>/<scope>`).
+        const identifier = explicit('Identifier') ?? logicalId;
+        return make(identifier, identifier);
+      }
       case 'AWS::Cognito::UserPoolClient':
         return make(`client${suffix}`, logicalId, { ClientId: `client${suffix}`, ClientSecret: `secret-${suffix}` });
       default: {

@@ -89,8 +89,19 @@ export interface Endpoints {
   schedules: Record<string, { expression: string; timezone: string; state: string }>;
   exportUrl: string | undefined;
   controlUrl: string;
-  token: { url: string; clientId: string; clientSecret: string | undefined; scopes: string[] } | undefined;
+  /** The most privileged client's (most scopes): what a developer uses by default. */
+  token: TokenClient | undefined;
+  /** Every client with the client_credentials flow, named by its construct path. */
+  tokens: TokenClient[];
   engines: { dynamodb: string; s3: string; sqs: string; sns: string; states: string };
+}
+
+export interface TokenClient {
+  name: string;
+  url: string;
+  clientId: string;
+  clientSecret: string | undefined;
+  scopes: string[];
 }
 
 export interface Platform {
@@ -184,7 +195,8 @@ export const INERT_TYPES: Record<string, string> = {
 export async function startPlatform(options: PlatformOptions): Promise<Platform> {
   const host = options.host ?? '127.0.0.1';
   const log = options.log ?? ((line: string) => console.log(line));
-  const stamp = (line: string) => log(`${new Date().toISOString().slice(11, 23)}  ${line}`);
+  // An IAM refusal is a missing grant that would fail once deployed: marked loudly, like the runner's own.
+  const stamp = (line: string) => log(`${new Date().toISOString().slice(11, 23)}  ${/^\[local-iam\] (ACCESS )?DENIED/.test(line) ? `!!! ${line}` : line}`);
   const stacks = readAssembly(options.assemblyDirectory, options.stage);
   if (stacks.length === 0) throw new Error(`The assembly in ${options.assemblyDirectory} has no stack for stage "${options.stage}"`);
   const region = stacks.find((stack) => stack.region !== undefined)?.region ?? 'us-east-1';
@@ -303,15 +315,30 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
     // The identity provider, when the assembly has user pools and one is available.
     const pools = model.ofType('AWS::Cognito::UserPool');
     let identity: Awaited<ReturnType<LocalIdentity['start']>> | undefined;
-    const tokenClients: Array<{ poolId: string; clientId: string; clientSecret?: string; scopes: string[] }> = [];
+    const tokenClients: Array<{ name: string; poolId: string; clientId: string; clientSecret?: string; scopes: string[]; flows: string[] }> = [];
     if (pools.length > 0) {
+      // The scopes a pool's clients may be given: its resource servers' `<identifier>/<scope>`, and
+      // the OpenID Connect ones (Cognito refuses a client naming any other: the deploy would fail).
+      const declaredScopes = new Map<string, Set<string>>();
+      for (const server of model.ofType('AWS::Cognito::UserPoolResourceServer')) {
+        const props = model.properties(server);
+        const scopes = declaredScopes.get(String(props.UserPoolId)) ?? new Set(['openid', 'email', 'phone', 'profile', 'aws.cognito.signin.user.admin']);
+        for (const scope of (props.Scopes as Array<{ ScopeName: string }> | undefined) ?? []) scopes.add(`${String(props.Identifier)}/${scope.ScopeName}`);
+        declaredScopes.set(String(props.UserPoolId), scopes);
+      }
       for (const client of model.ofType('AWS::Cognito::UserPoolClient')) {
         const props = model.properties(client);
+        const declared = declaredScopes.get(String(props.UserPoolId)) ?? new Set(['openid', 'email', 'phone', 'profile', 'aws.cognito.signin.user.admin']);
+        const allowed = ((props.AllowedOAuthScopes as string[] | undefined) ?? []).map(String);
+        const undeclared = allowed.filter((scope) => !declared.has(scope));
+        if (undeclared.length > 0) stamp(`!!! user pool client ${client.stack.stackName}/${client.logicalId} allows scopes no resource server of its pool declares (Cognito would refuse them): ${undeclared.join(', ')}; left out`);
         tokenClients.push({
+          name: String(client.definition.Metadata?.['aws:cdk:path'] ?? `${client.stack.stackName}/${client.logicalId}`).replace(/\/Resource$/, ''),
           poolId: String(props.UserPoolId),
           clientId: client.ref,
           clientSecret: props.GenerateSecret === true || props.GenerateSecret === 'true' ? client.attributes.ClientSecret : undefined,
-          scopes: (props.AllowedOAuthScopes as string[] | undefined) ?? [],
+          scopes: allowed.filter((scope) => declared.has(scope)),
+          flows: (props.AllowedOAuthFlows as string[] | undefined) ?? [],
         });
       }
       if (options.identity !== undefined) {
@@ -320,7 +347,7 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
             poolId: pool.ref,
             clients: tokenClients
               .filter((client) => client.poolId === pool.ref)
-              .map((client) => ({ clientId: client.clientId, clientSecret: client.clientSecret, allowedScopes: client.scopes, flows: ['client_credentials'] })),
+              .map((client) => ({ clientId: client.clientId, clientSecret: client.clientSecret, allowedScopes: client.scopes, flows: client.flows })),
           })),
         );
         closers.push(() => identity!.close());
@@ -474,6 +501,10 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
     // The AWS gateway: one endpoint for every service, identifying callers by access key.
     const resourcePolicies = resourcePoliciesOf(model);
     const startGateway = options.startGateway ?? startAllowAllGateway;
+    // The gateway module listens itself: a port in use gets the same clear error as the runner's own servers.
+    const inUse = (error: NodeJS.ErrnoException) => {
+      throw error.code === 'EADDRINUSE' ? new Error(`AWS endpoint: port ${gatewayPort} on ${host} is already in use; stop what holds it or choose another port`) : error;
+    };
     const gateway: AwsGateway = await startGateway({
       host,
       port: gatewayPort,
@@ -493,7 +524,7 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
         const props = model.properties(definition);
         return [props.TaskRoleArn, props.ExecutionRoleArn].filter((arn): arn is string => typeof arn === 'string');
       },
-    });
+    }).catch(inUse);
     gatewayUrlHolder.url = gateway.url;
     closers.push(() => gateway.close());
 
@@ -820,7 +851,13 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
 
     const byPath = (resources: LocalResource[], value: (resource: LocalResource) => string) =>
       Object.fromEntries(resources.map((resource) => [String(resource.definition.Metadata?.['aws:cdk:path'] ?? `${resource.stack.stackName}/${resource.logicalId}`).replace(/\/Resource$/, ''), value(resource)]));
-    const firstClient = tokenClients[0];
+    const tokens: TokenClient[] =
+      identity === undefined
+        ? []
+        : tokenClients
+            .filter((client) => client.flows.includes('client_credentials') && client.clientSecret !== undefined)
+            .map((client) => ({ name: client.name, url: identity!.tokenUrl, clientId: client.clientId, clientSecret: client.clientSecret, scopes: client.scopes }));
+    const mostPrivileged = [...tokens].sort((a, b) => b.scopes.length - a.scopes.length)[0];
     const endpoints: Endpoints = {
       apiUrl: firstApiUrl,
       apis,
@@ -837,10 +874,8 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
       schedules: Object.fromEntries([...schedules].map(([name, { props }]) => [name, { expression: String(props.ScheduleExpression), timezone: String(props.ScheduleExpressionTimezone ?? 'UTC'), state: String(props.State ?? 'ENABLED') }])),
       exportUrl,
       controlUrl,
-      token:
-        identity === undefined || firstClient === undefined
-          ? undefined
-          : { url: identity.tokenUrl, clientId: firstClient.clientId, clientSecret: firstClient.clientSecret, scopes: firstClient.scopes },
+      token: mostPrivileged,
+      tokens,
       engines: { dynamodb: engines.dynamodb, s3: engines.s3, sqs: engines.sqs, sns: snsFront.url, states: stepFunctionsUrl },
     };
     return { endpoints, model, invokeSchedule: (name) => fire(name, new Date(), true), close };

@@ -42,7 +42,12 @@ export function loadPlugins(): Plugins {
   if (start !== undefined && verify !== undefined) {
     identity = {
       start: (pools) => (start as unknown as (options: { host: string; port: number; pools: typeof pools }) => ReturnType<LocalIdentity['start']>)({ host: '127.0.0.1', port: 0, pools }),
-      verify,
+      // The provider publishes each pool's keys under its issuer, as Cognito does.
+      verify: (token, options) =>
+        (verify as unknown as (token: string, options: { issuer: string; jwksUrl: string; scopes: string[] }) => ReturnType<LocalIdentity['verify']>)(token, {
+          ...options,
+          jwksUrl: `${options.issuer}/.well-known/jwks.json`,
+        }),
     };
   } else standIns.push('identity provider (Cognito authorizers refuse every request)');
   // State machine tasks run in the runner's process, so the gateway never sees their calls: with

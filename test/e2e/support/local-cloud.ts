@@ -140,3 +140,28 @@ export async function eventually<T>(probe: () => Promise<T | undefined>, timeout
     await new Promise((resolve) => setTimeout(resolve, 200));
   }
 }
+
+/**
+ * An access token from the running platform's token endpoint, as a caller gets one: the client
+ * credentials grant with the client ID and secret from `.local/endpoints.json`, for `scope` (the
+ * full `<resource server>/<scope>` string) from the first client allowed it.
+ */
+export async function accessToken(endpoints: Endpoints, scope: string): Promise<string> {
+  const client = endpoints.tokens.find((candidate) => candidate.scopes.includes(scope));
+  if (client === undefined) throw new Error(`no client in endpoints.json may ask for ${scope}: ${endpoints.tokens.map((token) => `${token.name} [${token.scopes.join(' ')}]`).join(', ')}`);
+  const response = await fetch(client.url, {
+    method: 'POST',
+    headers: { authorization: `Basic ${Buffer.from(`${client.clientId}:${client.clientSecret ?? ''}`).toString('base64')}`, 'content-type': 'application/x-www-form-urlencoded' },
+    body: new URLSearchParams({ grant_type: 'client_credentials', scope }).toString(),
+  });
+  const body = (await response.json()) as { access_token?: string; error?: string };
+  if (response.status !== 200 || body.access_token === undefined) throw new Error(`token endpoint answered ${response.status}: ${JSON.stringify(body)}`);
+  return body.access_token;
+}
+
+/** The scope of the resource servers' scopes that ends in `/<name>` (e.g. `users.read`). */
+export function scopeNamed(endpoints: Endpoints, name: string): string {
+  const scope = [...new Set(endpoints.tokens.flatMap((token) => token.scopes))].find((candidate) => candidate.endsWith(`/${name}`));
+  if (scope === undefined) throw new Error(`no client is allowed a scope named ${name}`);
+  return scope;
+}
