@@ -150,7 +150,7 @@ describe('record-outcome after the Fargate import job', () => {
       new PutItemCommand({ TableName: checkpointsTable, Item: { importId: { S: importId }, status: { S: 'RUNNING' }, lastLine: { N: '1000' }, loaded: { N: '1000' } } }),
     );
 
-    await expect(recordOutcome({ outcome: 'JOB_SUCCEEDED', importId })).rejects.toMatchObject({ name: 'ImportCheckpointMissingError' });
+    await expect(recordOutcome({ outcome: 'JOB_SUCCEEDED', importId }, lambdaContext('import-record-outcome'))).rejects.toMatchObject({ name: 'ImportCheckpointMissingError' });
 
     const item = await dynamo.client.send(new GetItemCommand({ TableName: importsTable, Key: { id: { S: importId } } }));
     expect(item.Item?.status).toEqual({ S: 'RUNNING' });
