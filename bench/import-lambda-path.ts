@@ -48,8 +48,8 @@ export async function benchImportLambdaPath(rows = 20_000): Promise<ImportLambda
       const result = await run();
       return [result, (performance.now() - started) / 1000];
     };
-    const [validation, validateSeconds] = await timed(() => validate(input));
-    const [transformed, transformSeconds] = await timed(() => transform({ ...input, validation }));
+    const [validation, validateSeconds] = await timed(() => validate(input, lambdaContext('import-validate')));
+    const [transformed, transformSeconds] = await timed(() => transform({ ...input, validation }, lambdaContext('import-transform')));
     // Load continues from its checkpoint until done, as the state machine's IsLoadDone loop runs it.
     const [, loadSeconds] = await timed(async () => {
       for (;;) {

@@ -5,6 +5,7 @@ import type { Construct } from 'constructs';
 import type { EnvironmentConfig } from './config';
 import { AppFunction } from './constructs/app-function';
 import { IMPORTS_READ, RESOURCE_SERVER_IDENTIFIER } from './constructs/identity';
+import type { MonitoredFlow } from './constructs/platform-monitoring';
 import { PublicApi } from './constructs/public-api';
 import { UsersApi } from './constructs/users-api';
 
@@ -24,8 +25,19 @@ export class ApiStack extends Stack {
   readonly usersApi: UsersApi;
   readonly hello: AppFunction;
   readonly getImport: AppFunction;
-  /** Every function behind the API, by construct ID: what the Operations stack watches. */
-  readonly functions: Readonly<Record<string, AppFunction>>;
+  /** Every function behind the API, by construct ID, including users routes added later. */
+  get functions(): Readonly<Record<string, AppFunction>> {
+    return { ...this.usersApi.functions, GetImport: this.getImport, Hello: this.hello };
+  }
+
+  /** What the Operations stack watches of the API: its 5xx and latency, and every function behind it. */
+  get monitored(): MonitoredFlow {
+    return {
+      title: 'API',
+      api: this.publicApi.api,
+      functions: Object.fromEntries(Object.entries(this.functions).map(([name, appFunction]) => [name, appFunction.fn])),
+    };
+  }
 
   constructor(scope: Construct, id: string, props: ApiStackProps) {
     super(scope, id, props);
@@ -69,8 +81,6 @@ export class ApiStack extends Stack {
       ...logs,
     }).useTable('IMPORTS_TABLE_NAME', props.importsTable, ['dynamodb:GetItem']);
     this.publicApi.addRoute('GET', '/imports/{id}', this.getImport.fn, { access: { scopes: [IMPORTS_READ] } });
-
-    this.functions = { ...this.usersApi.functions, GetImport: this.getImport, Hello: this.hello };
 
     new CfnOutput(this, 'ApiUrl', { value: this.publicApi.api.url });
     new CfnOutput(this, 'HelloFunctionName', { value: this.hello.fn.functionName });

@@ -73,22 +73,17 @@ export class AppStage extends Stage {
       filesTable: this.stateful.filesTable,
       activityTable: this.stateful.activityTable,
     });
-    const exportService = this.containers.exportService;
     this.operations = new OperationsStack(this, 'Operations', {
       ...common,
       description: `Alarms and dashboard of the user-data platform (${config.envName})`,
       // Each construct says what operations must watch of it; the order is the dashboard's.
       flows: [
-        {
-          title: 'API',
-          api: this.api.publicApi.api,
-          functions: Object.fromEntries(Object.entries(this.api.functions).map(([name, appFunction]) => [name, appFunction.fn])),
-        },
+        this.api.monitored,
         this.uploads.processing.monitored,
         this.jobs.importPipeline.monitored,
         this.jobs.scheduledJobs.monitored,
         // No export service (config turns it off), no load balancer to watch.
-        ...(exportService ? [{ title: 'Containers', loadBalancer: { alb: exportService.loadBalancer, targetGroup: exportService.targetGroup } }] : []),
+        ...(this.containers.exportService ? [this.containers.exportService.monitored] : []),
       ],
     });
 

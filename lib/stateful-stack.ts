@@ -5,7 +5,7 @@ import { SqsSubscription } from 'aws-cdk-lib/aws-sns-subscriptions';
 import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
 import type { Construct } from 'constructs';
 import { retainsData, type EnvironmentConfig } from './config';
-import { IMPORTS_PREFIX } from '../lambda/domain/upload-events';
+import { BUCKET_LAYOUT } from '../lambda/domain/bucket-layout';
 import { DeadLetterQueue } from './constructs/dead-letter-queue';
 import { EXPORTS_READ, Identity, MACHINE_CLIENTS, withoutScope } from './constructs/identity';
 import { UploadStorage } from './constructs/upload-storage';
@@ -104,7 +104,7 @@ export class StatefulStack extends Stack {
           Records: FilterOrPolicy.policy({
             s3: FilterOrPolicy.policy({
               object: FilterOrPolicy.policy({
-                key: FilterOrPolicy.filter(SubscriptionFilter.stringFilter({ matchPrefixes: [IMPORTS_PREFIX] })),
+                key: FilterOrPolicy.filter(SubscriptionFilter.stringFilter({ matchPrefixes: [BUCKET_LAYOUT.imports] })),
               }),
             }),
           }),

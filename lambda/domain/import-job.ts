@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { BUCKET_LAYOUT } from './bucket-layout';
 
 /**
  * The identity and bookkeeping of one import. An import is one version of one object under
@@ -8,9 +9,9 @@ import { createHash } from 'node:crypto';
  */
 
 /** Where users drop import files in the uploads bucket (the imports queue's subscription filters on it). */
-export const IMPORTS_PREFIX = 'imports/';
+export const IMPORTS_PREFIX = BUCKET_LAYOUT.imports;
 /** Where the pipeline keeps the working files of each import: `import-runs/<importId>/...`. */
-export const IMPORT_RUNS_PREFIX = 'import-runs/';
+export const IMPORT_RUNS_PREFIX = BUCKET_LAYOUT.importRuns;
 
 /** Step Functions execution names: at most 80 characters, and only these are safe in names and URLs. */
 const EXECUTION_NAME_MAX = 80;
@@ -20,7 +21,7 @@ const HASH_CHARS = 40;
  * The import ID (execution name) of one version of an import file: a readable part from the file
  * name and a hash of the key and version, always under 80 characters and URL-safe.
  *
- * @param version the object's version ID, or for an unversioned bucket its event sequencer
+ * @param version the object's version ID, or for an unversioned object its `ETag@eventTime` (see start-import's versionOf)
  */
 export function importIdFor(key: string, version: string): string {
   const hash = createHash('sha256').update(key, 'utf8').update('\n').update(version, 'utf8').digest('hex').slice(0, HASH_CHARS);

@@ -1,5 +1,6 @@
 // zod/mini: the same checks in a fraction of the bundle (see lambda/domain/user.ts).
 import * as z from 'zod/mini';
+import { BUCKET_LAYOUT } from './bucket-layout';
 
 /**
  * What arrives on the files queue, and how to read it. Pure: no AWS SDK, no I/O.
@@ -10,9 +11,9 @@ import * as z from 'zod/mini';
  */
 
 /** Keys under this prefix are files to record (the files queue). */
-export const INCOMING_PREFIX = 'incoming/';
+export const INCOMING_PREFIX = BUCKET_LAYOUT.incoming;
 /** Keys under this prefix are bulk imports, consumed by the import pipeline. */
-export const IMPORTS_PREFIX = 'imports/';
+export const IMPORTS_PREFIX = BUCKET_LAYOUT.imports;
 
 /** S3 uses this version ID for objects written while versioning was off (and for unversioned buckets). */
 export const NULL_VERSION_ID = 'null';

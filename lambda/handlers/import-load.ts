@@ -1,11 +1,19 @@
 import type { Context } from 'aws-lambda';
 import { runImport } from '../domain/import-engine';
 import type { ImportLine } from '../domain/import-file';
-import { importRunKeys, jobOutcome, parseChunk, type ImportExecutionInput, type LoadResult, type TransformResult } from '../domain/import-job';
+import {
+  importRunKeys,
+  jobOutcome,
+  parseChunk,
+  type ImportExecutionInput,
+  type LoadResult,
+  type TransformResult,
+} from '../domain/import-job';
 import type { NewUser } from '../domain/user';
 import { logger } from '../shared/logger';
 import { uploadsBucket } from '../shared/bucket-stores';
 import { importCheckpointsStore, userImportStore } from '../shared/table-stores';
+import { stepFunctionsTask } from '../shared/tasks';
 
 export interface LoadInput extends ImportExecutionInput {
   readonly transform: TransformResult;
@@ -25,36 +33,38 @@ export const LOAD_TIME_RESERVE_MS = 60_000;
  * time runs low it checkpoints and returns `done: false`, and the state machine runs it again,
  * resuming after the checkpoint. A retried or continued Load counts nothing twice.
  */
-export const handler = async (input: LoadInput, context: Context): Promise<LoadResult> => {
-  logger.appendKeys({ importId: input.importId });
-  const bucket = uploadsBucket();
-  const keys = importRunKeys(input.importId);
+export const handler = stepFunctionsTask(
+  async (input: LoadInput, context: Context): Promise<LoadResult> => {
+    const bucket = uploadsBucket();
+    const keys = importRunKeys(input.importId);
 
-  async function* records(afterLine: number): AsyncGenerator<ImportLine> {
-    for (let index = 0; index < input.transform.chunkCount; index += 1) {
-      const text = await bucket.getText(keys.normalisedChunk(index));
-      if (text === undefined) throw new Error(`The normalised chunk ${keys.normalisedChunk(index)} is missing`);
-      const lines = parseChunk<NewUser>(text);
-      if (lines.length === 0 || lines[lines.length - 1].line <= afterLine) continue;
-      yield* lines;
+    async function* records(afterLine: number): AsyncGenerator<ImportLine> {
+      for (let index = 0; index < input.transform.chunkCount; index += 1) {
+        const text = await bucket.getText(keys.normalisedChunk(index));
+        if (text === undefined) throw new Error(`The normalised chunk ${keys.normalisedChunk(index)} is missing`);
+        const lines = parseChunk<NewUser>(text);
+        if (lines.length === 0 || lines[lines.length - 1].line <= afterLine) continue;
+        yield* lines;
+      }
     }
-  }
 
-  const run = await runImport({
-    importId: input.importId,
-    records,
-    checkpoints: importCheckpointsStore(),
-    users: userImportStore(),
-    now: () => new Date(input.submittedAt),
-    shouldStop: () => context.getRemainingTimeInMillis() < LOAD_TIME_RESERVE_MS,
-    log: (message, details) => logger.debug(message, details),
-  });
-  const { loaded, duplicates, duplicateSample } = jobOutcome(run.progress);
-  logger.info(run.status === 'SUCCEEDED' ? 'Import loaded' : 'Load stopped at its time budget; it continues', {
-    lastLine: run.progress.lastLine,
-    loaded,
-    duplicates,
-    remainingMs: context.getRemainingTimeInMillis(),
-  });
-  return { done: run.status === 'SUCCEEDED', loaded, duplicates, duplicateSample };
-};
+    const run = await runImport({
+      importId: input.importId,
+      records,
+      checkpoints: importCheckpointsStore(),
+      users: userImportStore(),
+      now: () => new Date(input.submittedAt),
+      shouldStop: () => context.getRemainingTimeInMillis() < LOAD_TIME_RESERVE_MS,
+      log: (message, details) => logger.debug(message, details),
+    });
+    const { loaded, duplicates, duplicateSample } = jobOutcome(run.progress);
+    logger.info(run.status === 'SUCCEEDED' ? 'Import loaded' : 'Load stopped at its time budget; it continues', {
+      lastLine: run.progress.lastLine,
+      loaded,
+      duplicates,
+      remainingMs: context.getRemainingTimeInMillis(),
+    });
+    return { done: run.status === 'SUCCEEDED', loaded, duplicates, duplicateSample };
+  },
+  { logKeys: (input) => ({ importId: input.importId }) },
+);

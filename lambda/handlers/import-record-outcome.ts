@@ -1,8 +1,9 @@
 import { ImportCheckpointMissingError } from '../domain/import-errors';
 import { failureMessage, jobOutcome, type CaughtFailure, type LoadResult, type ValidationResult } from '../domain/import-job';
-import { requireEnv } from '../shared/env';
+import { requireIntEnv } from '../shared/env';
 import { logger } from '../shared/logger';
 import { activityStore, importCheckpointsStore, importsStore } from '../shared/table-stores';
+import { stepFunctionsTask } from '../shared/tasks';
 import type { ImportOutcome } from '../store/imports-store';
 
 /** The error Step Functions gives a `runTask.sync` state whose container exited non-zero. */
@@ -51,22 +52,24 @@ async function outcomeOf(input: RecordOutcomeInput): Promise<ImportOutcome> {
  * GET /imports/{id} reads) and counts it in the day's activity (what the daily report reads).
  * The first call for an import wins; a retried call changes and counts nothing.
  */
-export const handler = async (input: RecordOutcomeInput): Promise<{ recorded: boolean }> => {
-  logger.appendKeys({ importId: input.importId });
-  const now = new Date();
-  const retentionDays = Number(requireEnv('IMPORT_RECORD_RETENTION_DAYS'));
-  const outcome = await outcomeOf(input);
+export const handler = stepFunctionsTask(
+  async (input: RecordOutcomeInput): Promise<{ recorded: boolean }> => {
+    const now = new Date();
+    const retentionDays = requireIntEnv('IMPORT_RECORD_RETENTION_DAYS', { min: 1 });
+    const outcome = await outcomeOf(input);
 
-  const recorded = await importsStore().finish(input.importId, outcome, now, retentionDays);
-  if (recorded) {
-    const activity = activityStore();
-    if (outcome.status === 'SUCCEEDED') {
-      await activity.add('importsSucceeded', now);
-      if (outcome.loaded > 0) await activity.add('usersCreated', now, outcome.loaded);
-    } else {
-      await activity.add('importsFailed', now);
+    const recorded = await importsStore().finish(input.importId, outcome, now, retentionDays);
+    if (recorded) {
+      const activity = activityStore();
+      if (outcome.status === 'SUCCEEDED') {
+        await activity.add('importsSucceeded', now);
+        if (outcome.loaded > 0) await activity.add('usersCreated', now, outcome.loaded);
+      } else {
+        await activity.add('importsFailed', now);
+      }
     }
-  }
-  logger.info('Import outcome recorded', { status: outcome.status, recorded });
-  return { recorded };
-};
+    logger.info('Import outcome recorded', { status: outcome.status, recorded });
+    return { recorded };
+  },
+  { logKeys: (input) => ({ importId: input.importId }) },
+);

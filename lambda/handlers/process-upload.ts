@@ -2,19 +2,13 @@ import type { Context, SQSBatchItemFailure, SQSBatchResponse, SQSEvent, SQSRecor
 import { activityDay, type ActivityCounter } from '../domain/activity';
 import { recordCreatedObject, type FileOutcome } from '../domain/file-record';
 import { InvalidMessageError, parseUploadMessage } from '../domain/upload-events';
-import { lazy } from '../shared/env';
+import { lazy, optionalIntEnv } from '../shared/env';
 import { logger } from '../shared/logger';
 import { objectsStore } from '../shared/bucket-stores';
 import { activityStore, filesStore } from '../shared/table-stores';
 
 /** FILE_RECORD_RETENTION_DAYS: how long file records are kept (the files table expires them by TTL). */
-const fileRecordRetentionDays = lazy((): number | undefined => {
-  const raw = process.env.FILE_RECORD_RETENTION_DAYS;
-  if (raw === undefined || raw === '') return undefined;
-  const days = Number(raw);
-  if (!Number.isInteger(days) || days < 1) throw new Error(`FILE_RECORD_RETENTION_DAYS must be a whole number of days, not ${raw}`);
-  return days;
-});
+const fileRecordRetentionDays = lazy(() => optionalIntEnv('FILE_RECORD_RETENTION_DAYS', { min: 1 }));
 
 /**
  * What the invocation keeps for itself after the records' deadline: writing the daily activity
@@ -109,6 +103,10 @@ async function countActivity(outcomes: readonly FileOutcome[]): Promise<void> {
 /**
  * Consumes the files queue: records each uploaded file once in the files table. Returns the
  * records that failed as partial batch failures, so one bad record never fails its batch-mates.
+ *
+ * Its own loop rather than sqsBatchHandler (lambda/shared/sqs.ts): the records run concurrently
+ * under one deadline, and the batch's new files are counted in one activity update per counter
+ * after all records, including files written by a record that then failed on another file.
  */
 export async function handler(event: SQSEvent, context: Context): Promise<SQSBatchResponse> {
   logger.addContext(context);

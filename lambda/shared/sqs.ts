@@ -14,6 +14,10 @@ export type SqsBatchHandler = (event: SQSEvent, context?: Context) => Promise<SQ
  * Our own rather than Powertools' `processPartialResponse`: the same contract in twenty lines,
  * without a dependency (6 KB more in each minified consumer bundle, measured) or its processor object,
  * and records are handled in order, which a consumer may rely on.
+ *
+ * Used by start-import (the imports queue). process-upload (the files queue) keeps its own loop,
+ * because it handles a batch's records concurrently under one deadline and counts their files in
+ * one activity update per batch, which a per-record wrapper cannot do without an after-batch hook.
  */
 export function sqsBatchHandler(handleRecord: SqsRecordHandler): SqsBatchHandler {
   return async (event, context) => {

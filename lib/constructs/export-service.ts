@@ -26,6 +26,7 @@ import { Construct } from 'constructs';
 import { acknowledgeContainerDefaults } from '../compliance';
 import type { TokenCheck } from './identity';
 import type { Network } from './network';
+import type { MonitoredFlow } from './platform-monitoring';
 
 /** The port the worker's `serve` command listens on inside the task. */
 export const EXPORT_CONTAINER_PORT = 8080;
@@ -88,6 +89,11 @@ export class ExportService extends Construct {
   readonly logGroup: LogGroup;
   /** `https://` or `http://` and the load balancer's DNS name. */
   readonly url: string;
+
+  /** What the Operations stack watches of the service: 5xx answers at the load balancer and tasks failing their health checks. */
+  get monitored(): MonitoredFlow {
+    return { title: 'Containers', loadBalancer: { alb: this.loadBalancer, targetGroup: this.targetGroup } };
+  }
 
   constructor(scope: Construct, id: string, props: ExportServiceProps) {
     super(scope, id);

@@ -23,16 +23,22 @@ function usersApiStack() {
     authRealm: 'user-data-api',
   });
   const usersTable = table('Users');
-  const usersApi = new UsersApi(stack, 'UsersApi', { api, usersTable, activityTable: table('Activity'), logRetention: RetentionDays.ONE_DAY });
+  const usersApi = new UsersApi(stack, 'UsersApi', {
+    api,
+    usersTable,
+    activityTable: table('Activity'),
+    logRetention: RetentionDays.ONE_DAY,
+  });
   return { stack, api, usersApi, usersTable };
 }
 
 describe('UsersApi.route', () => {
   it('adds a route with its function, its table grant and its authorized method in one call', () => {
     const { stack, usersApi, usersTable } = usersApiStack();
+    const before = Object.keys(usersApi.functions);
 
-    // hello.ts stands in for an update-user.ts handler: the entry file must exist to synthesize.
-    usersApi.route('PATCH', '/users/{id}', {
+    // An example route no real one uses; hello.ts stands in for its handler (the entry file must exist to synthesize).
+    usersApi.route('PATCH', '/users/{id}/example', {
       handler: 'hello.ts',
       scopes: [USERS_WRITE],
       tables: [{ envVar: 'USERS_TABLE_NAME', table: usersTable, access: ['dynamodb:UpdateItem'] }],
@@ -40,10 +46,19 @@ describe('UsersApi.route', () => {
 
     const template = Template.fromStack(stack).toJSON();
     const resources = Object.entries(template.Resources as Record<string, { Type: string; Properties: Record<string, any> }>);
-    const patch = resources.find(([, r]) => r.Type === 'AWS::ApiGateway::Method' && r.Properties.HttpMethod === 'PATCH')?.[1];
-    expect(patch?.Properties).toMatchObject({ AuthorizationType: 'COGNITO_USER_POOLS', AuthorizationScopes: ['user-data-api/users.write'] });
+    const exampleResource = resources.find(([, r]) => r.Type === 'AWS::ApiGateway::Resource' && r.Properties.PathPart === 'example')?.[0];
+    const patch = resources.find(
+      ([, r]) =>
+        r.Type === 'AWS::ApiGateway::Method' && r.Properties.HttpMethod === 'PATCH' && r.Properties.ResourceId.Ref === exampleResource,
+    )?.[1];
+    expect(patch).toBeDefined();
+    expect(patch?.Properties).toMatchObject({
+      AuthorizationType: 'COGNITO_USER_POOLS',
+      AuthorizationScopes: ['user-data-api/users.write'],
+    });
     expect(patch?.Properties.AuthorizerId).toEqual({ Ref: expect.stringMatching(/^PublicApiAuthorizer/) });
-    const [fnId, fn] = resources.find(([, r]) => r.Type === 'AWS::Lambda::Function' && r.Properties.Description === 'PATCH /users/{id}') ?? [];
+    const [fnId, fn] =
+      resources.find(([, r]) => r.Type === 'AWS::Lambda::Function' && r.Properties.Description === 'PATCH /users/{id}/example') ?? [];
     expect(fnId).toMatch(/^UsersApiHelloFunction/);
     expect(fn?.Properties.Environment.Variables.USERS_TABLE_NAME).toEqual({ Ref: expect.stringMatching(/^Users/) });
     const roleId = fn?.Properties.Role['Fn::GetAtt'][0];
@@ -51,13 +66,25 @@ describe('UsersApi.route', () => {
       .filter(([, r]) => r.Type === 'AWS::IAM::Policy' && r.Properties.Roles.some((role: { Ref: string }) => role.Ref === roleId))
       .flatMap(([, r]) => r.Properties.PolicyDocument.Statement.flatMap((statement: { Action: string | string[] }) => statement.Action));
     expect(actions).toContain('dynamodb:UpdateItem');
-    expect(Object.keys(usersApi.functions)).toEqual(['ListUsers', 'CreateUser', 'GetUser', 'DeleteUser', 'Hello']);
+    expect(Object.keys(usersApi.functions)).toEqual([...before, 'Hello']);
   });
 
   it('names each function after its handler, so the logical IDs of the four routes stay as they were', () => {
     const { usersApi } = usersApiStack();
+    const handlerFiles = Object.fromEntries(Object.entries(usersApi.functions).map(([id, appFunction]) => [id, appFunction.handlerFile]));
 
-    expect(Object.keys(usersApi.functions)).toEqual(['ListUsers', 'CreateUser', 'GetUser', 'DeleteUser']);
+    expect(handlerFiles).toMatchObject({
+      ListUsers: 'list-users.ts',
+      CreateUser: 'create-user.ts',
+      GetUser: 'get-user.ts',
+      DeleteUser: 'delete-user.ts',
+    });
+    // A route added later follows the same rule: `update-user.ts` → `UpdateUser`.
+    for (const [id, handlerFile] of Object.entries(handlerFiles)) {
+      expect(id).toBe(
+        handlerFile.replace(/\.ts$/, '').replace(/(^|-)([a-z])/g, (_: string, __: string, letter: string) => letter.toUpperCase()),
+      );
+    }
   });
 
   it('refuses a second route on the same handler rather than silently sharing a function', () => {
@@ -71,7 +98,11 @@ describe('UsersApi.route', () => {
 
 describe('PublicApi.addRoute', () => {
   const handler = (stack: Stack) =>
-    new LambdaFunction(stack, 'Handler', { runtime: Runtime.NODEJS_22_X, handler: 'index.handler', code: Code.fromInline('exports.handler = 1') });
+    new LambdaFunction(stack, 'Handler', {
+      runtime: Runtime.NODEJS_22_X,
+      handler: 'index.handler',
+      code: Code.fromInline('exports.handler = 1'),
+    });
 
   it('refuses to make a route public unless it is in PUBLIC_ROUTES', () => {
     const { stack, api } = usersApiStack();
@@ -84,6 +115,8 @@ describe('PublicApi.addRoute', () => {
   it('refuses a protected route with no scope (the authorizer would accept any ID token of the pool)', () => {
     const { stack, api } = usersApiStack();
 
-    expect(() => api.addRoute('GET', '/reports', handler(stack), { access: { scopes: [] } })).toThrow('GET /reports needs at least one scope');
+    expect(() => api.addRoute('GET', '/reports', handler(stack), { access: { scopes: [] } })).toThrow(
+      'GET /reports needs at least one scope',
+    );
   });
 });

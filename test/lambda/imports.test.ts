@@ -2,6 +2,7 @@ import type { APIGatewayProxyResult, S3Event, SNSMessage, SQSEvent } from 'aws-l
 import { handler as getImport } from '../../lambda/handlers/get-import';
 import { handler as startImport } from '../../lambda/handlers/start-import';
 import { handler as recordOutcome } from '../../lambda/handlers/import-record-outcome';
+import { handler as validate } from '../../lambda/handlers/import-validate';
 import { ConditionalCheckFailedException, GetItemCommand, PutItemCommand } from '@aws-sdk/client-dynamodb';
 import { UserImportStore } from '../../lambda/store/user-import-store';
 import { importIdFor } from '../../lambda/domain/import-job';
@@ -150,10 +151,34 @@ describe('record-outcome after the Fargate import job', () => {
       new PutItemCommand({ TableName: checkpointsTable, Item: { importId: { S: importId }, status: { S: 'RUNNING' }, lastLine: { N: '1000' }, loaded: { N: '1000' } } }),
     );
 
-    await expect(recordOutcome({ outcome: 'JOB_SUCCEEDED', importId })).rejects.toMatchObject({ name: 'ImportCheckpointMissingError' });
+    await expect(recordOutcome({ outcome: 'JOB_SUCCEEDED', importId }, lambdaContext('import-record-outcome'))).rejects.toMatchObject({ name: 'ImportCheckpointMissingError' });
 
     const item = await dynamo.client.send(new GetItemCommand({ TableName: importsTable, Key: { id: { S: importId } } }));
     expect(item.Item?.status).toEqual({ S: 'RUNNING' });
+  });
+});
+
+describe('import task configuration', () => {
+  it('fails a task loudly, naming the variable, when a numeric setting is not a whole number', async () => {
+    const saved = { threshold: process.env.LARGE_IMPORT_THRESHOLD_BYTES, retention: process.env.IMPORT_RECORD_RETENTION_DAYS };
+    const input = { importId: 'import-config', bucket: 'uploads', key: 'imports/users.jsonl', submittedAt: '2026-11-30T10:00:00Z' };
+    try {
+      // Before: the threshold was NaN, no size is above NaN, so every file went down the Lambda path.
+      process.env.LARGE_IMPORT_THRESHOLD_BYTES = '3MB';
+      await expect(validate(input, lambdaContext('import-validate'))).rejects.toThrow(/LARGE_IMPORT_THRESHOLD_BYTES must be a whole number/);
+      process.env.IMPORT_RECORD_RETENTION_DAYS = 'a week';
+      await expect(
+        recordOutcome({ outcome: 'FAILED', importId: 'import-config', failure: { Error: 'X', Cause: 'y' } }, lambdaContext('import-record-outcome')),
+      ).rejects.toThrow(/IMPORT_RECORD_RETENTION_DAYS must be a whole number/);
+    } finally {
+      for (const [name, value] of [
+        ['LARGE_IMPORT_THRESHOLD_BYTES', saved.threshold],
+        ['IMPORT_RECORD_RETENTION_DAYS', saved.retention],
+      ] as const) {
+        if (value === undefined) delete process.env[name];
+        else process.env[name] = value;
+      }
+    }
   });
 });
 
