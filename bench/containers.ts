@@ -49,7 +49,11 @@ export interface ContainersBenchResult {
 const BUCKET = 'bench-imports';
 
 function record(i: number): { name: string; email: string; phone?: string } {
-  return { name: `Bench User ${i}`, email: `bench.user.${i}@example.com`, ...(i % 3 === 0 ? { phone: `+4477009${String(i).padStart(5, '0')}` } : {}) };
+  return {
+    name: `Bench User ${i}`,
+    email: `bench.user.${i}@example.com`,
+    ...(i % 3 === 0 ? { phone: `+4477009${String(i).padStart(5, '0')}` } : {}),
+  };
 }
 
 /** The item the worker would write for record i (the floor writes the same bytes, without any logic). */
@@ -126,7 +130,11 @@ async function measureWorker(count: number, concurrency: number): Promise<number
   }
 }
 
-async function measureExport(bundle: string, users: number, concurrency: number): Promise<{ users: number; rowsPerSecond: number; peakRssMiB: number }> {
+async function measureExport(
+  bundle: string,
+  users: number,
+  concurrency: number,
+): Promise<{ users: number; rowsPerSecond: number; peakRssMiB: number }> {
   return withDynamo(async (dynamo) => {
     const table = await createTableFromTemplate(dynamo.client, statefulStackTemplate(), 'UsersTable');
     await writeAll(dynamo, table, users, concurrency);
@@ -139,7 +147,12 @@ async function measureExport(bundle: string, users: number, concurrency: number)
       AUTH_CLIENT_IDS: 'local-client',
       AUTH_REQUIRED_SCOPE: 'user-data-api/exports.read',
     };
-    const worker = spawnWorker(bundle, ['serve'], { ...localAwsEnv({ dynamodb: dynamo.endpoint }), ...auth, USERS_TABLE_NAME: table, PORT: '0' });
+    const worker = spawnWorker(bundle, ['serve'], {
+      ...localAwsEnv({ dynamodb: dynamo.endpoint }),
+      ...auth,
+      USERS_TABLE_NAME: table,
+      PORT: '0',
+    });
     try {
       const token = await issuer.sign();
       const url = await waitFor(() => logsWithMessage(worker.lines, 'Export server listening')[0]?.url as string | undefined);
@@ -200,7 +213,9 @@ export async function runContainersBench(options: ContainersBenchOptions = {}): 
   for (const result of exports) {
     console.log(`  ${fmt(result.users)} users: ${fmt(result.rowsPerSecond)} rows/s, peak RSS ${result.peakRssMiB} MiB`);
   }
-  console.log(`  peak RSS ${fmt(exports[exports.length - 1].users)} / ${fmt(exports[0].users)} users: ${exportMemoryRatio.toFixed(2)} (flat is about 1)`);
+  console.log(
+    `  peak RSS ${fmt(exports[exports.length - 1].users)} / ${fmt(exports[0].users)} users: ${exportMemoryRatio.toFixed(2)} (flat is about 1)`,
+  );
 
   return { importRecords, workerRecordsPerSecond, floorRecordsPerSecond, importRatio, exports, exportMemoryRatio };
 }

@@ -13,7 +13,11 @@ import { startExportServer } from '../containers/worker/src/export-server';
 
 export async function benchExportRequests(total = 20_000, concurrency = 16): Promise<number> {
   // Never called: /healthz answers without DynamoDB.
-  const dynamo = new DynamoDBClient({ region: 'eu-west-1', endpoint: 'http://127.0.0.1:9', credentials: { accessKeyId: 'x', secretAccessKey: 'x' } });
+  const dynamo = new DynamoDBClient({
+    region: 'eu-west-1',
+    endpoint: 'http://127.0.0.1:9',
+    credentials: { accessKeyId: 'x', secretAccessKey: 'x' },
+  });
   // /healthz is the one path that needs no token, so no token is ever checked here.
   const tokenCheck = { check: () => Promise.reject(new Error('/healthz checks no token')) };
   const server = await startExportServer({ dynamo, usersTable: 'unused', tokenCheck, port: 0, host: '127.0.0.1' });
@@ -40,7 +44,9 @@ export async function benchExportRequests(total = 20_000, concurrency = 16): Pro
       }),
     );
     const rate = total / ((performance.now() - started) / 1000);
-    console.log(`export server, GET /healthz, ${total.toLocaleString('en-GB')} requests, ${concurrency} in flight: ${Math.round(rate).toLocaleString('en-GB')} requests/s`);
+    console.log(
+      `export server, GET /healthz, ${total.toLocaleString('en-GB')} requests, ${concurrency} in flight: ${Math.round(rate).toLocaleString('en-GB')} requests/s`,
+    );
     return rate;
   } finally {
     agent.destroy();

@@ -32,7 +32,11 @@ export async function benchImportLambdaPath(rows = 20_000): Promise<ImportLambda
     process.env.UPLOADS_BUCKET_NAME = BUCKET;
     process.env.LARGE_IMPORT_THRESHOLD_BYTES = String(1024 * 1024 * 1024);
     const body = Array.from({ length: rows }, (_, i) =>
-      JSON.stringify({ name: `Bench User ${i}`, email: `bench.user.${i}@example.com`, ...(i % 3 === 0 ? { phone: `+4477009${String(i).padStart(5, '0')}` } : {}) }),
+      JSON.stringify({
+        name: `Bench User ${i}`,
+        email: `bench.user.${i}@example.com`,
+        ...(i % 3 === 0 ? { phone: `+4477009${String(i).padStart(5, '0')}` } : {}),
+      }),
     ).join('\n');
     const key = 'imports/bench.jsonl';
     await s3.client.send(new PutObjectCommand({ Bucket: BUCKET, Key: key, Body: body }));
@@ -57,7 +61,11 @@ export async function benchImportLambdaPath(rows = 20_000): Promise<ImportLambda
         if (loaded.done) return loaded;
       }
     });
-    const result = { rows, fileBytes: Buffer.byteLength(body), seconds: { validate: validateSeconds, transform: transformSeconds, load: loadSeconds } };
+    const result = {
+      rows,
+      fileBytes: Buffer.byteLength(body),
+      seconds: { validate: validateSeconds, transform: transformSeconds, load: loadSeconds },
+    };
     const rate = (seconds: number) => Math.round(rows / seconds).toLocaleString('en-GB');
     console.log(`import, Lambda path, ${rows.toLocaleString('en-GB')} rows (${(result.fileBytes / 1e6).toFixed(1)} MB JSON Lines)`);
     console.log(`  Validate:  ${validateSeconds.toFixed(2)} s, ${rate(validateSeconds)} rows/s`);

@@ -47,7 +47,11 @@ function dynamoStandIn<Output extends MetadataBearer>(): (next: DeserializeHandl
       calls += 1;
       if (latencyMs > 0) await new Promise((resolve) => setTimeout(resolve, latencyMs));
       // The shape of the SDK's HttpResponse, which the deserializer reads.
-      const response = { statusCode: 200, headers: { 'content-type': 'application/x-amz-json-1.0' }, body: Readable.from([Buffer.from('{}')]) };
+      const response = {
+        statusCode: 200,
+        headers: { 'content-type': 'application/x-amz-json-1.0' },
+        body: Readable.from([Buffer.from('{}')]),
+      };
       return { response, output: undefined as unknown as Output };
     };
 }
@@ -58,7 +62,11 @@ export async function benchImportLoad(): Promise<ImportLoadBenchResult> {
   try {
     // DynamoDB is never reached (the stand-in answers first); S3 is s3rver.
     useLocalAws({ s3: s3.endpoint, dynamodb: 'http://127.0.0.1:9' });
-    Object.assign(process.env, { UPLOADS_BUCKET_NAME: BUCKET, USERS_TABLE_NAME: 'bench-users', CHECKPOINTS_TABLE_NAME: 'bench-checkpoints' });
+    Object.assign(process.env, {
+      UPLOADS_BUCKET_NAME: BUCKET,
+      USERS_TABLE_NAME: 'bench-users',
+      CHECKPOINTS_TABLE_NAME: 'bench-checkpoints',
+    });
     const { documentClient } = await import('../lambda/shared/clients/dynamodb');
     const { handler, LOAD_TIME_RESERVE_MS } = await import('../lambda/handlers/import-load');
     documentClient().middlewareStack.add(dynamoStandIn(), { step: 'deserialize', priority: 'low', name: 'benchDynamoStandIn' });
@@ -80,7 +88,13 @@ export async function benchImportLoad(): Promise<ImportLoadBenchResult> {
       const started = performance.now();
       const cpuBefore = process.cpuUsage();
       const result = await handler(
-        { importId, bucket: BUCKET, key: 'imports/bench.csv', submittedAt: new Date().toISOString(), transform: { chunkCount, records: RECORDS } },
+        {
+          importId,
+          bucket: BUCKET,
+          key: 'imports/bench.csv',
+          submittedAt: new Date().toISOString(),
+          transform: { chunkCount, records: RECORDS },
+        },
         // Time enough that the budget never stops it: the rate is measured over the whole run.
         lambdaContext('import-load', 3_600_000 + LOAD_TIME_RESERVE_MS),
       );
@@ -113,11 +127,21 @@ export async function benchImportLoad(): Promise<ImportLoadBenchResult> {
     const fmt = (n: number) => Math.round(n).toLocaleString('en-GB');
     const mib = (bytes: number) => (bytes / 1024 / 1024).toFixed(1);
     console.log(`import Load, ${fmt(RECORDS)} records, DynamoDB stand-in (${callsPerRecord.toFixed(2)} calls per record)`);
-    console.log(`  baseline, no injected latency:  ${fmt(baselineRecordsPerSecond)} records/s, ${baselineCpuMsPerRecord.toFixed(3)} ms of CPU per record (${fmt(1000 / baselineCpuMsPerRecord)} records/s per vCPU)`);
-    console.log(`  ${measuredLatency} ms per DynamoDB call:        ${fmt(recordsPerSecond)} records/s (${((recordsPerSecond / baselineRecordsPerSecond) * 100).toFixed(0)}% of baseline)`);
-    console.log(`  414k rows at that rate:         ${secondsFor414k.toFixed(0)} s = ${((secondsFor414k / LAMBDA_TIMEOUT_S) * 100).toFixed(0)}% of the ${LAMBDA_TIMEOUT_S} s timeout (margin ${marginSeconds.toFixed(0)} s); one invocation's budget is ${budgetSeconds} s, Load continues past it`);
-    console.log(`  the sequential Load it replaces: ${sequentialSecondsFor414k.toFixed(0)} s for the same file (${(sequentialSecondsFor414k / secondsFor414k).toFixed(1)}x the engine's time)`);
-    console.log(`  threshold from the rate:        ${mib(thresholdBytes)} MiB (${fmt(recordsPerSecond)} records/s x ${budgetSeconds / 2} s x ${bytesPerRow.toFixed(1)} bytes/row)`);
+    console.log(
+      `  baseline, no injected latency:  ${fmt(baselineRecordsPerSecond)} records/s, ${baselineCpuMsPerRecord.toFixed(3)} ms of CPU per record (${fmt(1000 / baselineCpuMsPerRecord)} records/s per vCPU)`,
+    );
+    console.log(
+      `  ${measuredLatency} ms per DynamoDB call:        ${fmt(recordsPerSecond)} records/s (${((recordsPerSecond / baselineRecordsPerSecond) * 100).toFixed(0)}% of baseline)`,
+    );
+    console.log(
+      `  414k rows at that rate:         ${secondsFor414k.toFixed(0)} s = ${((secondsFor414k / LAMBDA_TIMEOUT_S) * 100).toFixed(0)}% of the ${LAMBDA_TIMEOUT_S} s timeout (margin ${marginSeconds.toFixed(0)} s); one invocation's budget is ${budgetSeconds} s, Load continues past it`,
+    );
+    console.log(
+      `  the sequential Load it replaces: ${sequentialSecondsFor414k.toFixed(0)} s for the same file (${(sequentialSecondsFor414k / secondsFor414k).toFixed(1)}x the engine's time)`,
+    );
+    console.log(
+      `  threshold from the rate:        ${mib(thresholdBytes)} MiB (${fmt(recordsPerSecond)} records/s x ${budgetSeconds / 2} s x ${bytesPerRow.toFixed(1)} bytes/row)`,
+    );
     return { latencyMs: measuredLatency, recordsPerSecond, baselineRecordsPerSecond, secondsFor414k, marginSeconds, thresholdBytes };
   } finally {
     await s3.stop();

@@ -41,7 +41,9 @@ export async function benchLocalCloud(): Promise<void> {
   }
   console.log('local cloud: start-up after synth (cached cdk.out, dev)');
   console.log(`  runner ready:      median ${median(starts).toFixed(0)} ms of ${STARTS} starts`);
-  console.log(`  bare node process: median ${median(nodeStarts).toFixed(0)} ms  (ratio ${(median(starts) / median(nodeStarts)).toFixed(1)}×)`);
+  console.log(
+    `  bare node process: median ${median(nodeStarts).toFixed(0)} ms  (ratio ${(median(starts) / median(nodeStarts)).toFixed(1)}×)`,
+  );
 
   const cloud = await startLocalCloud(assembly);
   try {
@@ -79,14 +81,27 @@ export async function benchLocalCloud(): Promise<void> {
 
     // Files through S3 → SNS → SQS → Lambda → DynamoDB.
     const { region, credentials } = cloud.endpoints;
-    const s3 = new S3Client({ endpoint: cloud.endpoints.s3Endpoint, region, credentials, forcePathStyle: true, requestChecksumCalculation: 'WHEN_REQUIRED', responseChecksumValidation: 'WHEN_REQUIRED' });
+    const s3 = new S3Client({
+      endpoint: cloud.endpoints.s3Endpoint,
+      region,
+      credentials,
+      forcePathStyle: true,
+      requestChecksumCalculation: 'WHEN_REQUIRED',
+      responseChecksumValidation: 'WHEN_REQUIRED',
+    });
     const dynamo = new DynamoDBClient({ endpoint: cloud.endpoints.gatewayUrl, region, credentials });
     const bucket = cloud.endpoints.uploadsBucket as string;
     const filesTable = Object.entries(cloud.endpoints.tables).find(([name]) => name.endsWith('FilesTable'))?.[1] as string;
     const image = pngImage(640, 480);
     const upload = async (prefix: string) => {
       for (let start = 0; start < FILES; start += 10) {
-        await Promise.all(Array.from({ length: Math.min(10, FILES - start) }, (_, offset) => s3.send(new PutObjectCommand({ Bucket: bucket, Key: `${prefix}/bench ${start + offset}.png`, Body: image, ContentType: 'image/png' }))));
+        await Promise.all(
+          Array.from({ length: Math.min(10, FILES - start) }, (_, offset) =>
+            s3.send(
+              new PutObjectCommand({ Bucket: bucket, Key: `${prefix}/bench ${start + offset}.png`, Body: image, ContentType: 'image/png' }),
+            ),
+          ),
+        );
       }
     };
     const baselineStarted = performance.now();
@@ -112,7 +127,9 @@ export async function benchLocalCloud(): Promise<void> {
     const chainSeconds = (performance.now() - chainStarted) / 1000;
     console.log(`local cloud: ${FILES} PNG uploads through S3 → SNS → SQS → process-upload → DynamoDB`);
     console.log(`  whole chain:        ${(FILES / chainSeconds).toFixed(1)} files/s (${chainSeconds.toFixed(1)} s until the last record)`);
-    console.log(`  S3 uploads alone:   ${(FILES / uploadSeconds).toFixed(1)} files/s  (chain at ${((uploadSeconds / chainSeconds) * 100).toFixed(0)}% of the upload rate)`);
+    console.log(
+      `  S3 uploads alone:   ${(FILES / uploadSeconds).toFixed(1)} files/s  (chain at ${((uploadSeconds / chainSeconds) * 100).toFixed(0)}% of the upload rate)`,
+    );
     s3.destroy();
     dynamo.destroy();
   } finally {

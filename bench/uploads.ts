@@ -39,7 +39,12 @@ export async function benchUploads(): Promise<void> {
     const { handler } = await import('../lambda/handlers/process-upload');
     const context = lambdaContext('process-upload');
 
-    const files = [pngImage(800, 600), jpegImage(4032, 3024, { exifBytes: 30_000, trailingBytes: 200_000 }), gifImage(320, 240), Buffer.from('plain text file\n'.repeat(200))];
+    const files = [
+      pngImage(800, 600),
+      jpegImage(4032, 3024, { exifBytes: 30_000, trailingBytes: 200_000 }),
+      gifImage(320, 240),
+      Buffer.from('plain text file\n'.repeat(200)),
+    ];
     const types = ['image/png', 'image/jpeg', 'image/gif', 'text/plain'];
 
     /** Uploads a round's objects (not timed) and builds their deliveries. */
@@ -51,8 +56,18 @@ export async function benchUploads(): Promise<void> {
             const n = start + offset;
             const body = files[n % files.length];
             const key = `incoming/round-${round}/file ${n}.${['png', 'jpg', 'gif', 'txt'][n % files.length]}`;
-            const result = await s3.client.send(new PutObjectCommand({ Bucket: BUCKET, Key: key, Body: body, ContentType: types[n % files.length] }));
-            return sqsRecordFromSns(s3Event({ bucket: BUCKET, key, size: body.length, eTag: (result.ETag ?? '').replace(/"/g, ''), versionId: `v-${round}-${n}` }));
+            const result = await s3.client.send(
+              new PutObjectCommand({ Bucket: BUCKET, Key: key, Body: body, ContentType: types[n % files.length] }),
+            );
+            return sqsRecordFromSns(
+              s3Event({
+                bucket: BUCKET,
+                key,
+                size: body.length,
+                eTag: (result.ETag ?? '').replace(/"/g, ''),
+                versionId: `v-${round}-${n}`,
+              }),
+            );
           }),
         );
         records.push(...chunk);
@@ -104,10 +119,15 @@ export async function benchUploads(): Promise<void> {
           Array.from({ length: Math.min(BATCH, OBJECTS - start) }, async (_, offset) => {
             const n = start + offset;
             const key = `incoming/round-${round}/file ${n}.${['png', 'jpg', 'gif', 'txt'][n % files.length]}`;
-            const object = await s3.client.send(new GetObjectCommand({ Bucket: BUCKET, Key: key, Range: `bytes=0-${HEADER_PROBE_BYTES - 1}` }));
+            const object = await s3.client.send(
+              new GetObjectCommand({ Bucket: BUCKET, Key: key, Range: `bytes=0-${HEADER_PROBE_BYTES - 1}` }),
+            );
             await object.Body?.transformToByteArray();
             await dynamo.client.send(
-              new PutItemCommand({ TableName: floorTable, Item: { objectId: { S: `io/${key}` }, versionId: { S: `v-${round}-${n}` }, size: { N: '1234' } } }),
+              new PutItemCommand({
+                TableName: floorTable,
+                Item: { objectId: { S: `io/${key}` }, versionId: { S: `v-${round}-${n}` }, size: { N: '1234' } },
+              }),
             );
           }),
         );
@@ -136,10 +156,18 @@ export async function benchUploads(): Promise<void> {
     const ioFloorRate = median(ioFloorRates);
     const peakRssMb = process.resourceUsage().maxRSS / 1024;
     console.log(`uploads: ${OBJECTS} object events per round, batches of ${BATCH}, ${ROUNDS} rounds (median)`);
-    console.log(`  handler (ranged GetObject + conditional PutItem + activity count): ${handlerRate.toFixed(0)} records/s  [${handlerRates.map((rate) => rate.toFixed(0)).join(', ')}]`);
-    console.log(`  floor   (plain PutItem, same engine, same batches):               ${floorRate.toFixed(0)} records/s  [${floorRates.map((rate) => rate.toFixed(0)).join(', ')}]`);
-    console.log(`  I/O floor (ranged GetObject + PutItem, no handler logic):          ${ioFloorRate.toFixed(0)} records/s  [${ioFloorRates.map((rate) => rate.toFixed(0)).join(', ')}]`);
-    console.log(`  ratio: ${(ratio * 100).toFixed(0)}% of the PutItem floor (target 70%); ${((handlerRate / ioFloorRate) * 100).toFixed(0)}% of the I/O floor`);
+    console.log(
+      `  handler (ranged GetObject + conditional PutItem + activity count): ${handlerRate.toFixed(0)} records/s  [${handlerRates.map((rate) => rate.toFixed(0)).join(', ')}]`,
+    );
+    console.log(
+      `  floor   (plain PutItem, same engine, same batches):               ${floorRate.toFixed(0)} records/s  [${floorRates.map((rate) => rate.toFixed(0)).join(', ')}]`,
+    );
+    console.log(
+      `  I/O floor (ranged GetObject + PutItem, no handler logic):          ${ioFloorRate.toFixed(0)} records/s  [${ioFloorRates.map((rate) => rate.toFixed(0)).join(', ')}]`,
+    );
+    console.log(
+      `  ratio: ${(ratio * 100).toFixed(0)}% of the PutItem floor (target 70%); ${((handlerRate / ioFloorRate) * 100).toFixed(0)}% of the I/O floor`,
+    );
     console.log(`  peak RSS: ${peakRssMb.toFixed(0)} MB (whole process: engines and handler)`);
   } finally {
     await Promise.all([dynamo.stop(), s3.stop()]);

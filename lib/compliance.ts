@@ -74,7 +74,9 @@ export function synthesizeCheckedApp(build: (app: App) => void): void {
   } catch (error) {
     if (!(error instanceof Error) || !/Validation failed/.test(error.message)) throw error;
     // The findings are printed above; the stack trace of the throw would only hide them.
-    console.error(`\nSynth failed: unacknowledged compliance findings (above). Fix each, or acknowledge it with a reason next to the code that creates it.\n${error.message}`);
+    console.error(
+      `\nSynth failed: unacknowledged compliance findings (above). Fix each, or acknowledge it with a reason next to the code that creates it.\n${error.message}`,
+    );
     process.exitCode = 1;
   }
 }

@@ -332,7 +332,10 @@ export function placeholderSettings(config: EnvironmentConfig): PlaceholderSetti
   }
   const examples = config.containers.exportAllowedCidrs.filter((cidr) => DOCUMENTATION_RANGES.some((range) => cidr.startsWith(range)));
   if (examples.length > 0) {
-    found.push({ setting: `ENVIRONMENTS.${name}.containers.exportAllowedCidrs`, problem: `${examples.join(', ')} is a documentation range (RFC 5737)` });
+    found.push({
+      setting: `ENVIRONMENTS.${name}.containers.exportAllowedCidrs`,
+      problem: `${examples.join(', ')} is a documentation range (RFC 5737)`,
+    });
   }
   const email = config.alarms.email;
   if (email !== undefined && /@example\.(com|org|net)$/i.test(email)) {

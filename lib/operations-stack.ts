@@ -26,7 +26,14 @@ export class OperationsStack extends Stack {
     // Only this account's alarms may use it (no confused deputy through another account's alarm).
     const fromOwnAlarms = {
       StringEquals: { 'aws:SourceAccount': this.account },
-      ArnLike: { 'aws:SourceArn': this.formatArn({ service: 'cloudwatch', resource: 'alarm', resourceName: '*', arnFormat: ArnFormat.COLON_RESOURCE_NAME }) },
+      ArnLike: {
+        'aws:SourceArn': this.formatArn({
+          service: 'cloudwatch',
+          resource: 'alarm',
+          resourceName: '*',
+          arnFormat: ArnFormat.COLON_RESOURCE_NAME,
+        }),
+      },
     };
     topicKey.addToResourcePolicy(
       new PolicyStatement({

@@ -26,5 +26,7 @@ export function keysUnder(area: BucketArea): string {
 
 /** The area a key belongs to, if any: how a consumer tells what an event is about. */
 export function areaOf(key: string): BucketArea | undefined {
-  return (Object.keys(BUCKET_LAYOUT) as BucketArea[]).find((area) => key.startsWith(BUCKET_LAYOUT[area]) && key.length > BUCKET_LAYOUT[area].length);
+  return (Object.keys(BUCKET_LAYOUT) as BucketArea[]).find(
+    (area) => key.startsWith(BUCKET_LAYOUT[area]) && key.length > BUCKET_LAYOUT[area].length,
+  );
 }

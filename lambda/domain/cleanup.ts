@@ -69,7 +69,11 @@ export interface CleanupReport {
 
 /** How the cleanup reaches the bucket (a BucketStore in the handler). */
 export interface CleanupBucket {
-  list(prefix: string, startAfter: string | undefined, maxKeys: number): Promise<{ objects: readonly { key: string; lastModified: Date }[]; truncated: boolean }>;
+  list(
+    prefix: string,
+    startAfter: string | undefined,
+    maxKeys: number,
+  ): Promise<{ objects: readonly { key: string; lastModified: Date }[]; truncated: boolean }>;
   deleteAll(keys: readonly string[]): Promise<void>;
 }
 
@@ -98,12 +102,20 @@ export async function runCleanup(run: CleanupRun): Promise<CleanupReport> {
 
   while (phaseIndex < CLEANUP_PHASES.length) {
     if (!run.hasTimeLeft() || examined >= run.maxObjectsPerRun) {
-      return { dryRun: run.dryRun, deleted, sampleKeys, complete: false, resumeAt: { phase: CLEANUP_PHASES[phaseIndex], ...(startAfter === undefined ? {} : { startAfter }) } };
+      return {
+        dryRun: run.dryRun,
+        deleted,
+        sampleKeys,
+        complete: false,
+        resumeAt: { phase: CLEANUP_PHASES[phaseIndex], ...(startAfter === undefined ? {} : { startAfter }) },
+      };
     }
     const phase = CLEANUP_PHASES[phaseIndex];
     const page = await run.bucket.list(CLEANUP_PREFIXES[phase], startAfter, Math.min(pageSize, run.maxObjectsPerRun - examined));
     examined += page.objects.length;
-    const expired = page.objects.filter((object) => isExpired(object.lastModified, run.now, run.maxAgeDays[phase])).map((object) => object.key);
+    const expired = page.objects
+      .filter((object) => isExpired(object.lastModified, run.now, run.maxAgeDays[phase]))
+      .map((object) => object.key);
     if (!run.dryRun) await run.bucket.deleteAll(expired);
     deleted[phase] += expired.length;
     sampleKeys.push(...expired.slice(0, Math.max(0, 10 - sampleKeys.length)));

@@ -2,7 +2,6 @@ import { BUCKET_LAYOUT } from './bucket-layout';
 import { ValidationError } from './errors';
 import type { DailyActivity } from './activity';
 
-
 export interface DailyReport {
   /** The UTC day reported, `YYYY-MM-DD`. */
   readonly day: string;

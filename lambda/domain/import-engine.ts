@@ -106,7 +106,11 @@ export function assertSomeValidRecords(validRecords: number, invalidRecords: num
 }
 
 /** Runs `task` on every item with at most `limit` running at once; rejects on the first failure (after the running ones settle). */
-export async function forEachLimited<T>(items: readonly T[], limit: number, task: (item: T, index: number) => Promise<void>): Promise<void> {
+export async function forEachLimited<T>(
+  items: readonly T[],
+  limit: number,
+  task: (item: T, index: number) => Promise<void>,
+): Promise<void> {
   let next = 0;
   let failed = false;
   const workers = Array.from({ length: Math.min(limit, items.length) }, async () => {
@@ -217,11 +221,18 @@ async function loadChunk(
   const problems: JobProblem[] = [...before.problems];
   const report = (problem: JobProblem, details: Record<string, unknown>) => {
     if (problems.length < MAX_REPORTED_PROBLEMS) problems.push(problem);
-    log(problem.kind === 'invalid' ? 'Invalid record' : problem.kind === 'existing' ? 'Email already belongs to a user' : 'Duplicate email in the file', {
-      importId,
-      line: problem.line,
-      ...details,
-    });
+    log(
+      problem.kind === 'invalid'
+        ? 'Invalid record'
+        : problem.kind === 'existing'
+          ? 'Email already belongs to a user'
+          : 'Duplicate email in the file',
+      {
+        importId,
+        line: problem.line,
+        ...details,
+      },
+    );
   };
   let { loaded, existing, duplicates, invalid } = before;
   const createdAt = (options.now ?? (() => new Date()))();
@@ -261,7 +272,10 @@ async function loadChunk(
       loaded += 1; // written by an earlier attempt of this import that died before its checkpoint
     } else if (owner.importId === importId) {
       duplicates += 1;
-      report({ line: user.importLine, kind: 'duplicate', reason: duplicateReason.inFile(user.email, owner.importLine ?? 0) }, { email: user.email, firstLine: owner.importLine });
+      report(
+        { line: user.importLine, kind: 'duplicate', reason: duplicateReason.inFile(user.email, owner.importLine ?? 0) },
+        { email: user.email, firstLine: owner.importLine },
+      );
     } else {
       existing += 1;
       report({ line: user.importLine, kind: 'existing', reason: duplicateReason.existing(user.email) }, { email: user.email });

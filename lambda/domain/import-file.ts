@@ -52,10 +52,7 @@ export function checkRecord(line: number, input: unknown): ImportLine {
  * Yields each record of an import file with its line number, valid (`record`) or not (`error`,
  * a reason). Throws ImportFileUnreadableError when the file as a whole cannot be read.
  */
-export async function* readImportRecords(
-  source: AsyncIterable<Uint8Array | string>,
-  format: ImportFormat,
-): AsyncGenerator<ImportLine> {
+export async function* readImportRecords(source: AsyncIterable<Uint8Array | string>, format: ImportFormat): AsyncGenerator<ImportLine> {
   if (format === 'jsonl') yield* readJsonLines(source);
   else yield* readCsv(source);
 }
@@ -254,9 +251,7 @@ function headerOf(record: string[]): string[] {
       ...(unknown.length > 0 ? [`unknown ${unknown.map((column) => JSON.stringify(column)).join(', ')}`] : []),
       ...(repeated.length > 0 ? [`repeated ${repeated.join(', ')}`] : []),
     ];
-    throw new ImportFileUnreadableError(
-      `The CSV header must name the columns name, email and optionally phone (${problems.join('; ')})`,
-    );
+    throw new ImportFileUnreadableError(`The CSV header must name the columns name, email and optionally phone (${problems.join('; ')})`);
   }
   return columns;
 }

@@ -9,6 +9,8 @@
  * line feed, vertical tab, form feed, carriage return): a name typed on two lines or pasted with a
  * tab is still a name, and normaliseNewUser collapses every run of whitespace to one space.
  */
+// Control characters are what this pattern is for.
+// eslint-disable-next-line no-control-regex
 const CONTROL = /[\u0000-\u0008\u000e-\u001f\u007f-\u009f]/u;
 
 /**

@@ -31,7 +31,10 @@ function rule(problemOf: (value: string) => string | undefined) {
  * judge (a name's inner spaces are collapsed by normaliseNewUser, an email's are refused).
  */
 export const newUserSchema = z.strictObject({
-  name: z.string().check(z.trim(), rule((name) => nameProblem(name, MAX_NAME_LENGTH))),
+  name: z.string().check(
+    z.trim(),
+    rule((name) => nameProblem(name, MAX_NAME_LENGTH)),
+  ),
   email: z.string().check(z.trim(), rule(emailAddressProblem)),
   /** E.164, for example +447700900123. */
   phone: z.optional(z.string().check(z.trim(), z.regex(/^\+[1-9][0-9]{6,14}$/, 'must be an E.164 phone number such as +447700900123'))),

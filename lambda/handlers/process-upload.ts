@@ -50,7 +50,13 @@ async function processRecord(record: SQSRecord, deadline: AbortSignal): Promise<
     return { failed: false, outcomes: [] };
   }
 
-  const deps = { reader: objectsStore(), registry: filesStore(), now: () => new Date(), retentionDays: fileRecordRetentionDays(), signal: deadline };
+  const deps = {
+    reader: objectsStore(),
+    registry: filesStore(),
+    now: () => new Date(),
+    retentionDays: fileRecordRetentionDays(),
+    signal: deadline,
+  };
   const settled = await Promise.allSettled(
     notification.records.map(async (s3Record) => {
       if (s3Record.kind === 'other') {
@@ -58,7 +64,13 @@ async function processRecord(record: SQSRecord, deadline: AbortSignal): Promise<
         return undefined;
       }
       const { object } = s3Record;
-      const objectKeys = { ...keys, snsMessageId: notification.snsMessageId, bucket: object.bucket, key: object.key, versionId: object.versionId };
+      const objectKeys = {
+        ...keys,
+        snsMessageId: notification.snsMessageId,
+        bucket: object.bucket,
+        key: object.key,
+        versionId: object.versionId,
+      };
       try {
         const outcome = await recordCreatedObject(object, deps);
         if (outcome.kind === 'recorded') logger.info('File recorded', { ...objectKeys, size: outcome.record.size });

@@ -19,5 +19,7 @@ export const usersStore = /* @__PURE__ */ lazy(() => new UsersStore(documentClie
 export const activityStore = /* @__PURE__ */ lazy(() => new ActivityStore(documentClient(), requireEnv('ACTIVITY_TABLE_NAME')));
 export const importsStore = /* @__PURE__ */ lazy(() => new ImportsStore(documentClient(), requireEnv('IMPORTS_TABLE_NAME')));
 export const userImportStore = /* @__PURE__ */ lazy(() => new UserImportStore(documentClient(), requireEnv('USERS_TABLE_NAME')));
-export const importCheckpointsStore = /* @__PURE__ */ lazy(() => new ImportCheckpointsStore(documentClient(), requireEnv('CHECKPOINTS_TABLE_NAME')));
+export const importCheckpointsStore = /* @__PURE__ */ lazy(
+  () => new ImportCheckpointsStore(documentClient(), requireEnv('CHECKPOINTS_TABLE_NAME')),
+);
 export const filesStore = /* @__PURE__ */ lazy(() => new FilesStore(documentClient(), requireEnv('FILES_TABLE_NAME')));

@@ -45,7 +45,15 @@ export class BucketStore {
   }
 
   async putText(key: string, body: string, contentType: string): Promise<void> {
-    await this.client.send(new PutObjectCommand({ Bucket: this.bucketName, Key: key, Body: body, ContentType: contentType, ContentLength: Buffer.byteLength(body, 'utf8') }));
+    await this.client.send(
+      new PutObjectCommand({
+        Bucket: this.bucketName,
+        Key: key,
+        Body: body,
+        ContentType: contentType,
+        ContentLength: Buffer.byteLength(body, 'utf8'),
+      }),
+    );
   }
 
   async exists(key: string): Promise<boolean> {

@@ -67,7 +67,9 @@ export class ImportCheckpointsStore implements ImportCheckpoints {
       );
     } catch (error) {
       if (error instanceof ConditionalCheckFailedException) {
-        throw new StaleCheckpointError(`Import ${importId} has a later checkpoint than line ${progress.lastLine}: another attempt is running it`);
+        throw new StaleCheckpointError(
+          `Import ${importId} has a later checkpoint than line ${progress.lastLine}: another attempt is running it`,
+        );
       }
       throw error;
     }

@@ -44,7 +44,14 @@ export class ImportsStore {
 
   /** Records a new import as RUNNING; an import already recorded (a duplicate event) is left as it is. */
   async register(input: ImportExecutionInput): Promise<boolean> {
-    const item: ImportItem = { id: input.importId, status: 'RUNNING', bucket: input.bucket, key: input.key, versionId: input.versionId, submittedAt: input.submittedAt };
+    const item: ImportItem = {
+      id: input.importId,
+      status: 'RUNNING',
+      bucket: input.bucket,
+      key: input.key,
+      versionId: input.versionId,
+      submittedAt: input.submittedAt,
+    };
     try {
       await this.client.send(new PutCommand({ TableName: this.tableName, Item: item, ConditionExpression: 'attribute_not_exists(id)' }));
       return true;

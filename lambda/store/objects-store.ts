@@ -79,7 +79,9 @@ export class ObjectsStore implements ObjectReader {
     try {
       // An object uploaded empty is asked for whole: S3 refuses any byte range of an empty object.
       const range = object.size > 0 ? { Range: 'bytes=0-0' } : {};
-      const output = await this.client.send(new GetObjectCommand({ Bucket: object.bucket, Key: object.key, ...range }), { abortSignal: signal });
+      const output = await this.client.send(new GetObjectCommand({ Bucket: object.bucket, Key: object.key, ...range }), {
+        abortSignal: signal,
+      });
       // The answer is the status; the body is not needed, so it is discarded unread.
       (output.Body as { destroy?: () => void } | undefined)?.destroy?.();
       return true;
@@ -91,7 +93,12 @@ export class ObjectsStore implements ObjectReader {
     }
   }
 
-  private async get(object: CreatedObject, signal?: AbortSignal, offset?: number, length?: number): Promise<{ output: GetObjectCommandOutput; bytes: Uint8Array }> {
+  private async get(
+    object: CreatedObject,
+    signal?: AbortSignal,
+    offset?: number,
+    length?: number,
+  ): Promise<{ output: GetObjectCommandOutput; bytes: Uint8Array }> {
     const output = await this.client.send(
       new GetObjectCommand({
         Bucket: object.bucket,

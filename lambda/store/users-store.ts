@@ -54,9 +54,7 @@ export class UsersStore {
   /** Deletes a user; false when there was none. */
   async delete(id: string): Promise<boolean> {
     try {
-      await this.client.send(
-        new DeleteCommand({ TableName: this.tableName, Key: { id }, ConditionExpression: 'attribute_exists(id)' }),
-      );
+      await this.client.send(new DeleteCommand({ TableName: this.tableName, Key: { id }, ConditionExpression: 'attribute_exists(id)' }));
       return true;
     } catch (error) {
       if (error instanceof ConditionalCheckFailedException) return false;
@@ -66,9 +64,7 @@ export class UsersStore {
 
   /** One page of users, at most `limit` of them, read with a bounded Scan (never the whole table at once). */
   async list(limit: number, startKey?: Record<string, string>): Promise<UsersPage> {
-    const result = await this.client.send(
-      new ScanCommand({ TableName: this.tableName, Limit: limit, ExclusiveStartKey: startKey }),
-    );
+    const result = await this.client.send(new ScanCommand({ TableName: this.tableName, Limit: limit, ExclusiveStartKey: startKey }));
     const users = (result.Items ?? []).map(userOf);
     return result.LastEvaluatedKey ? { users, lastKey: result.LastEvaluatedKey as Record<string, string> } : { users };
   }

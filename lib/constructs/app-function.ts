@@ -26,7 +26,7 @@ import { sourceFingerprint } from './source-fingerprint';
 const DLQ_NOT_APPLICABLE: Record<Exclude<Invocation['kind'], 'async'>, string> = {
   api: 'Invoked synchronously by API Gateway: a failure is the HTTP response, and a function DLQ only receives failed asynchronous invocations.',
   sqs: 'Invoked by an SQS event source mapping: failed messages return to the queue and move to its redrive DLQ after maxReceiveCount.',
-  stepFunctions: "Invoked synchronously by Step Functions Tasks, whose Retry and Catch record every failure in the execution.",
+  stepFunctions: 'Invoked synchronously by Step Functions Tasks, whose Retry and Catch record every failure in the execution.',
 };
 
 /**
@@ -170,12 +170,17 @@ export class AppFunction extends Construct {
       // this hash, the CDK uses it and esbuild does not run (AssetStaging skips bundling into an
       // existing asset directory). The CDK mixes the bundling options, absolute paths included, into
       // the final hash, so asset hashes differ between checkouts in different directories.
-      bundling: { ...BUNDLING, assetHash: sourceFingerprint(entry, { projectRoot, lockFile, bundling: { BUNDLING, FUNCTION_RUNTIME, arch: Architecture.ARM_64.name } }) },
+      bundling: {
+        ...BUNDLING,
+        assetHash: sourceFingerprint(entry, {
+          projectRoot,
+          lockFile,
+          bundling: { BUNDLING, FUNCTION_RUNTIME, arch: Architecture.ARM_64.name },
+        }),
+      },
       // An on-failure destination rather than a function DLQ: its records carry the error and the
       // request context, not just the event.
-      ...(props.invocation.kind === 'async'
-        ? { onFailure: new SqsDestination(props.invocation.deadLetterQueue), retryAttempts: 2 }
-        : {}),
+      ...(props.invocation.kind === 'async' ? { onFailure: new SqsDestination(props.invocation.deadLetterQueue), retryAttempts: 2 } : {}),
       // Old versions are deleted once the alias has moved on, so versions do not pile up.
       currentVersionOptions: { removalPolicy: RemovalPolicy.DESTROY },
     });
@@ -187,9 +192,7 @@ export class AppFunction extends Construct {
         version: this.fn.currentVersion,
         provisionedConcurrentExecutions: warm,
       });
-      this.alias
-        .addAutoScaling({ minCapacity: warm, maxCapacity: warm * 5 })
-        .scaleOnUtilization({ utilizationTarget: 0.7 });
+      this.alias.addAutoScaling({ minCapacity: warm, maxCapacity: warm * 5 }).scaleOnUtilization({ utilizationTarget: 0.7 });
     }
     this.invokeTarget = this.alias ?? this.fn;
 
@@ -260,7 +263,11 @@ export class AppFunction extends Construct {
       const objects = patterns.map((pattern) => bucket.arnForObjects(pattern));
       this.fn.addToRolePolicy(new PolicyStatement({ actions, resources: objects }));
       for (const resource of objects) {
-        acknowledgeWildcardResource(this.fn.role!, resource, `${verb} objects under one key prefix of the bucket; their names are made at run time.`);
+        acknowledgeWildcardResource(
+          this.fn.role!,
+          resource,
+          `${verb} objects under one key prefix of the bucket; their names are made at run time.`,
+        );
       }
     };
     const read = access.read ?? [];

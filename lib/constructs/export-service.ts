@@ -144,7 +144,11 @@ export class ExportService extends Construct {
       allowAllOutbound: false,
     });
     serviceSecurityGroup.addIngressRule(albSecurityGroup, Port.tcp(EXPORT_CONTAINER_PORT), 'From the export load balancer');
-    serviceSecurityGroup.addEgressRule(Peer.anyIpv4(), Port.tcp(443), 'HTTPS to DynamoDB, ECR, CloudWatch Logs and the user pool signing keys (JWKS)');
+    serviceSecurityGroup.addEgressRule(
+      Peer.anyIpv4(),
+      Port.tcp(443),
+      'HTTPS to DynamoDB, ECR, CloudWatch Logs and the user pool signing keys (JWKS)',
+    );
     albSecurityGroup.addEgressRule(serviceSecurityGroup, Port.tcp(EXPORT_CONTAINER_PORT), 'To the export tasks');
 
     this.accessLogsBucket = new Bucket(this, 'AccessLogs', {
@@ -177,7 +181,11 @@ export class ExportService extends Construct {
     // only the networks the environment names may reach it, never the whole internet.
     for (const cidr of props.allowedCidrs) {
       const peer = Peer.ipv4(cidr);
-      albSecurityGroup.addIngressRule(peer, Port.tcp(80), https ? `HTTP from ${cidr}, redirected to HTTPS` : `HTTP from ${cidr} (dev only)`);
+      albSecurityGroup.addIngressRule(
+        peer,
+        Port.tcp(80),
+        https ? `HTTP from ${cidr}, redirected to HTTPS` : `HTTP from ${cidr} (dev only)`,
+      );
       if (https) albSecurityGroup.addIngressRule(peer, Port.tcp(443), `HTTPS from ${cidr}`);
     }
 

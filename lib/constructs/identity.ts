@@ -171,7 +171,10 @@ export class Identity extends Construct {
     new CfnOutput(this, 'UserPoolId', { value: this.userPool.userPoolId });
     new CfnOutput(this, 'TokenEndpoint', { value: this.tokenEndpoint });
     for (const [clientId, client] of Object.entries(this.clients)) {
-      new CfnOutput(this, `${clientId}Id`, { value: client.userPoolClientId, description: `Scopes: ${this.clientScopes[clientId].join(' ')}` });
+      new CfnOutput(this, `${clientId}Id`, {
+        value: client.userPoolClientId,
+        description: `Scopes: ${this.clientScopes[clientId].join(' ')}`,
+      });
     }
   }
 

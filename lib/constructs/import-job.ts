@@ -89,7 +89,11 @@ export class ImportJob extends Construct {
   /** How long one run may take; the state's task timeout adds a margin for start and stop. */
   readonly timeout: Duration;
 
-  constructor(scope: Construct, id: string, private readonly props: ImportJobProps) {
+  constructor(
+    scope: Construct,
+    id: string,
+    private readonly props: ImportJobProps,
+  ) {
     super(scope, id);
     this.timeout = props.timeout;
 
@@ -140,7 +144,11 @@ export class ImportJob extends Construct {
     // GetObjectVersion: a run reads the version its import is for (IMPORT_VERSION_ID).
     role.addToPrincipalPolicy(new PolicyStatement({ actions: ['s3:GetObject', 's3:GetObjectVersion'], resources: [importObjects] }));
     role.addToPrincipalPolicy(listKeysStatement(props.bucket));
-    acknowledgeWildcardResource(role, importObjects, 'Reads the import files under one key prefix; their names are known only when an import starts.');
+    acknowledgeWildcardResource(
+      role,
+      importObjects,
+      'Reads the import files under one key prefix; their names are known only when an import starts.',
+    );
     // The import engine creates each user with a conditional PutItem (GetItem: who owns a taken ID).
     props.usersTable.grant(role, 'dynamodb:PutItem', 'dynamodb:GetItem');
     props.checkpointsTable.grant(role, 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem');

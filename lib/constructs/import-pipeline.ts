@@ -116,17 +116,30 @@ export class ImportPipeline extends Construct {
       handlerFile: string,
       description: string,
       extra: { timeout?: Duration; memorySize?: number; invocation?: Invocation } = {},
-    ) => new AppFunction(this, fnId, { handlerFile, description, serviceName: 'imports', invocation: { kind: 'stepFunctions' }, ...logs, ...extra });
+    ) =>
+      new AppFunction(this, fnId, {
+        handlerFile,
+        description,
+        serviceName: 'imports',
+        invocation: { kind: 'stepFunctions' },
+        ...logs,
+        ...extra,
+      });
 
     this.functions = {
       startImport: make('StartImportFunction', 'start-import.ts', 'Starts one import execution per new file under imports/', {
         timeout: Duration.seconds(30),
         invocation: { kind: 'sqs' },
       }).useTable('IMPORTS_TABLE_NAME', props.importsTable, ['dynamodb:PutItem']),
-      validate: make('ValidateFunction', 'import-validate.ts', 'Import step 1: validate the file, write valid chunks and an invalid-lines report', {
-        timeout: stepTimeout,
-        memorySize: 1024,
-      }).useBucket('UPLOADS_BUCKET_NAME', bucket, { read: [keysUnder('imports')], write: [runs] }),
+      validate: make(
+        'ValidateFunction',
+        'import-validate.ts',
+        'Import step 1: validate the file, write valid chunks and an invalid-lines report',
+        {
+          timeout: stepTimeout,
+          memorySize: 1024,
+        },
+      ).useBucket('UPLOADS_BUCKET_NAME', bucket, { read: [keysUnder('imports')], write: [runs] }),
       transform: make('TransformFunction', 'import-transform.ts', 'Import step 2: normalise the valid records', {
         timeout: stepTimeout,
         memorySize: 512,
@@ -135,7 +148,10 @@ export class ImportPipeline extends Construct {
       // new invocation; it only reads the working chunks. One conditional put per user costs the
       // SDK about 0.4 ms of CPU (bench/import-load.ts): 1,769 MB is one full vCPU, so the CPU
       // keeps up with 32 puts in flight.
-      load: make('LoadFunction', 'import-load.ts', 'Import step 3: create users with conditional puts, reporting existing emails', { timeout: stepTimeout, memorySize: 1769 })
+      load: make('LoadFunction', 'import-load.ts', 'Import step 3: create users with conditional puts, reporting existing emails', {
+        timeout: stepTimeout,
+        memorySize: 1769,
+      })
         .useBucket('UPLOADS_BUCKET_NAME', bucket, { read: [runs] })
         .useTable('USERS_TABLE_NAME', props.usersTable, ['dynamodb:PutItem', 'dynamodb:GetItem'])
         .useTable('CHECKPOINTS_TABLE_NAME', props.importCheckpointsTable, ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem']),
@@ -153,7 +169,11 @@ export class ImportPipeline extends Construct {
       causePath: JsonPath.stringAt('$.failure.Cause'),
     });
     const recordFailure = this.task(IMPORT_STATES.recordFailure, this.functions.recordOutcome, {
-      payload: TaskInput.fromObject({ outcome: 'FAILED', importId: JsonPath.stringAt('$.importId'), failure: JsonPath.objectAt('$.failure') }),
+      payload: TaskInput.fromObject({
+        outcome: 'FAILED',
+        importId: JsonPath.stringAt('$.importId'),
+        failure: JsonPath.objectAt('$.failure'),
+      }),
       resultPath: JsonPath.DISCARD,
     });
     // If even recording fails, the execution still ends with the import's own error, kept in $.failure.
@@ -225,7 +245,11 @@ export class ImportPipeline extends Construct {
 
     const role = this.stateMachine.role;
     for (const step of [this.functions.validate, this.functions.transform, this.functions.load, this.functions.recordOutcome]) {
-      acknowledgeWildcardResource(role, `${step.fn.functionArn}:*`, 'Invokes any version of its own step function, as the Lambda Task integration grants.');
+      acknowledgeWildcardResource(
+        role,
+        `${step.fn.functionArn}:*`,
+        'Invokes any version of its own step function, as the Lambda Task integration grants.',
+      );
     }
     acknowledgeWildcardResource(
       role,
@@ -245,7 +269,9 @@ export class ImportPipeline extends Construct {
     this.monitored = {
       title: 'Imports',
       stateMachine: this.stateMachine,
-      functions: Object.fromEntries(Object.entries(this.functions).map(([name, fn]) => [`Import${name[0].toUpperCase()}${name.slice(1)}`, fn.fn])),
+      functions: Object.fromEntries(
+        Object.entries(this.functions).map(([name, fn]) => [`Import${name[0].toUpperCase()}${name.slice(1)}`, fn.fn]),
+      ),
       queues: [monitoredQueue('Imports', props.importsQueue)],
     };
   }
@@ -275,11 +301,7 @@ export class ImportPipeline extends Construct {
   }
 
   /** A Lambda Task with the retries every Task of the pipeline has. */
-  private task(
-    id: string,
-    fn: AppFunction,
-    options: { payload?: TaskInput; resultPath: string },
-  ): LambdaInvoke {
+  private task(id: string, fn: AppFunction, options: { payload?: TaskInput; resultPath: string }): LambdaInvoke {
     const task = new LambdaInvoke(this, id, {
       lambdaFunction: fn.fn,
       // The function's own result, not the Invoke API's envelope; the Resource is the function ARN.

@@ -65,7 +65,14 @@ export class Network extends Construct {
       description: 'Lets VPC flow logs of this account write to the flow-logs log group',
       assumedBy: new ServicePrincipal('vpc-flow-logs.amazonaws.com').withConditions({
         StringEquals: { 'aws:SourceAccount': stack.account },
-        ArnLike: { 'aws:SourceArn': stack.formatArn({ service: 'ec2', resource: 'vpc-flow-log', resourceName: '*', arnFormat: ArnFormat.SLASH_RESOURCE_NAME }) },
+        ArnLike: {
+          'aws:SourceArn': stack.formatArn({
+            service: 'ec2',
+            resource: 'vpc-flow-log',
+            resourceName: '*',
+            arnFormat: ArnFormat.SLASH_RESOURCE_NAME,
+          }),
+        },
       }),
     });
 
@@ -80,7 +87,9 @@ export class Network extends Construct {
         DynamoDB: { service: GatewayVpcEndpointAwsService.DYNAMODB },
       },
       // Rejected traffic only: what a security review needs, at a fraction of logging everything.
-      flowLogs: { Rejected: { destination: FlowLogDestination.toCloudWatchLogs(flowLogs, flowLogsRole), trafficType: FlowLogTrafficType.REJECT } },
+      flowLogs: {
+        Rejected: { destination: FlowLogDestination.toCloudWatchLogs(flowLogs, flowLogsRole), trafficType: FlowLogTrafficType.REJECT },
+      },
     });
     // Zones come from the environment's config on purpose: a lookup at synth would need AWS
     // credentials, which `cdk synth` and `cdk diff` in pull requests must not need.

@@ -13,7 +13,12 @@ import {
   type IWidget,
 } from 'aws-cdk-lib/aws-cloudwatch';
 import { SnsAction } from 'aws-cdk-lib/aws-cloudwatch-actions';
-import { HttpCodeElb, HttpCodeTarget, type ApplicationLoadBalancer, type ApplicationTargetGroup } from 'aws-cdk-lib/aws-elasticloadbalancingv2';
+import {
+  HttpCodeElb,
+  HttpCodeTarget,
+  type ApplicationLoadBalancer,
+  type ApplicationTargetGroup,
+} from 'aws-cdk-lib/aws-elasticloadbalancingv2';
 import { PolicyStatement, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import type { IKey } from 'aws-cdk-lib/aws-kms';
 import type { IFunction } from 'aws-cdk-lib/aws-lambda';
@@ -128,7 +133,11 @@ export class PlatformMonitoring extends Construct {
         3,
       );
       widgets.push(
-        graph('Requests and errors', [api.metricCount({ period: PERIOD, statistic: 'Sum' }), api.metricClientError({ period: PERIOD, statistic: 'Sum' }), serverErrors]),
+        graph('Requests and errors', [
+          api.metricCount({ period: PERIOD, statistic: 'Sum' }),
+          api.metricClientError({ period: PERIOD, statistic: 'Sum' }),
+          serverErrors,
+        ]),
         graph('Latency p50 / p99 (ms)', [api.metricLatency({ period: PERIOD, statistic: 'p50' }), latency]),
       );
     }
@@ -136,20 +145,44 @@ export class PlatformMonitoring extends Construct {
     const functions = Object.entries(flow.functions ?? {});
     if (functions.length > 0) {
       for (const [name, fn] of functions) {
-        this.alarm(`${name}Errors`, fn.metricErrors({ period: PERIOD, statistic: 'Sum' }), 1, `${where}: ${name} failed (see its log group)`);
-        this.alarm(`${name}Throttles`, fn.metricThrottles({ period: PERIOD, statistic: 'Sum' }), 1, `${where}: ${name} was throttled (concurrency limit reached)`);
+        this.alarm(
+          `${name}Errors`,
+          fn.metricErrors({ period: PERIOD, statistic: 'Sum' }),
+          1,
+          `${where}: ${name} failed (see its log group)`,
+        );
+        this.alarm(
+          `${name}Throttles`,
+          fn.metricThrottles({ period: PERIOD, statistic: 'Sum' }),
+          1,
+          `${where}: ${name} was throttled (concurrency limit reached)`,
+        );
       }
       widgets.push(
-        graph('Function errors', functions.map(([name, fn]) => fn.metricErrors({ period: PERIOD, statistic: 'Sum', label: name }))),
-        graph('Function throttles', functions.map(([name, fn]) => fn.metricThrottles({ period: PERIOD, statistic: 'Sum', label: name }))),
-        graph('Function duration p99 (ms)', functions.map(([name, fn]) => fn.metricDuration({ period: PERIOD, statistic: 'p99', label: name }))),
+        graph(
+          'Function errors',
+          functions.map(([name, fn]) => fn.metricErrors({ period: PERIOD, statistic: 'Sum', label: name })),
+        ),
+        graph(
+          'Function throttles',
+          functions.map(([name, fn]) => fn.metricThrottles({ period: PERIOD, statistic: 'Sum', label: name })),
+        ),
+        graph(
+          'Function duration p99 (ms)',
+          functions.map(([name, fn]) => fn.metricDuration({ period: PERIOD, statistic: 'p99', label: name })),
+        ),
       );
     }
 
     for (const monitored of flow.queues ?? []) {
       const maxAge = monitored.maxMessageAge ?? Duration.minutes(15);
       const age = monitored.queue.metricApproximateAgeOfOldestMessage({ period: PERIOD, statistic: 'Maximum' });
-      this.alarm(`${monitored.name}OldestMessage`, age, maxAge.toSeconds(), `${where}: a message has waited over ${maxAge.toMinutes()} minutes in the ${monitored.name} queue`);
+      this.alarm(
+        `${monitored.name}OldestMessage`,
+        age,
+        maxAge.toSeconds(),
+        `${where}: a message has waited over ${maxAge.toMinutes()} minutes in the ${monitored.name} queue`,
+      );
       this.deadLetterAlarm(monitored.name, monitored.deadLetterQueue, where);
       widgets.push(
         graph(`${monitored.name} queue`, [
@@ -166,7 +199,9 @@ export class PlatformMonitoring extends Construct {
       widgets.push(
         graph(
           'Dead-letter queues',
-          deadLetterQueues.map(([name, queue]) => queue.metricApproximateNumberOfMessagesVisible({ period: PERIOD, statistic: 'Maximum', label: name })),
+          deadLetterQueues.map(([name, queue]) =>
+            queue.metricApproximateNumberOfMessagesVisible({ period: PERIOD, statistic: 'Maximum', label: name }),
+          ),
         ),
       );
     }
@@ -177,7 +212,14 @@ export class PlatformMonitoring extends Construct {
       const timedOut = machine.metricTimedOut({ period: PERIOD, statistic: 'Sum' });
       this.alarm(`${where}ExecutionsFailed`, failed, 1, `${where}: an execution failed (GET /imports/{id} tells why)`);
       this.alarm(`${where}ExecutionsTimedOut`, timedOut, 1, `${where}: an execution timed out`);
-      widgets.push(graph('Executions', [machine.metricStarted({ period: PERIOD, statistic: 'Sum' }), machine.metricSucceeded({ period: PERIOD, statistic: 'Sum' }), failed, timedOut]));
+      widgets.push(
+        graph('Executions', [
+          machine.metricStarted({ period: PERIOD, statistic: 'Sum' }),
+          machine.metricSucceeded({ period: PERIOD, statistic: 'Sum' }),
+          failed,
+          timedOut,
+        ]),
+      );
     }
 
     if (flow.loadBalancer !== undefined) {
@@ -185,12 +227,20 @@ export class PlatformMonitoring extends Construct {
       const unhealthy = targetGroup.metrics.unhealthyHostCount({ period: Duration.minutes(1), statistic: 'Maximum' });
       const elb5xx = alb.metrics.httpCodeElb(HttpCodeElb.ELB_5XX_COUNT, { period: PERIOD, statistic: 'Sum' });
       const target5xx = alb.metrics.httpCodeTarget(HttpCodeTarget.TARGET_5XX_COUNT, { period: PERIOD, statistic: 'Sum' });
-      const all5xx = new MathExpression({ expression: 'FILL(elb, 0) + FILL(target, 0)', usingMetrics: { elb: elb5xx, target: target5xx }, period: PERIOD, label: '5xx' });
+      const all5xx = new MathExpression({
+        expression: 'FILL(elb, 0) + FILL(target, 0)',
+        usingMetrics: { elb: elb5xx, target: target5xx },
+        period: PERIOD,
+        label: '5xx',
+      });
       this.alarm(`${where}UnhealthyTasks`, unhealthy, 1, `${where}: export service tasks are failing their health checks`, 5);
       this.alarm(`${where}Alb5xx`, all5xx, 5, `${where}: the load balancer or its tasks answered with 5xx responses`);
       widgets.push(
         graph('Load balancer requests and 5xx', [alb.metrics.requestCount({ period: PERIOD, statistic: 'Sum' }), elb5xx, target5xx]),
-        graph('Healthy / unhealthy tasks', [targetGroup.metrics.healthyHostCount({ period: Duration.minutes(1), statistic: 'Minimum' }), unhealthy]),
+        graph('Healthy / unhealthy tasks', [
+          targetGroup.metrics.healthyHostCount({ period: Duration.minutes(1), statistic: 'Minimum' }),
+          unhealthy,
+        ]),
       );
     }
     return widgets;

@@ -164,13 +164,15 @@ export class PublicApi extends Construct {
 
     Validations.of(this.api).acknowledge({
       id: 'AwsSolutions-APIG3',
-      reason: 'No WAF web ACL (about $5 a month plus $1 per rule): stage throttling and request validation guard the API; attach an ACL when it is exposed to untrusted clients at scale.',
+      reason:
+        'No WAF web ACL (about $5 a month plus $1 per rule): stage throttling and request validation guard the API; attach an ACL when it is exposed to untrusted clients at scale.',
     });
     const accountLogsRole = this.api.node.tryFindChild('CloudWatchRole');
     if (accountLogsRole !== undefined) {
       Validations.of(accountLogsRole).acknowledge({
         id: 'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AmazonAPIGatewayPushToCloudWatchLogs]',
-        reason: "The account-wide role API Gateway writes logs with; AWS's managed policy is the documented one for it and is kept current by AWS.",
+        reason:
+          "The account-wide role API Gateway writes logs with; AWS's managed policy is the documented one for it and is kept current by AWS.",
       });
     }
   }

@@ -96,7 +96,11 @@ export class ScheduledJobs extends Construct {
     const schedulerRoles = Stack.of(this).node.children.filter((child) => child.node.id.startsWith('SchedulerRoleForTarget'));
     for (const schedulerRole of schedulerRoles) {
       for (const job of this.jobs) {
-        acknowledgeWildcardResource(schedulerRole, `${job.fn.fn.functionArn}:*`, 'Invokes any version of the scheduled function, as the Lambda target grants.');
+        acknowledgeWildcardResource(
+          schedulerRole,
+          `${job.fn.fn.functionArn}:*`,
+          'Invokes any version of the scheduled function, as the Lambda target grants.',
+        );
       }
     }
 
@@ -110,7 +114,8 @@ export class ScheduledJobs extends Construct {
   /** The job called `name`. */
   job(name: string): ScheduledJob {
     const job = this.jobs.find((candidate) => candidate.name === name);
-    if (job === undefined) throw new Error(`No scheduled job is called ${name}; there are ${this.jobs.map((each) => each.name).join(', ')}`);
+    if (job === undefined)
+      throw new Error(`No scheduled job is called ${name}; there are ${this.jobs.map((each) => each.name).join(', ')}`);
     return job;
   }
 

@@ -128,7 +128,8 @@ export class UploadStorage extends Construct {
     if (notificationsHandler !== undefined) {
       Validations.of(notificationsHandler).acknowledge({
         id: 'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole]',
-        reason: "The CDK's bucket-notifications handler runs only during deployments; its role and logging are the CDK's, not ours to scope.",
+        reason:
+          "The CDK's bucket-notifications handler runs only during deployments; its role and logging are the CDK's, not ours to scope.",
       });
     }
 

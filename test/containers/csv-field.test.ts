@@ -5,14 +5,14 @@ describe('csvField', () => {
   it.each([
     ['a formula', '=HYPERLINK("http://attacker.example","click")', `"'=HYPERLINK(""http://attacker.example"",""click"")"`],
     ['a leading plus (a phone number)', '+447700900123', `"'+447700900123"`],
-    ['a leading minus', '-2+3+cmd|\' /C calc\'!A0', `"'-2+3+cmd|' /C calc'!A0"`],
+    ['a leading minus', "-2+3+cmd|' /C calc'!A0", `"'-2+3+cmd|' /C calc'!A0"`],
     ['a leading at sign', '@SUM(1+1)', `"'@SUM(1+1)"`],
     ['a leading tab', '\t=1+1', `"'\t=1+1"`],
     ['a leading carriage return', '\r=1+1', `"'\r=1+1"`],
     // Spreadsheets that strip a leading tab or CR (the reason both are on OWASP's list) strip a
     // space too (LibreOffice's "Trim spaces" import option): whitespace before a trigger is no cover.
     ['a space before a formula', ' =HYPERLINK("http://attacker.example")', `"' =HYPERLINK(""http://attacker.example"")"`],
-    ['spaces before a DDE payload', '  @SUM(1+1)*cmd|\' /C calc\'!A0', `"'  @SUM(1+1)*cmd|' /C calc'!A0"`],
+    ['spaces before a DDE payload', "  @SUM(1+1)*cmd|' /C calc'!A0", `"'  @SUM(1+1)*cmd|' /C calc'!A0"`],
     ['a line feed before a formula', '\n=1+1', `"'\n=1+1"`],
     ['a no-break space before a plus', '\u00a0+1', `"'\u00a0+1"`],
   ])('neutralises %s: a single quote in front, and the field quoted', (_case, value, written) => {
@@ -31,15 +31,23 @@ describe('csvField', () => {
 
   it('never writes a field a spreadsheet could read as a formula', () => {
     fc.assert(
-      fc.property(fc.oneof(fc.string({ unit: 'binary', maxLength: 40 }), fc.tuple(fc.stringMatching(/^\s{1,3}$/), fc.constantFrom('=', '+', '-', '@'), fc.string({ maxLength: 10 })).map((parts) => parts.join(''))), (value) => {
-        const written = csvField(value);
-        // What a spreadsheet sees as the cell's text: the field with its RFC 4180 quoting undone.
-        const cell = written.startsWith('"') ? written.slice(1, -1).replaceAll('""', '"') : written;
-        expect(cell).not.toMatch(/^[=+\-@\t\r]/);
-        // Nor one that does once a spreadsheet trims the whitespace in front.
-        expect(cell.trimStart()).not.toMatch(/^[=+\-@]/);
-        expect(cell === value || cell === `'${value}`).toBe(true);
-      }),
+      fc.property(
+        fc.oneof(
+          fc.string({ unit: 'binary', maxLength: 40 }),
+          fc
+            .tuple(fc.stringMatching(/^\s{1,3}$/), fc.constantFrom('=', '+', '-', '@'), fc.string({ maxLength: 10 }))
+            .map((parts) => parts.join('')),
+        ),
+        (value) => {
+          const written = csvField(value);
+          // What a spreadsheet sees as the cell's text: the field with its RFC 4180 quoting undone.
+          const cell = written.startsWith('"') ? written.slice(1, -1).replaceAll('""', '"') : written;
+          expect(cell).not.toMatch(/^[=+\-@\t\r]/);
+          // Nor one that does once a spreadsheet trims the whitespace in front.
+          expect(cell.trimStart()).not.toMatch(/^[=+\-@]/);
+          expect(cell === value || cell === `'${value}`).toBe(true);
+        },
+      ),
     );
   });
 

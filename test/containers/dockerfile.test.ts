@@ -44,12 +44,16 @@ describe('worker Dockerfile', () => {
   });
 
   it('lets into the build context only what the build reads', () => {
-    const ignore = fs.readFileSync(path.join(ROOT, '.dockerignore'), 'utf8').split('\n').filter((line) => line !== '' && !line.startsWith('#'));
+    const ignore = fs
+      .readFileSync(path.join(ROOT, '.dockerignore'), 'utf8')
+      .split('\n')
+      .filter((line) => line !== '' && !line.startsWith('#'));
     expect(ignore[0]).toBe('*');
     const copied = instructions
       .filter((line) => /^COPY\s/i.test(line) && !line.includes('--from='))
       .flatMap((line) => line.split(/\s+/).slice(1, -1));
-    for (const source of copied) expect(ignore).toContain(`!${source.endsWith('/') || !source.includes('.') ? source.replace(/\/?$/, '/') : source}`);
+    for (const source of copied)
+      expect(ignore).toContain(`!${source.endsWith('/') || !source.includes('.') ? source.replace(/\/?$/, '/') : source}`);
   });
 
   it('builds the worker from nothing but the files its build stage copies in', () => {

@@ -18,9 +18,8 @@ const CHALLENGE = 'Bearer realm="user-data-api"';
 const INVALID_TOKEN = 'Bearer realm="user-data-api", error="invalid_token"';
 
 beforeAll(async () => {
-  let tableName: string;
   [bundle, dynamo, issuer] = await Promise.all([buildWorkerBundle(), startLocalDynamo(), startLocalTokenIssuer()]);
-  tableName = await createTableFromTemplate(dynamo.client, statefulStackTemplate(), 'UsersTable');
+  const tableName = await createTableFromTemplate(dynamo.client, statefulStackTemplate(), 'UsersTable');
   workerEnv = {
     ...localAwsEnv({ dynamodb: dynamo.endpoint }),
     USERS_TABLE_NAME: tableName,
@@ -128,7 +127,15 @@ describe('the export service refuses with 401 and a Bearer challenge', () => {
   it('a token whose payload was changed after signing', async () => {
     const [header, , signature] = (await issuer.sign({ claims: { scope: 'user-data-api/users.read' } })).split('.');
     const now = Math.floor(Date.now() / 1000);
-    const forged = part({ sub: 'local-client', token_use: 'access', scope: EXPORT_SCOPE, iss: issuer.issuer, exp: now + 3600, iat: now, client_id: 'local-client' });
+    const forged = part({
+      sub: 'local-client',
+      token_use: 'access',
+      scope: EXPORT_SCOPE,
+      iss: issuer.issuer,
+      exp: now + 3600,
+      iat: now,
+      client_id: 'local-client',
+    });
 
     await expectRefused(await exportWith(bearer(`${header}.${forged}.${signature}`)), 401, INVALID_TOKEN);
   });
@@ -177,7 +184,11 @@ describe('the export service refuses with 401 and a Bearer challenge', () => {
 describe('the export service refuses with 403 insufficient_scope', () => {
   it('a valid token of an accepted client without the export scope', async () => {
     const token = await issuer.sign({ claims: { scope: 'user-data-api/users.read user-data-api/users.write' } });
-    await expectRefused(await exportWith(bearer(token)), 403, `Bearer realm="user-data-api", error="insufficient_scope", scope="${EXPORT_SCOPE}"`);
+    await expectRefused(
+      await exportWith(bearer(token)),
+      403,
+      `Bearer realm="user-data-api", error="insufficient_scope", scope="${EXPORT_SCOPE}"`,
+    );
   });
 
   it('a token whose scope only starts like the export scope', async () => {

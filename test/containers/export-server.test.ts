@@ -23,7 +23,11 @@ const TRICKY = [
   { name: '=HYPERLINK("http://attacker.example","click")', email: 'formula@example.com' },
 ];
 const PLAIN = Array.from({ length: 250 }, (_, i) => ({ name: `User ${i}`, email: `user.${i}@example.com` }));
-const USERS = [...TRICKY, ...PLAIN].map((user, i) => ({ id: `id-${String(i).padStart(4, '0')}`, createdAt: '2026-01-01T00:00:00.000Z', ...user }));
+const USERS = [...TRICKY, ...PLAIN].map((user, i) => ({
+  id: `id-${String(i).padStart(4, '0')}`,
+  createdAt: '2026-01-01T00:00:00.000Z',
+  ...user,
+}));
 
 beforeAll(async () => {
   const [bundle, engine, tokens] = await Promise.all([buildWorkerBundle(), startLocalDynamo(), startLocalTokenIssuer()]);
@@ -37,7 +41,9 @@ beforeAll(async () => {
   }));
   for (const batch of chunksOf(items, 25)) await batchWrite(dynamo.client, table, batch);
   // A small page size so the export crosses many Scan pages.
-  worker = spawnWorker(bundle, ['serve'], { ...localAwsEnv({ dynamodb: dynamo.endpoint }), USERS_TABLE_NAME: table,
+  worker = spawnWorker(bundle, ['serve'], {
+    ...localAwsEnv({ dynamodb: dynamo.endpoint }),
+    USERS_TABLE_NAME: table,
     PORT: '0',
     EXPORT_PAGE_SIZE: '17',
     AUTH_ISSUER: issuer.issuer,
@@ -107,7 +113,9 @@ describe('GET /exports/users.csv', () => {
     const byId = new Map(rows.map((row) => [row[0], row]));
     expect(byId.size).toBe(USERS.length);
     for (const user of USERS) {
-      expect(byId.get(user.id)).toEqual([user.id, user.name, user.email, 'phone' in user ? (user.phone as string) : '', user.createdAt].map(exportedCell));
+      expect(byId.get(user.id)).toEqual(
+        [user.id, user.name, user.email, 'phone' in user ? (user.phone as string) : '', user.createdAt].map(exportedCell),
+      );
     }
   });
 

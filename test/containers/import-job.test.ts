@@ -84,7 +84,9 @@ async function storedUsers(table: string): Promise<Map<string, Record<string, st
 }
 
 async function checkpoint(tables: Tables, importId: string): Promise<Record<string, string> | undefined> {
-  const result = await dynamo.client.send(new GetItemCommand({ TableName: tables.checkpoints, Key: { importId: { S: importId } }, ConsistentRead: true }));
+  const result = await dynamo.client.send(
+    new GetItemCommand({ TableName: tables.checkpoints, Key: { importId: { S: importId } }, ConsistentRead: true }),
+  );
   return result.Item ? Object.fromEntries(Object.entries(result.Item).map(([name, value]) => [name, value.S ?? value.N ?? ''])) : undefined;
 }
 
@@ -102,7 +104,13 @@ it('loads a multi-chunk import completely and exits 0', async () => {
 
   expect(code).toBe(0);
   expectEveryUserOnce(await storedUsers(tables.users), 2_500);
-  expect(await checkpoint(tables, 'large')).toMatchObject({ status: 'SUCCEEDED', lastLine: '2500', loaded: '2500', existing: '0', invalid: '0' });
+  expect(await checkpoint(tables, 'large')).toMatchObject({
+    status: 'SUCCEEDED',
+    lastLine: '2500',
+    loaded: '2500',
+    existing: '0',
+    invalid: '0',
+  });
 });
 
 it('resumes an import killed halfway and ends with every record loaded exactly once', async () => {
@@ -149,7 +157,12 @@ it('reports existing emails, duplicates and invalid records without overwriting 
   await dynamo.client.send(
     new PutItemCommand({
       TableName: tables.users,
-      Item: { id: { S: existingId }, name: { S: 'Ada Lovelace' }, email: { S: 'ada@example.com' }, createdAt: { S: '2020-01-01T00:00:00.000Z' } },
+      Item: {
+        id: { S: existingId },
+        name: { S: 'Ada Lovelace' },
+        email: { S: 'ada@example.com' },
+        createdAt: { S: '2020-01-01T00:00:00.000Z' },
+      },
     }),
   );
   const lines = [
@@ -169,7 +182,11 @@ it('reports existing emails, duplicates and invalid records without overwriting 
   const users = await storedUsers(tables.users);
   expect(users.size).toBe(2);
   expect(users.get(existingId)).toMatchObject({ name: 'Ada Lovelace', createdAt: '2020-01-01T00:00:00.000Z' });
-  expect(users.get(userIdForEmail('grace@example.com'))).toMatchObject({ name: 'Grace Hopper', email: 'grace@example.com', phone: '+447700900124' });
+  expect(users.get(userIdForEmail('grace@example.com'))).toMatchObject({
+    name: 'Grace Hopper',
+    email: 'grace@example.com',
+    phone: '+447700900124',
+  });
   const saved = await checkpoint(tables, 'mixed');
   expect(saved).toMatchObject({ status: 'SUCCEEDED', loaded: '1', existing: '1', duplicates: '1', invalid: '2' });
   expect(JSON.parse(saved?.problems ?? '[]')).toEqual([
@@ -221,7 +238,10 @@ it('exits non-zero when a CSV file lacks the required columns', async () => {
   const { code } = await spawnWorker(bundle, ['import'], importEnv(tables, 'imports/bad-header.csv', 'bad-header')).exited;
 
   expect(code).toBe(1);
-  expect(await checkpoint(tables, 'bad-header')).toMatchObject({ status: 'FAILED', failure: expect.stringMatching(/^ImportFileUnreadableError: .*missing name, email/) });
+  expect(await checkpoint(tables, 'bad-header')).toMatchObject({
+    status: 'FAILED',
+    failure: expect.stringMatching(/^ImportFileUnreadableError: .*missing name, email/),
+  });
   expect((await storedUsers(tables.users)).size).toBe(0);
 });
 
@@ -242,7 +262,10 @@ it('stops cleanly on SIGTERM with its checkpoint written, and a new attempt comp
   // Nothing on stderr but the SDK's Node version notice: no uncaught error, no stack.
   expect(first.lines.filter((line) => !line.startsWith('{')).join('\n')).not.toMatch(/Error|^\s+at /m);
   const afterStop = await checkpoint(tables, 'stopped');
-  expect(afterStop).toMatchObject({ status: 'FAILED', failure: expect.stringMatching(/^ImportStoppedError: stopped after line \d+ \(Error: received SIGTERM\)$/) });
+  expect(afterStop).toMatchObject({
+    status: 'FAILED',
+    failure: expect.stringMatching(/^ImportStoppedError: stopped after line \d+ \(Error: received SIGTERM\)$/),
+  });
   const stoppedAt = Number(afterStop?.lastLine);
   expect(stoppedAt).toBeLessThan(total + 1);
   // Every line up to the checkpoint is loaded.
@@ -254,5 +277,12 @@ it('stops cleanly on SIGTERM with its checkpoint written, and a new attempt comp
 
   expect(Number(logsWithMessage(second.lines, 'Resuming import')[0]?.afterLine)).toBe(stoppedAt);
   expectEveryUserOnce(await storedUsers(tables.users), total);
-  expect(await checkpoint(tables, 'stopped')).toMatchObject({ status: 'SUCCEEDED', lastLine: String(total + 1), loaded: String(total), existing: '0', duplicates: '0', invalid: '0' });
+  expect(await checkpoint(tables, 'stopped')).toMatchObject({
+    status: 'SUCCEEDED',
+    lastLine: String(total + 1),
+    loaded: String(total),
+    existing: '0',
+    duplicates: '0',
+    invalid: '0',
+  });
 });

@@ -21,7 +21,11 @@ describe('bucket key layout', () => {
     expect(areaOf(importRunKeys('an-import').invalidReport)).toBe('importRuns');
     expect(areaOf(dailyReportKey('2026-11-21'))).toBe('dailyReports');
     expect(areaOf(CLEANUP_CHECKPOINT_KEY)).toBe('weeklyCleanup');
-    expect(CLEANUP_PREFIXES).toEqual({ incoming: BUCKET_LAYOUT.incoming, importSources: BUCKET_LAYOUT.imports, importRuns: BUCKET_LAYOUT.importRuns });
+    expect(CLEANUP_PREFIXES).toEqual({
+      incoming: BUCKET_LAYOUT.incoming,
+      importSources: BUCKET_LAYOUT.imports,
+      importRuns: BUCKET_LAYOUT.importRuns,
+    });
   });
 
   it('makes the IAM key pattern of an area', () => {

@@ -93,7 +93,14 @@ describe('imageDimensions', () => {
     ['a truncated GIF', gifImage(10, 10).subarray(0, 8)],
     ['a JPEG cut before its frame header', jpegImage(10, 10, { exifBytes: 10_000 }).subarray(0, 6_000)],
     ['a JPEG with a zero segment length', Buffer.from([0xff, 0xd8, 0xff, 0xe0, 0x00, 0x00, 0x00])],
-    ['a PNG that claims a zero width', (() => { const png = pngImage(1, 1); png.writeUInt32BE(0, 16); return png; })()],
+    [
+      'a PNG that claims a zero width',
+      (() => {
+        const png = pngImage(1, 1);
+        png.writeUInt32BE(0, 16);
+        return png;
+      })(),
+    ],
   ])('gives no dimensions for %s', async (_case, file) => {
     expect((await dimensionsOf(file)).dimensions).toBeUndefined();
   });

@@ -2,7 +2,13 @@ import { gzipSync } from 'node:zlib';
 import { ImportFileUnreadableError, UnsupportedImportFormatError } from '../../lambda/domain/import-errors';
 import { importFormatOf, MAX_LINE_CHARS, readImportRecords, type ImportFormat, type ImportLine } from '../../lambda/domain/import-file';
 import { importIdFor, isImportId } from '../../lambda/domain/import-job';
-import { runImport, type ExistingUser, type ImportCheckpoint, type ImportCheckpoints, type ImportUserWriter } from '../../lambda/domain/import-engine';
+import {
+  runImport,
+  type ExistingUser,
+  type ImportCheckpoint,
+  type ImportCheckpoints,
+  type ImportUserWriter,
+} from '../../lambda/domain/import-engine';
 import { userIdForEmail } from '../../lambda/domain/user-id';
 
 /** Feeds `text` to the reader as UTF-8 bytes cut into chunks of `size` bytes (cutting through characters and line ends). */
@@ -24,7 +30,8 @@ async function collect(records: AsyncIterable<ImportLine>): Promise<ImportLine[]
 
 describe('readImportRecords, JSON Lines', () => {
   it('yields each record with its line, across chunk boundaries that split characters and CRLF line ends', async () => {
-    const text = '\uFEFF{"name":"Zoë Ångström","email":"zoe@example.com"}\r\n\r\n{"name":"Bob","email":"bob@example.com","phone":"+447700900123"}';
+    const text =
+      '\uFEFF{"name":"Zoë Ångström","email":"zoe@example.com"}\r\n\r\n{"name":"Bob","email":"bob@example.com","phone":"+447700900123"}';
 
     expect(await read(text, 'jsonl', 3)).toEqual([
       { line: 1, record: { name: 'Zoë Ångström', email: 'zoe@example.com' } },
@@ -33,7 +40,13 @@ describe('readImportRecords, JSON Lines', () => {
   });
 
   it('reports malformed JSON, non-objects, schema violations and unknown fields by line', async () => {
-    const text = ['{"name":"A","email":"a@example.com"}', '{oops', '[1,2]', '{"name":"B","email":"nope"}', '{"name":"C","email":"c@example.com","role":"admin"}'].join('\n');
+    const text = [
+      '{"name":"A","email":"a@example.com"}',
+      '{oops',
+      '[1,2]',
+      '{"name":"B","email":"nope"}',
+      '{"name":"C","email":"c@example.com","role":"admin"}',
+    ].join('\n');
 
     const lines = await read(text, 'jsonl');
 
@@ -74,7 +87,8 @@ describe('readImportRecords, JSON Lines', () => {
 
 describe('readImportRecords, CSV', () => {
   it('reads quoted fields with commas, doubled quotes and line breaks, numbering records by their first line', async () => {
-    const text = 'name,email,phone\r\n"Lovelace, Ada",ada@example.com,\r\n"Carol ""CJ""\r\nJones",carol@example.com,+447700900123\r\n\r\nDan,dan@example.com,\r\n';
+    const text =
+      'name,email,phone\r\n"Lovelace, Ada",ada@example.com,\r\n"Carol ""CJ""\r\nJones",carol@example.com,+447700900123\r\n\r\nDan,dan@example.com,\r\n';
 
     expect(await read(text, 'csv', 5)).toEqual([
       { line: 2, record: { name: 'Lovelace, Ada', email: 'ada@example.com' } },
@@ -84,7 +98,8 @@ describe('readImportRecords, CSV', () => {
   });
 
   it('numbers records right after a bare line feed inside a quoted field of a CRLF file', async () => {
-    const text = 'email,name,phone\r\nada@example.com,"Lovelace, ""Ada""",+447700900123\r\n"grace@example.com","Grace\nHopper",\r\nalan@example.com,Alan,\r\n';
+    const text =
+      'email,name,phone\r\nada@example.com,"Lovelace, ""Ada""",+447700900123\r\n"grace@example.com","Grace\nHopper",\r\nalan@example.com,Alan,\r\n';
 
     expect(await read(text, 'csv', 30)).toEqual([
       { line: 2, record: { name: 'Lovelace, "Ada"', email: 'ada@example.com', phone: '+447700900123' } },
@@ -128,7 +143,10 @@ describe('readImportRecords, CSV', () => {
       yield Buffer.from('name,email\nJos\u00e9,jose@example.com\n', 'latin1');
     }
 
-    await expect(collect(readImportRecords(latin1(), 'csv'))).rejects.toMatchObject({ name: 'ImportFileUnreadableError', message: expect.stringContaining('not valid UTF-8') });
+    await expect(collect(readImportRecords(latin1(), 'csv'))).rejects.toMatchObject({
+      name: 'ImportFileUnreadableError',
+      message: expect.stringContaining('not valid UTF-8'),
+    });
   }, 5_000);
 
   it('refuses a gzip file as unreadable, saying it is compressed', async () => {
@@ -136,7 +154,10 @@ describe('readImportRecords, CSV', () => {
       yield gzipSync(Buffer.from('name,email\nAda,ada@example.com\n'));
     }
 
-    await expect(collect(readImportRecords(gzipped(), 'csv'))).rejects.toMatchObject({ name: 'ImportFileUnreadableError', message: expect.stringContaining('gzip') });
+    await expect(collect(readImportRecords(gzipped(), 'csv'))).rejects.toMatchObject({
+      name: 'ImportFileUnreadableError',
+      message: expect.stringContaining('gzip'),
+    });
   }, 5_000);
 
   it('passes on an error of the source stream instead of losing it', async () => {
@@ -163,7 +184,11 @@ describe('readImportRecords, CSV', () => {
 
 describe('importFormatOf', () => {
   it('knows the format from the extension', () => {
-    expect([importFormatOf('imports/a.JSONL'), importFormatOf('imports/b.ndjson'), importFormatOf('imports/c.csv')]).toEqual(['jsonl', 'jsonl', 'csv']);
+    expect([importFormatOf('imports/a.JSONL'), importFormatOf('imports/b.ndjson'), importFormatOf('imports/c.csv')]).toEqual([
+      'jsonl',
+      'jsonl',
+      'csv',
+    ]);
   });
 
   it('refuses other extensions', () => {
@@ -229,7 +254,14 @@ describe('runImport, the import engine', () => {
 
     const run = await runImport({
       importId: 'import-x',
-      records: () => linesOf([valid(1, 'mine@example.com'), valid(2, 'theirs@example.com'), valid(3, 'new@example.com'), valid(4, 'NEW@example.com'), { line: 5, error: 'bad' }]),
+      records: () =>
+        linesOf([
+          valid(1, 'mine@example.com'),
+          valid(2, 'theirs@example.com'),
+          valid(3, 'new@example.com'),
+          valid(4, 'NEW@example.com'),
+          { line: 5, error: 'bad' },
+        ]),
       checkpoints: checkpoints.store,
       users: users.writer,
     });
@@ -249,23 +281,42 @@ describe('runImport, the import engine', () => {
     const checkpoints = memoryCheckpoints();
     const entries = Array.from({ length: 10 }, (_, index) => valid(index + 1, `u${index}@example.com`));
     let stop = true;
-    const options = { importId: 'import-y', records: () => linesOf(entries), checkpoints: checkpoints.store, users: users.writer, chunkRecords: 4, shouldStop: () => stop };
+    const options = {
+      importId: 'import-y',
+      records: () => linesOf(entries),
+      checkpoints: checkpoints.store,
+      users: users.writer,
+      chunkRecords: 4,
+      shouldStop: () => stop,
+    };
 
     const first = await runImport(options);
     stop = false;
     const second = await runImport(options);
 
     expect(first).toMatchObject({ status: 'STOPPED', progress: { lastLine: 4, loaded: 4 } });
-    expect(second).toMatchObject({ status: 'SUCCEEDED', resumedAfterLine: 4, progress: { lastLine: 10, loaded: 10, existing: 0, duplicates: 0 } });
+    expect(second).toMatchObject({
+      status: 'SUCCEEDED',
+      resumedAfterLine: 4,
+      progress: { lastLine: 10, loaded: 10, existing: 0, duplicates: 0 },
+    });
     expect(users.table.size).toBe(10);
   });
 
   it('fails a file whose every record is invalid with NoValidRecordsError, naming the first problems', async () => {
     const checkpoints = memoryCheckpoints();
 
-    const run = runImport({ importId: 'import-z', records: () => linesOf([{ line: 2, error: 'email: must be an email address' }]), checkpoints: checkpoints.store, users: memoryUsers().writer });
+    const run = runImport({
+      importId: 'import-z',
+      records: () => linesOf([{ line: 2, error: 'email: must be an email address' }]),
+      checkpoints: checkpoints.store,
+      users: memoryUsers().writer,
+    });
 
-    await expect(run).rejects.toMatchObject({ name: 'NoValidRecordsError', message: 'None of the 1 records is valid (line 2: email: must be an email address)' });
+    await expect(run).rejects.toMatchObject({
+      name: 'NoValidRecordsError',
+      message: 'None of the 1 records is valid (line 2: email: must be an email address)',
+    });
     expect(checkpoints.items.get('import-z')?.status).toBe('RUNNING');
   });
 });

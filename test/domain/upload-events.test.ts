@@ -33,7 +33,9 @@ describe('parseUploadMessage', () => {
     expect(message).toMatchObject({
       kind: 'records',
       snsMessageId: expect.any(String),
-      records: [{ kind: 'object-created', object: { bucket: 'uploads', key: 'incoming/a b.png', versionId: 'v1', versioned: true, size: 12 } }],
+      records: [
+        { kind: 'object-created', object: { bucket: 'uploads', key: 'incoming/a b.png', versionId: 'v1', versioned: true, size: 12 } },
+      ],
     });
   });
 
@@ -67,9 +69,19 @@ describe('parseUploadMessage', () => {
     ['an unrelated JSON object', '{"order": 42}', /neither an SNS notification nor an S3 event/],
     ['an SNS envelope without a Message', '{"Type":"Notification","MessageId":"m"}', /not an SNS notification/],
     ['an SNS message that is not JSON', JSON.stringify({ Type: 'Notification', Message: 'hello world' }), /SNS message is not JSON/],
-    ['an SNS message that is not an S3 event', JSON.stringify({ Type: 'Notification', Message: '{"message":"hello world"}' }), /SNS message is not an S3 event/],
+    [
+      'an SNS message that is not an S3 event',
+      JSON.stringify({ Type: 'Notification', Message: '{"message":"hello world"}' }),
+      /SNS message is not an S3 event/,
+    ],
     ['an S3 event with no records', JSON.stringify({ Records: [] }), /not an S3 event/],
-    ['an S3 record without a key', JSON.stringify({ Records: [{ eventSource: 'aws:s3', eventName: 'ObjectCreated:Put', eventTime: 't', s3: { bucket: { name: 'b' }, object: {} } }] }), /not an S3 event/],
+    [
+      'an S3 record without a key',
+      JSON.stringify({
+        Records: [{ eventSource: 'aws:s3', eventName: 'ObjectCreated:Put', eventTime: 't', s3: { bucket: { name: 'b' }, object: {} } }],
+      }),
+      /not an S3 event/,
+    ],
   ])('rejects %s', (_case, body, message) => {
     expect(() => parseUploadMessage(body)).toThrow(InvalidMessageError);
     expect(() => parseUploadMessage(body)).toThrow(message);

@@ -15,7 +15,8 @@ beforeAll(async () => {
   const assembly = editedAssembly(devAssembly(), (template) => {
     for (const resource of Object.values(template.Resources)) {
       const variables = (resource.Properties?.Environment as { Variables?: Record<string, unknown> } | undefined)?.Variables;
-      if (resource.Type === 'AWS::Lambda::Function' && variables?.REPORTS_TOPIC_ARN !== undefined) variables.ACTIVITY_TABLE_NAME = 'no-such-table';
+      if (resource.Type === 'AWS::Lambda::Function' && variables?.REPORTS_TOPIC_ARN !== undefined)
+        variables.ACTIVITY_TABLE_NAME = 'no-such-table';
     }
   });
   cloud = await startLocalCloud(assembly);
@@ -30,11 +31,19 @@ afterAll(async () => {
 test('a scheduled function that keeps failing ends in its on-failure destination after its retries', async () => {
   expect(cloud.invokeSchedule('DailyReport').stdout).toMatch(/^fired/);
   const queueUrl = Object.entries(cloud.endpoints.queues).find(([name]) => name.endsWith('DailyReportDeadLetterQueue'))?.[1] as string;
-  const message = await eventually(async () => {
-    const received = await sqs.send(new ReceiveMessageCommand({ QueueUrl: queueUrl, WaitTimeSeconds: 1 }));
-    return received.Messages?.[0];
-  }, 30_000, 'the on-failure record');
-  const record = JSON.parse(message.Body as string) as { requestContext: { condition: string; approximateInvokeCount: number }; requestPayload: { scheduledTime?: string }; responsePayload: { errorType: string } };
+  const message = await eventually(
+    async () => {
+      const received = await sqs.send(new ReceiveMessageCommand({ QueueUrl: queueUrl, WaitTimeSeconds: 1 }));
+      return received.Messages?.[0];
+    },
+    30_000,
+    'the on-failure record',
+  );
+  const record = JSON.parse(message.Body as string) as {
+    requestContext: { condition: string; approximateInvokeCount: number };
+    requestPayload: { scheduledTime?: string };
+    responsePayload: { errorType: string };
+  };
   expect(record.requestContext).toMatchObject({ condition: 'RetriesExhausted', approximateInvokeCount: 3 });
   expect(record.requestPayload.scheduledTime).toMatch(/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z$/);
   expect(record.responsePayload.errorType).toBe('AccessDeniedException');

@@ -1,6 +1,14 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { accessToken, devAssembly, editedAssembly, eventually, scopeNamed, startLocalCloud, type RunningCloud } from './support/local-cloud';
+import {
+  accessToken,
+  devAssembly,
+  editedAssembly,
+  eventually,
+  scopeNamed,
+  startLocalCloud,
+  type RunningCloud,
+} from './support/local-cloud';
 
 /**
  * A missing grant fails locally, not in the first deploy: in a copy of the dev assembly whose
@@ -46,7 +54,9 @@ test('a function whose grant was removed fails locally with AccessDeniedExceptio
   const logged = await eventually(
     async () => {
       const functionLog = fs.readdirSync(logs).find((file) => file.startsWith('UsersApiCreateUser'));
-      return functionLog !== undefined && /AccessDeniedException/.test(fs.readFileSync(path.join(logs, functionLog), 'utf8')) ? true : undefined;
+      return functionLog !== undefined && /AccessDeniedException/.test(fs.readFileSync(path.join(logs, functionLog), 'utf8'))
+        ? true
+        : undefined;
     },
     10_000,
     'the error in the create-user function log',

@@ -23,10 +23,18 @@ beforeAll(async () => {
   // Queue visibility timeouts × 0.01 so a poison message reaches its DLQ in seconds.
   cloud = await startLocalCloud(devAssembly(), ['--visibility-scale', '0.01']);
   const { gatewayUrl, region, credentials } = cloud.endpoints;
-  s3 = new S3Client({ endpoint: cloud.endpoints.s3Endpoint, region, credentials, forcePathStyle: true, requestChecksumCalculation: 'WHEN_REQUIRED', responseChecksumValidation: 'WHEN_REQUIRED' });
+  s3 = new S3Client({
+    endpoint: cloud.endpoints.s3Endpoint,
+    region,
+    credentials,
+    forcePathStyle: true,
+    requestChecksumCalculation: 'WHEN_REQUIRED',
+    responseChecksumValidation: 'WHEN_REQUIRED',
+  });
   sqs = new SQSClient({ endpoint: gatewayUrl, region, credentials });
   dynamo = new DynamoDBClient({ endpoint: gatewayUrl, region, credentials });
-  for (const name of ['users.read', 'users.write', 'imports.read', 'exports.read']) tokens[name] = await accessToken(cloud.endpoints, scopeNamed(cloud.endpoints, name));
+  for (const name of ['users.read', 'users.write', 'imports.read', 'exports.read'])
+    tokens[name] = await accessToken(cloud.endpoints, scopeNamed(cloud.endpoints, name));
 }, 240_000);
 
 afterAll(async () => {
@@ -38,7 +46,10 @@ afterAll(async () => {
 
 /** A call to the REST API with a token carrying the scope `scope` (none for `undefined`). */
 const api = (path: string, scope: string | undefined, init: RequestInit = {}) =>
-  fetch(`${cloud.endpoints.apiUrl}${path}`, { ...init, headers: { ...(init.headers as Record<string, string>), ...(scope === undefined ? {} : { authorization: `Bearer ${tokens[scope]}` }) } });
+  fetch(`${cloud.endpoints.apiUrl}${path}`, {
+    ...init,
+    headers: { ...(init.headers as Record<string, string>), ...(scope === undefined ? {} : { authorization: `Bearer ${tokens[scope]}` }) },
+  });
 const json = { 'content-type': 'application/json' };
 const uploadsBucket = () => cloud.endpoints.uploadsBucket as string;
 const named = (record: Record<string, string>, suffix: string) => {
@@ -61,7 +72,11 @@ async function pollImport(id: string, timeoutMs = 30_000): Promise<Record<string
 }
 
 test('creates, lists, gets and deletes a user over HTTP', async () => {
-  const created = await api('/users', 'users.write', { method: 'POST', headers: json, body: JSON.stringify({ name: 'Ada Lovelace', email: 'ada.e2e@example.com' }) });
+  const created = await api('/users', 'users.write', {
+    method: 'POST',
+    headers: json,
+    body: JSON.stringify({ name: 'Ada Lovelace', email: 'ada.e2e@example.com' }),
+  });
   expect(created.status).toBe(201);
   const user = (await created.json()) as { id: string; email: string };
   expect(created.headers.get('location')).toBe(`/v1/users/${user.id}`);
@@ -89,7 +104,11 @@ test('a real token without the method scope is refused with 403 (export reader o
   expect(refused.status).toBe(403);
   expect(refused.headers.get('www-authenticate')).toMatch(/insufficient_scope/);
   // A token with users.read alone may not write.
-  const write = await api('/users', 'users.read', { method: 'POST', headers: json, body: JSON.stringify({ name: 'Nope', email: 'nope@example.com' }) });
+  const write = await api('/users', 'users.read', {
+    method: 'POST',
+    headers: json,
+    body: JSON.stringify({ name: 'Nope', email: 'nope@example.com' }),
+  });
   expect(write.status).toBe(403);
 });
 
@@ -108,17 +127,22 @@ test('an image uploaded with the S3 client gets its file record', async () => {
   const put = await s3.send(new PutObjectCommand({ Bucket: uploadsBucket(), Key: key, Body: png, ContentType: 'image/png' }));
   expect(put.VersionId).toBeDefined();
   const filesTable = named(cloud.endpoints.tables, 'FilesTable');
-  const record = await eventually(async () => {
-    const scan = await dynamo.send(new ScanCommand({ TableName: filesTable }));
-    return scan.Items?.find((item) => item.key?.S === key && item.versionId?.S === put.VersionId);
-  }, 20_000, 'the file record');
+  const record = await eventually(
+    async () => {
+      const scan = await dynamo.send(new ScanCommand({ TableName: filesTable }));
+      return scan.Items?.find((item) => item.key?.S === key && item.versionId?.S === put.VersionId);
+    },
+    20_000,
+    'the file record',
+  );
   expect(record.width?.N).toBe('32');
   expect(record.height?.N).toBe('24');
 });
 
 test('an imported CSV file is loaded: GET /imports/{id} reports SUCCEEDED with its counts', async () => {
   const key = 'imports/e2e-people.csv';
-  const csv = 'name,email,phone\n"Lovelace, Ada",ada.import@example.com,+447700900123\nCharles Babbage,charles.import@example.com,\nNo Email,not-an-email,\n';
+  const csv =
+    'name,email,phone\n"Lovelace, Ada",ada.import@example.com,+447700900123\nCharles Babbage,charles.import@example.com,\nNo Email,not-an-email,\n';
   const put = await s3.send(new PutObjectCommand({ Bucket: uploadsBucket(), Key: key, Body: csv, ContentType: 'text/csv' }));
   const outcome = await pollImport(importIdFor(key, put.VersionId as string));
   expect(outcome).toMatchObject({ status: 'SUCCEEDED', validRecords: 2, invalidRecords: 1, loaded: 2, duplicates: 0 });
@@ -129,7 +153,11 @@ test('an imported CSV file is loaded: GET /imports/{id} reports SUCCEEDED with i
 test('a file over the Fargate threshold is imported by the worker container process', async () => {
   // Three records and blank lines (skipped by the reader) to pass the environment's threshold.
   const threshold = ENVIRONMENTS.dev.imports.largeImportThresholdBytes;
-  const records = ['{"name":"Big One","email":"big.one@example.com"}', '{"name":"Big Two","email":"big.two@example.com"}', '{"name":"Big Three","email":"big.three@example.com"}'];
+  const records = [
+    '{"name":"Big One","email":"big.one@example.com"}',
+    '{"name":"Big Two","email":"big.two@example.com"}',
+    '{"name":"Big Three","email":"big.three@example.com"}',
+  ];
   const padding = `${' '.repeat(60_000)}\n`.repeat(Math.ceil(threshold / 60_001) + 1);
   expect(Buffer.byteLength(padding)).toBeGreaterThan(threshold);
   const key = 'imports/e2e-large.jsonl';
@@ -142,12 +170,24 @@ test('a file over the Fargate threshold is imported by the worker container proc
 }, 60_000);
 
 test('the export service behind the load balancer streams the users as CSV to the export reader token only', async () => {
-  expect((await api('/users', 'users.write', { method: 'POST', headers: json, body: JSON.stringify({ name: 'Exported', email: 'exported@example.com' }) })).status).toBe(201);
+  expect(
+    (
+      await api('/users', 'users.write', {
+        method: 'POST',
+        headers: json,
+        body: JSON.stringify({ name: 'Exported', email: 'exported@example.com' }),
+      })
+    ).status,
+  ).toBe(201);
   const exportUrl = `${cloud.endpoints.exportUrl}/exports/users.csv`;
-  const response = await eventually(async () => {
-    const attempt = await fetch(exportUrl, { headers: { authorization: `Bearer ${tokens['exports.read']}` } });
-    return attempt.status === 200 ? attempt : undefined;
-  }, 15_000, 'the export service');
+  const response = await eventually(
+    async () => {
+      const attempt = await fetch(exportUrl, { headers: { authorization: `Bearer ${tokens['exports.read']}` } });
+      return attempt.status === 200 ? attempt : undefined;
+    },
+    15_000,
+    'the export service',
+  );
   expect(response.headers.get('content-type')).toMatch(/text\/csv/);
   expect(await response.text()).toMatch(/exported@example\.com/);
   // The service checks the token itself (issuer and keys of the local identity provider).
@@ -159,10 +199,14 @@ test('invoking the daily report schedule writes the report object', async () => 
   // As docs/local.md tells a developer: any unique part of the schedule's name.
   const fired = cloud.invokeSchedule('DailyReport');
   expect(fired.stdout).toMatch(/^fired/);
-  const report = await eventually(async () => {
-    const listed = await s3.send(new ListObjectsV2Command({ Bucket: uploadsBucket(), Prefix: 'reports/daily/' }));
-    return listed.Contents?.[0]?.Key;
-  }, 20_000, 'the daily report');
+  const report = await eventually(
+    async () => {
+      const listed = await s3.send(new ListObjectsV2Command({ Bucket: uploadsBucket(), Prefix: 'reports/daily/' }));
+      return listed.Contents?.[0]?.Key;
+    },
+    20_000,
+    'the daily report',
+  );
   const body = await (await s3.send(new GetObjectCommand({ Bucket: uploadsBucket(), Key: report }))).Body?.transformToString();
   const yesterday = new Date(Date.now() - 86_400_000).toISOString().slice(0, 10);
   expect(report).toBe(`reports/daily/${yesterday}.json`);
@@ -172,16 +216,28 @@ test('invoking the daily report schedule writes the report object', async () => 
 test('a poison message on the files queue ends in its dead-letter queue', async () => {
   const body = `not an S3 event ${Date.now()}`;
   await sqs.send(new SendMessageCommand({ QueueUrl: named(cloud.endpoints.queues, 'Uploads/FilesQueue'), MessageBody: body }));
-  const dead = await eventually(async () => {
-    const received = await sqs.send(new ReceiveMessageCommand({ QueueUrl: named(cloud.endpoints.queues, 'Uploads/FilesDeadLetterQueue'), WaitTimeSeconds: 1, MaxNumberOfMessages: 10 }));
-    return received.Messages?.find((message) => message.Body === body);
-  }, 30_000, 'the message in the DLQ');
+  const dead = await eventually(
+    async () => {
+      const received = await sqs.send(
+        new ReceiveMessageCommand({
+          QueueUrl: named(cloud.endpoints.queues, 'Uploads/FilesDeadLetterQueue'),
+          WaitTimeSeconds: 1,
+          MaxNumberOfMessages: 10,
+        }),
+      );
+      return received.Messages?.find((message) => message.Body === body);
+    },
+    30_000,
+    'the message in the DLQ',
+  );
   expect(dead.Body).toBe(body);
 }, 45_000);
 
 test('an import with no valid record ends FAILED with its reason (the failure branch runs under its grants)', async () => {
   const key = 'imports/e2e-nothing-valid.csv';
-  const put = await s3.send(new PutObjectCommand({ Bucket: uploadsBucket(), Key: key, Body: 'name,email\nNo Email,not-an-email\n', ContentType: 'text/csv' }));
+  const put = await s3.send(
+    new PutObjectCommand({ Bucket: uploadsBucket(), Key: key, Body: 'name,email\nNo Email,not-an-email\n', ContentType: 'text/csv' }),
+  );
   const outcome = await pollImport(importIdFor(key, put.VersionId as string));
   expect(outcome).toMatchObject({ status: 'FAILED', error: 'NoValidRecordsError', errorMessage: expect.any(String) });
 });
@@ -192,7 +248,11 @@ test('GET /hello is public: no token needed', async () => {
 
 test('the weekly cleanup schedule runs its function to success (its grants suffice)', async () => {
   expect(cloud.invokeSchedule('WeeklyCleanup').stdout).toMatch(/^fired/);
-  const line = await eventually(async () => /lambda {3}schedule \S*WeeklyCleanup\S* \(on demand\)[^\n]*: (\S+)/.exec(cloud.output())?.[1], 20_000, 'the cleanup function to finish');
+  const line = await eventually(
+    async () => /lambda {3}schedule \S*WeeklyCleanup\S* \(on demand\)[^\n]*: (\S+)/.exec(cloud.output())?.[1],
+    20_000,
+    'the cleanup function to finish',
+  );
   expect(line).toBe('ok');
 });
 

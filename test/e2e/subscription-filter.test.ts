@@ -14,14 +14,22 @@ let sfn: SFNClient;
 beforeAll(async () => {
   const assembly = editedAssembly(devAssembly(), (template) => {
     for (const resource of Object.values(template.Resources)) {
-      const policy = resource.Properties?.FilterPolicy as { Records?: { s3?: { object?: { key?: Array<{ prefix: string }> } } } } | undefined;
+      const policy = resource.Properties?.FilterPolicy as
+        { Records?: { s3?: { object?: { key?: Array<{ prefix: string }> } } } } | undefined;
       const rules = policy?.Records?.s3?.object?.key;
       if (resource.Type === 'AWS::SNS::Subscription' && rules !== undefined) rules[0].prefix = 'elsewhere/';
     }
   });
   cloud = await startLocalCloud(assembly);
   const { region, credentials } = cloud.endpoints;
-  s3 = new S3Client({ endpoint: cloud.endpoints.s3Endpoint, region, credentials, forcePathStyle: true, requestChecksumCalculation: 'WHEN_REQUIRED', responseChecksumValidation: 'WHEN_REQUIRED' });
+  s3 = new S3Client({
+    endpoint: cloud.endpoints.s3Endpoint,
+    region,
+    credentials,
+    forcePathStyle: true,
+    requestChecksumCalculation: 'WHEN_REQUIRED',
+    responseChecksumValidation: 'WHEN_REQUIRED',
+  });
   sfn = new SFNClient({ endpoint: cloud.endpoints.gatewayUrl, region, credentials });
 }, 240_000);
 
@@ -33,9 +41,19 @@ afterAll(async () => {
 
 test('an upload the changed filter no longer matches never reaches the imports queue, so no import starts', async () => {
   const key = 'imports/filtered-out.csv';
-  await s3.send(new PutObjectCommand({ Bucket: cloud.endpoints.uploadsBucket as string, Key: key, Body: 'name,email\nAda,ada.filtered@example.com\n' }));
+  await s3.send(
+    new PutObjectCommand({ Bucket: cloud.endpoints.uploadsBucket as string, Key: key, Body: 'name,email\nAda,ada.filtered@example.com\n' }),
+  );
   // The topic got the event: the unfiltered files queue's consumer received it.
-  await eventually(async () => (/s3 {7}ObjectCreated:Put \S+\/imports\/filtered-out\.csv → topic/.test(cloud.output()) && /FilesQueue\S* → \S+: batch of \d+, \d+ ok/.test(cloud.output().split(key)[1] ?? '') ? true : undefined), 15_000, 'the files queue delivery');
+  await eventually(
+    async () =>
+      /s3 {7}ObjectCreated:Put \S+\/imports\/filtered-out\.csv → topic/.test(cloud.output()) &&
+      /FilesQueue\S* → \S+: batch of \d+, \d+ ok/.test(cloud.output().split(key)[1] ?? '')
+        ? true
+        : undefined,
+    15_000,
+    'the files queue delivery',
+  );
   await new Promise((resolve) => setTimeout(resolve, 2000));
   expect(cloud.output()).not.toMatch(/→ queue \S*ImportsQueue/);
   const machine = Object.values(cloud.endpoints.stateMachines)[0];

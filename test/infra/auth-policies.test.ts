@@ -24,7 +24,10 @@ describe.each(ENVIRONMENT_NAMES)('authentication in %s', (env) => {
 
   it('requires the scope each route needs: read to list and fetch, write to create and delete, imports to follow an import', () => {
     const scopesByRoute = Object.fromEntries(
-      resourcesOfType(app, 'AWS::ApiGateway::Method').map((method) => [routeOf(app, method), props(method).AuthorizationScopes ?? 'public']),
+      resourcesOfType(app, 'AWS::ApiGateway::Method').map((method) => [
+        routeOf(app, method),
+        props(method).AuthorizationScopes ?? 'public',
+      ]),
     );
 
     expect(scopesByRoute).toEqual({
@@ -104,10 +107,14 @@ describe.each(ENVIRONMENT_NAMES)('authentication in %s', (env) => {
     }
     // Scopes name the resource server by reference, so clients are created after it.
     const scopesOf = (clientId: string) =>
-      (clients.find((client) => client.logicalId.startsWith(clientId))?.resource.Properties?.AllowedOAuthScopes as unknown[]).map((scope) => {
-        expect(scope).toEqual({ 'Fn::Join': ['', [{ Ref: expect.stringMatching(/^IdentityUserPoolResourceServer/) }, expect.any(String)]] });
-        return (scope as { 'Fn::Join': [string, [unknown, string]] })['Fn::Join'][1][1];
-      });
+      (clients.find((client) => client.logicalId.startsWith(clientId))?.resource.Properties?.AllowedOAuthScopes as unknown[]).map(
+        (scope) => {
+          expect(scope).toEqual({
+            'Fn::Join': ['', [{ Ref: expect.stringMatching(/^IdentityUserPoolResourceServer/) }, expect.any(String)]],
+          });
+          return (scope as { 'Fn::Join': [string, [unknown, string]] })['Fn::Join'][1][1];
+        },
+      );
     expect(scopesOf('IdentityUserPoolUsersAdminClient')).toEqual(['/users.read', '/users.write', '/imports.read']);
     expect(scopesOf('IdentityUserPoolExportReaderClient')).toEqual(['/exports.read']);
   });
@@ -136,10 +143,16 @@ describe('the authorization policy catches', () => {
       'x-Api': {
         Resources: {
           Api: { Type: 'AWS::ApiGateway::RestApi', Properties: {} },
-          Users: { Type: 'AWS::ApiGateway::Resource', Properties: { ParentId: { 'Fn::GetAtt': ['Api', 'RootResourceId'] }, PathPart: 'users' } },
+          Users: {
+            Type: 'AWS::ApiGateway::Resource',
+            Properties: { ParentId: { 'Fn::GetAtt': ['Api', 'RootResourceId'] }, PathPart: 'users' },
+          },
           Authorizer: {
             Type: 'AWS::ApiGateway::Authorizer',
-            Properties: { Type: 'COGNITO_USER_POOLS', ProviderARNs: [{ 'Fn::GetStackOutput': { StackName: 'x-Stateful', OutputName: 'PoolArn' } }] },
+            Properties: {
+              Type: 'COGNITO_USER_POOLS',
+              ProviderARNs: [{ 'Fn::GetStackOutput': { StackName: 'x-Stateful', OutputName: 'PoolArn' } }],
+            },
           },
           Method: { Type: 'AWS::ApiGateway::Method', Properties: { HttpMethod: 'GET', ResourceId: { Ref: 'Users' }, ...method } },
         },
@@ -152,13 +165,21 @@ describe('the authorization policy catches', () => {
   });
 
   it('accepts a method with the Cognito authorizer and a scope', () => {
-    const app = withPoolOutput(apiWith({ AuthorizationType: 'COGNITO_USER_POOLS', AuthorizerId: { Ref: 'Authorizer' }, AuthorizationScopes: ['user-data-api/users.read'] }));
+    const app = withPoolOutput(
+      apiWith({
+        AuthorizationType: 'COGNITO_USER_POOLS',
+        AuthorizerId: { Ref: 'Authorizer' },
+        AuthorizationScopes: ['user-data-api/users.read'],
+      }),
+    );
     expect(methodsWithoutAuthorization(app, ['GET /hello'])).toEqual([]);
   });
 
   it('a method without an authorizer', () => {
     const app = withPoolOutput(apiWith({ AuthorizationType: 'NONE' }));
-    expect(methodsWithoutAuthorization(app, ['GET /hello'])).toEqual(['x-Api/Method (GET /users): authorization NONE, not COGNITO_USER_POOLS']);
+    expect(methodsWithoutAuthorization(app, ['GET /hello'])).toEqual([
+      'x-Api/Method (GET /users): authorization NONE, not COGNITO_USER_POOLS',
+    ]);
   });
 
   it('a method with the authorizer but no scope (API Gateway would accept any ID token of the pool)', () => {
@@ -167,7 +188,11 @@ describe('the authorization policy catches', () => {
   });
 
   it('a method whose authorizer is not backed by a user pool', () => {
-    const app = apiWith({ AuthorizationType: 'COGNITO_USER_POOLS', AuthorizerId: { Ref: 'Authorizer' }, AuthorizationScopes: ['user-data-api/users.read'] });
+    const app = apiWith({
+      AuthorizationType: 'COGNITO_USER_POOLS',
+      AuthorizerId: { Ref: 'Authorizer' },
+      AuthorizationScopes: ['user-data-api/users.read'],
+    });
     expect(methodsWithoutAuthorization(app, ['GET /hello'])).toEqual(['x-Api/Method (GET /users): no Cognito user pool authorizer']);
   });
 
@@ -175,12 +200,21 @@ describe('the authorization policy catches', () => {
     const app: AppTemplates = {
       'x-Containers': {
         Resources: {
-          Listener: { Type: 'AWS::ElasticLoadBalancingV2::Listener', Properties: { DefaultActions: [{ Type: 'forward', TargetGroupArn: { Ref: 'Targets' } }] } },
+          Listener: {
+            Type: 'AWS::ElasticLoadBalancingV2::Listener',
+            Properties: { DefaultActions: [{ Type: 'forward', TargetGroupArn: { Ref: 'Targets' } }] },
+          },
           Targets: { Type: 'AWS::ElasticLoadBalancingV2::TargetGroup', Properties: {} },
-          Task: { Type: 'AWS::ECS::TaskDefinition', Properties: { ContainerDefinitions: [{ Name: 'Worker', Environment: [{ Name: 'PORT', Value: '8080' }] }] } },
+          Task: {
+            Type: 'AWS::ECS::TaskDefinition',
+            Properties: { ContainerDefinitions: [{ Name: 'Worker', Environment: [{ Name: 'PORT', Value: '8080' }] }] },
+          },
           Service: {
             Type: 'AWS::ECS::Service',
-            Properties: { TaskDefinition: { Ref: 'Task' }, LoadBalancers: [{ TargetGroupArn: { Ref: 'Targets' }, ContainerName: 'Worker' }] },
+            Properties: {
+              TaskDefinition: { Ref: 'Task' },
+              LoadBalancers: [{ TargetGroupArn: { Ref: 'Targets' }, ContainerName: 'Worker' }],
+            },
           },
         },
       },

@@ -7,7 +7,10 @@ import { addEnvironments } from '../../lib/platform';
 import { testApp } from '../support/synth';
 
 interface ValidationReport {
-  pluginReports: { pluginName: string; violations: { ruleName: string; severity: string; violatingConstructs: { constructPath: string }[] }[] }[];
+  pluginReports: {
+    pluginName: string;
+    violations: { ruleName: string; severity: string; violatingConstructs: { constructPath: string }[] }[];
+  }[];
 }
 
 /** The app exactly as bin/app.ts builds it, checked by cdk-nag's AwsSolutions and Serverless packs and the CDK's default rules. */

@@ -30,8 +30,14 @@ describe('network', () => {
     dev.resourceCountIs('AWS::EC2::NatGateway', 0);
     const subnets = Object.values(dev.findResources('AWS::EC2::Subnet'));
     expect(subnets.map((subnet) => subnet.Properties.MapPublicIpOnLaunch)).toEqual([true, true]);
-    dev.hasResourceProperties('AWS::EC2::VPCEndpoint', { VpcEndpointType: 'Gateway', ServiceName: Match.objectLike({ 'Fn::Join': Match.arrayWith([Match.arrayWith([Match.stringLikeRegexp('s3')])]) }) });
-    dev.hasResourceProperties('AWS::EC2::VPCEndpoint', { VpcEndpointType: 'Gateway', ServiceName: Match.objectLike({ 'Fn::Join': Match.arrayWith([Match.arrayWith([Match.stringLikeRegexp('dynamodb')])]) }) });
+    dev.hasResourceProperties('AWS::EC2::VPCEndpoint', {
+      VpcEndpointType: 'Gateway',
+      ServiceName: Match.objectLike({ 'Fn::Join': Match.arrayWith([Match.arrayWith([Match.stringLikeRegexp('s3')])]) }),
+    });
+    dev.hasResourceProperties('AWS::EC2::VPCEndpoint', {
+      VpcEndpointType: 'Gateway',
+      ServiceName: Match.objectLike({ 'Fn::Join': Match.arrayWith([Match.arrayWith([Match.stringLikeRegexp('dynamodb')])]) }),
+    });
   });
 
   it("honours prod's NAT gateway count and zone count from config", () => {
@@ -42,7 +48,8 @@ describe('network', () => {
 
   it('runs dev tasks with public IPs and prod tasks in private subnets without', () => {
     const assignPublicIp = (template: Template) =>
-      template.findResources('AWS::ECS::Service')[Object.keys(template.findResources('AWS::ECS::Service'))[0]].Properties.NetworkConfiguration.AwsvpcConfiguration.AssignPublicIp;
+      template.findResources('AWS::ECS::Service')[Object.keys(template.findResources('AWS::ECS::Service'))[0]].Properties
+        .NetworkConfiguration.AwsvpcConfiguration.AssignPublicIp;
     expect(assignPublicIp(dev)).toBe('ENABLED');
     expect(assignPublicIp(prod)).toBe('DISABLED');
   });
@@ -88,7 +95,9 @@ describe('cluster and task definitions', () => {
 
   it('builds one ARM64 image from the repository root for both', () => {
     const images = new Set(
-      Object.values(dev.findResources('AWS::ECS::TaskDefinition')).map((definition) => JSON.stringify(definition.Properties.ContainerDefinitions[0].Image)),
+      Object.values(dev.findResources('AWS::ECS::TaskDefinition')).map((definition) =>
+        JSON.stringify(definition.Properties.ContainerDefinitions[0].Image),
+      ),
     );
     expect(images.size).toBe(1);
   });
@@ -149,7 +158,11 @@ describe('export service', () => {
   it('serves plain HTTP in dev only, which has no certificate', () => {
     expect(ENVIRONMENTS.dev.containers.certificateArn).toBeUndefined();
     dev.resourceCountIs('AWS::ElasticLoadBalancingV2::Listener', 1);
-    dev.hasResourceProperties('AWS::ElasticLoadBalancingV2::Listener', { Port: 80, Protocol: 'HTTP', DefaultActions: [Match.objectLike({ Type: 'forward' })] });
+    dev.hasResourceProperties('AWS::ElasticLoadBalancingV2::Listener', {
+      Port: 80,
+      Protocol: 'HTTP',
+      DefaultActions: [Match.objectLike({ Type: 'forward' })],
+    });
   });
 
   it('lets only the load balancer reach the tasks, on the container port', () => {
@@ -159,7 +172,9 @@ describe('export service', () => {
     expect(ingress[0].SourceSecurityGroupId['Fn::GetAtt'][0]).toMatch(/^ExportServiceLoadBalancerSecurityGroup/);
     expect(ingress[0].GroupId['Fn::GetAtt'][0]).toMatch(/^ExportServiceServiceSecurityGroup/);
     const service = Object.values(dev.findResources('AWS::ECS::Service'))[0];
-    expect(service.Properties.NetworkConfiguration.AwsvpcConfiguration.SecurityGroups[0]['Fn::GetAtt'][0]).toMatch(/^ExportServiceServiceSecurityGroup/);
+    expect(service.Properties.NetworkConfiguration.AwsvpcConfiguration.SecurityGroups[0]['Fn::GetAtt'][0]).toMatch(
+      /^ExportServiceServiceSecurityGroup/,
+    );
   });
 
   it('admits the internet to the load balancer only, and nothing to the import job', () => {
@@ -168,7 +183,9 @@ describe('export service', () => {
     expect(open.map(([id]) => id)).toEqual([expect.stringMatching(/^ExportServiceLoadBalancerSecurityGroup/)]);
     const importGroup = Object.entries(groups).find(([id]) => id.startsWith('ImportJobSecurityGroup'));
     expect(importGroup?.[1].Properties.SecurityGroupIngress).toBeUndefined();
-    expect(importGroup?.[1].Properties.SecurityGroupEgress).toEqual([expect.objectContaining({ CidrIp: '0.0.0.0/0', FromPort: 443, ToPort: 443 })]);
+    expect(importGroup?.[1].Properties.SecurityGroupEgress).toEqual([
+      expect.objectContaining({ CidrIp: '0.0.0.0/0', FromPort: 443, ToPort: 443 }),
+    ]);
   });
 
   it('writes access logs to an SSE-S3 encrypted, private, TLS-only bucket', () => {
@@ -181,10 +198,17 @@ describe('export service', () => {
     });
     dev.hasResourceProperties('AWS::S3::Bucket', {
       BucketEncryption: { ServerSideEncryptionConfiguration: [{ ServerSideEncryptionByDefault: { SSEAlgorithm: 'AES256' } }] },
-      PublicAccessBlockConfiguration: { BlockPublicAcls: true, BlockPublicPolicy: true, IgnorePublicAcls: true, RestrictPublicBuckets: true },
+      PublicAccessBlockConfiguration: {
+        BlockPublicAcls: true,
+        BlockPublicPolicy: true,
+        IgnorePublicAcls: true,
+        RestrictPublicBuckets: true,
+      },
     });
     dev.hasResourceProperties('AWS::S3::BucketPolicy', {
-      PolicyDocument: { Statement: Match.arrayWith([Match.objectLike({ Effect: 'Deny', Condition: { Bool: { 'aws:SecureTransport': 'false' } } })]) },
+      PolicyDocument: {
+        Statement: Match.arrayWith([Match.objectLike({ Effect: 'Deny', Condition: { Bool: { 'aws:SecureTransport': 'false' } } })]),
+      },
     });
   });
 });
@@ -194,14 +218,7 @@ describe('task roles', () => {
     const statements = statementsOfRole(dev, 'ImportJobTaskDefinitionTaskRole');
     // Distinct actions: users and checkpoints are both read and written with GetItem/PutItem.
     expect([...new Set(actionsOf(statements))].sort()).toEqual(
-      [
-        'dynamodb:GetItem',
-        'dynamodb:PutItem',
-        'dynamodb:UpdateItem',
-        's3:GetObject',
-        's3:GetObjectVersion',
-        's3:ListBucket',
-      ].sort(),
+      ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 's3:GetObject', 's3:GetObjectVersion', 's3:ListBucket'].sort(),
     );
     const text = JSON.stringify(statements);
     expect(text).toContain('UploadsBucket');

@@ -120,7 +120,10 @@ describe('import pipeline', () => {
     jobs.hasResourceProperties('AWS::StepFunctions::StateMachine', {
       StateMachineType: 'STANDARD',
       TracingConfiguration: { Enabled: true },
-      LoggingConfiguration: Match.objectLike({ Level: 'ALL', Destinations: [Match.objectLike({ CloudWatchLogsLogGroup: Match.anyValue() })] }),
+      LoggingConfiguration: Match.objectLike({
+        Level: 'ALL',
+        Destinations: [Match.objectLike({ CloudWatchLogsLogGroup: Match.anyValue() })],
+      }),
     });
   });
 
@@ -174,7 +177,11 @@ describe('import pipeline', () => {
       Choices: [{ Variable: '$.validation.sizeBytes', NumericGreaterThan: 3 * 1024 * 1024, Next: IMPORT_STATES.runJob }],
       Default: IMPORT_STATES.transform,
     });
-    expect(definition.States[IMPORT_STATES.failed]).toMatchObject({ Type: 'Fail', ErrorPath: '$.failure.Error', CausePath: '$.failure.Cause' });
+    expect(definition.States[IMPORT_STATES.failed]).toMatchObject({
+      Type: 'Fail',
+      ErrorPath: '$.failure.Error',
+      CausePath: '$.failure.Cause',
+    });
   });
 
   it('runs the import job to completion (.sync) on the cluster, in the private subnets, with its own security group', () => {
@@ -185,7 +192,14 @@ describe('import pipeline', () => {
         TaskDefinition: expect.stringMatching(/ImportJobTaskDefinition/),
         LaunchType: 'FARGATE',
         NetworkConfiguration: {
-          AwsvpcConfiguration: { Subnets: [expect.stringMatching(/PrivateSubnet1/), expect.stringMatching(/PrivateSubnet2/), expect.stringMatching(/PrivateSubnet3/)], SecurityGroups: [expect.stringMatching(/ImportJobSecurityGroup/)] },
+          AwsvpcConfiguration: {
+            Subnets: [
+              expect.stringMatching(/PrivateSubnet1/),
+              expect.stringMatching(/PrivateSubnet2/),
+              expect.stringMatching(/PrivateSubnet3/),
+            ],
+            SecurityGroups: [expect.stringMatching(/ImportJobSecurityGroup/)],
+          },
         },
       },
     });
@@ -236,10 +250,15 @@ describe('import pipeline', () => {
     const roleId = prod.jobs.getLogicalId(prod.jobs.importPipeline.stateMachine.role.node.defaultChild as CfnElement);
     const statements = Object.values(resourcesOf(jobs, 'AWS::IAM::Policy'))
       .filter((policy) => JSON.stringify(policy.Properties.Roles).includes(`"${roleId}"`))
-      .flatMap((policy) => (policy.Properties.PolicyDocument as { Statement: { Action: string | string[]; Resource: unknown }[] }).Statement);
-    const resourcesFor = (action: string) => JSON.stringify(statements.filter((statement) => actionsOf([statement]).includes(action)).map((statement) => statement.Resource));
+      .flatMap(
+        (policy) => (policy.Properties.PolicyDocument as { Statement: { Action: string | string[]; Resource: unknown }[] }).Statement,
+      );
+    const resourcesFor = (action: string) =>
+      JSON.stringify(statements.filter((statement) => actionsOf([statement]).includes(action)).map((statement) => statement.Resource));
     // Every revision of the family, built in this stack: a revision read from Containers would go stale.
-    const family = (Object.values(resourcesOf(containers, 'AWS::ECS::TaskDefinition')).find((task) => /ImportJob/.test(String(task.Properties.Family)))!).Properties.Family;
+    const family = Object.values(resourcesOf(containers, 'AWS::ECS::TaskDefinition')).find((task) =>
+      /ImportJob/.test(String(task.Properties.Family)),
+    )!.Properties.Family;
     expect(resourcesFor('ecs:RunTask')).toContain(`:task-definition/${family}:*`);
     expect(resourcesFor('ecs:RunTask')).not.toContain('Fn::GetStackOutput');
     const passed = resourcesFor('iam:PassRole');
@@ -256,10 +275,17 @@ describe('import pipeline', () => {
 
   it('lets Load create and read users and keep its checkpoint, and nothing else of DynamoDB', () => {
     const statements = statementsOf(prod.jobs, jobs, prod.jobs.importPipeline.functions.load);
-    const on = (table: string) => actionsOf(statements.filter((statement) => JSON.stringify(statement.Resource).includes(table))).filter((action) => action.startsWith('dynamodb:')).sort();
+    const on = (table: string) =>
+      actionsOf(statements.filter((statement) => JSON.stringify(statement.Resource).includes(table)))
+        .filter((action) => action.startsWith('dynamodb:'))
+        .sort();
     expect(on('UsersTable')).toEqual(['dynamodb:GetItem', 'dynamodb:PutItem']);
     expect(on('ImportCheckpointsTable')).toEqual(['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem']);
-    expect([...new Set(actionsOf(statements).filter((action) => action.startsWith('dynamodb:')))].sort()).toEqual(['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem']);
+    expect([...new Set(actionsOf(statements).filter((action) => action.startsWith('dynamodb:')))].sort()).toEqual([
+      'dynamodb:GetItem',
+      'dynamodb:PutItem',
+      'dynamodb:UpdateItem',
+    ]);
   });
 
   it('lets the state machine invoke exactly the pipeline functions', () => {

@@ -50,31 +50,46 @@ describe('operations stack', () => {
   it('encrypts the alarm topic with a key CloudWatch may use', () => {
     const key = Object.values(operations('prod').findResources('AWS::KMS::Key'))[0] as Resource;
     expect(JSON.stringify(key.Properties.KeyPolicy)).toContain('cloudwatch.amazonaws.com');
-    operations('prod').hasResourceProperties('AWS::SNS::Topic', { KmsMasterKeyId: { 'Fn::GetAtt': [Match.stringLikeRegexp('AlarmTopicKey'), 'Arn'] } });
+    operations('prod').hasResourceProperties('AWS::SNS::Topic', {
+      KmsMasterKeyId: { 'Fn::GetAtt': [Match.stringLikeRegexp('AlarmTopicKey'), 'Arn'] },
+    });
   });
 
-  it.each(ENVIRONMENT_NAMES)('lets CloudWatch alarms of %s publish to the alarm topic and use its key, pinned to the account and its alarms', (env) => {
-    const topicId = Object.keys(operations(env).findResources('AWS::SNS::Topic'))[0];
-    const pinned = {
-      StringEquals: { 'aws:SourceAccount': Match.anyValue() },
-      ArnLike: { 'aws:SourceArn': Match.anyValue() },
-    };
-    operations(env).hasResourceProperties('AWS::SNS::TopicPolicy', {
-      Topics: [{ Ref: topicId }],
-      PolicyDocument: {
-        Statement: Match.arrayWith([
-          Match.objectLike({ Effect: 'Allow', Principal: { Service: 'cloudwatch.amazonaws.com' }, Action: 'sns:Publish', Condition: pinned }),
-        ]),
-      },
-    });
-    operations(env).hasResourceProperties('AWS::KMS::Key', {
-      KeyPolicy: {
-        Statement: Match.arrayWith([
-          Match.objectLike({ Effect: 'Allow', Principal: { Service: 'cloudwatch.amazonaws.com' }, Action: ['kms:Decrypt', 'kms:GenerateDataKey*'], Condition: pinned }),
-        ]),
-      },
-    });
-  });
+  it.each(ENVIRONMENT_NAMES)(
+    'lets CloudWatch alarms of %s publish to the alarm topic and use its key, pinned to the account and its alarms',
+    (env) => {
+      const topicId = Object.keys(operations(env).findResources('AWS::SNS::Topic'))[0];
+      const pinned = {
+        StringEquals: { 'aws:SourceAccount': Match.anyValue() },
+        ArnLike: { 'aws:SourceArn': Match.anyValue() },
+      };
+      operations(env).hasResourceProperties('AWS::SNS::TopicPolicy', {
+        Topics: [{ Ref: topicId }],
+        PolicyDocument: {
+          Statement: Match.arrayWith([
+            Match.objectLike({
+              Effect: 'Allow',
+              Principal: { Service: 'cloudwatch.amazonaws.com' },
+              Action: 'sns:Publish',
+              Condition: pinned,
+            }),
+          ]),
+        },
+      });
+      operations(env).hasResourceProperties('AWS::KMS::Key', {
+        KeyPolicy: {
+          Statement: Match.arrayWith([
+            Match.objectLike({
+              Effect: 'Allow',
+              Principal: { Service: 'cloudwatch.amazonaws.com' },
+              Action: ['kms:Decrypt', 'kms:GenerateDataKey*'],
+              Condition: pinned,
+            }),
+          ]),
+        },
+      });
+    },
+  );
 
   it('alarms on the first message in every dead-letter queue of the platform', () => {
     const deadLetterQueues = stacksOf(stages.prod).flatMap((stack) =>
@@ -95,16 +110,21 @@ describe('operations stack', () => {
     // Project functions are AppFunctions, which all name their service; CDK's own handlers do not.
     const isProjectFunction = (fn: Resource) => fn.Properties.Environment?.Variables?.POWERTOOLS_SERVICE_NAME !== undefined;
     const functionCount = stacksOf(stages.prod)
-      .map((stack) => (Object.values(templateOf(stack).findResources('AWS::Lambda::Function')) as Resource[]).filter(isProjectFunction).length)
+      .map(
+        (stack) => (Object.values(templateOf(stack).findResources('AWS::Lambda::Function')) as Resource[]).filter(isProjectFunction).length,
+      )
       .reduce((sum, count) => sum + count, 0);
-    const byMetric = (name: string) => alarmsOf('prod').filter((alarm) => alarm.Properties.MetricName === name && alarm.Properties.Namespace === 'AWS/Lambda');
+    const byMetric = (name: string) =>
+      alarmsOf('prod').filter((alarm) => alarm.Properties.MetricName === name && alarm.Properties.Namespace === 'AWS/Lambda');
 
     expect(byMetric('Errors')).toHaveLength(functionCount);
     expect(byMetric('Throttles')).toHaveLength(functionCount);
   });
 
   it('alarms on API 5xx and p99 latency, failed or timed-out imports, old queue messages, unhealthy tasks and ALB 5xx', () => {
-    const metrics = alarmsOf('prod').map((alarm) => `${alarm.Properties.Namespace ?? 'math'}:${alarm.Properties.MetricName ?? 'expression'}`);
+    const metrics = alarmsOf('prod').map(
+      (alarm) => `${alarm.Properties.Namespace ?? 'math'}:${alarm.Properties.MetricName ?? 'expression'}`,
+    );
 
     expect(metrics).toEqual(
       expect.arrayContaining([

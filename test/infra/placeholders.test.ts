@@ -36,7 +36,9 @@ describe('placeholder settings', () => {
 
   it('finds a documentation range among real networks', () => {
     const mixed = { ...REAL_PROD, containers: { ...REAL_PROD.containers, exportAllowedCidrs: ['10.20.0.0/16', '198.51.100.0/24'] } };
-    expect(placeholderSettings(mixed)).toEqual([{ setting: 'ENVIRONMENTS.prod.containers.exportAllowedCidrs', problem: expect.stringContaining('198.51.100.0/24') }]);
+    expect(placeholderSettings(mixed)).toEqual([
+      { setting: 'ENVIRONMENTS.prod.containers.exportAllowedCidrs', problem: expect.stringContaining('198.51.100.0/24') },
+    ]);
   });
 });
 
@@ -56,7 +58,9 @@ describe('preflight (run by npm run deploy:<env> before cdk deploy)', () => {
   });
 
   it('runs before the CDK CLI in every deploy script', () => {
-    const { scripts } = JSON.parse(fs.readFileSync(path.join(__dirname, '..', '..', 'package.json'), 'utf8')) as { scripts: Record<string, string> };
+    const { scripts } = JSON.parse(fs.readFileSync(path.join(__dirname, '..', '..', 'package.json'), 'utf8')) as {
+      scripts: Record<string, string>;
+    };
     for (const env of ENVIRONMENT_NAMES) {
       expect(scripts[`deploy:${env}`]).toBe(`tsx tools/preflight.ts ${env} && cdk deploy '${env}/*'`);
     }
@@ -64,7 +68,10 @@ describe('preflight (run by npm run deploy:<env> before cdk deploy)', () => {
 
   it('exits 1 from the command line, so the && stops cdk deploy', () => {
     const root = path.join(__dirname, '..', '..');
-    const result = spawnSync(path.join(root, 'node_modules', '.bin', 'tsx'), [path.join(root, 'tools', 'preflight.ts'), 'staging'], { encoding: 'utf8', timeout: 60_000 });
+    const result = spawnSync(path.join(root, 'node_modules', '.bin', 'tsx'), [path.join(root, 'tools', 'preflight.ts'), 'staging'], {
+      encoding: 'utf8',
+      timeout: 60_000,
+    });
     expect(result.status).toBe(1);
     expect(result.stderr).toContain('ENVIRONMENTS.staging.containers.certificateArn');
   });
@@ -77,8 +84,12 @@ describe('CloudFormation rule in every stack of an environment with placeholders
     const settings = placeholderSettings(ENVIRONMENTS[env]);
     expect(settings.length).toBeGreaterThan(0);
     for (const stack of stacksOf(stages[env])) {
-      const rule = (templateOf(stack).toJSON() as { Rules?: Record<string, { Assertions: { Assert: unknown; AssertDescription: string }[] }> }).Rules?.[PLACEHOLDER_RULE_ID];
-      expect(rule?.Assertions.map((a) => a.AssertDescription)).toEqual(settings.map((s) => expect.stringContaining(`Replace ${s.setting} in lib/config.ts before deploying ${env}`)));
+      const rule = (
+        templateOf(stack).toJSON() as { Rules?: Record<string, { Assertions: { Assert: unknown; AssertDescription: string }[] }> }
+      ).Rules?.[PLACEHOLDER_RULE_ID];
+      expect(rule?.Assertions.map((a) => a.AssertDescription)).toEqual(
+        settings.map((s) => expect.stringContaining(`Replace ${s.setting} in lib/config.ts before deploying ${env}`)),
+      );
       for (const assertion of rule!.Assertions) expect(assertion.Assert).toEqual({ 'Fn::Equals': ['placeholder', 'replaced'] });
     }
   });

@@ -27,8 +27,16 @@ import { resolveFunction, resolveReference, type AppTemplates, type CfnResource,
  * is what guards them; those services document no source condition for assuming them.
  */
 const RESOURCE_POLICY_EXCEPTIONS: readonly ResourcePolicyException[] = [
-  { kind: 'trust policy', principal: 'lambda.amazonaws.com', reason: 'Function execution roles: attached to a function only through iam:PassRole in this account.' },
-  { kind: 'trust policy', principal: 'ecs-tasks.amazonaws.com', reason: 'Task and task execution roles: attached to a task definition only through iam:PassRole in this account.' },
+  {
+    kind: 'trust policy',
+    principal: 'lambda.amazonaws.com',
+    reason: 'Function execution roles: attached to a function only through iam:PassRole in this account.',
+  },
+  {
+    kind: 'trust policy',
+    principal: 'ecs-tasks.amazonaws.com',
+    reason: 'Task and task execution roles: attached to a task definition only through iam:PassRole in this account.',
+  },
   {
     kind: 'trust policy',
     principal: 'apigateway.amazonaws.com',
@@ -114,18 +122,24 @@ describe.each(ENVIRONMENT_NAMES)('app-wide policies in %s', (env) => {
  */
 const SHARED_NAT_ENVIRONMENTS: readonly string[] = ['staging'];
 
-it.each(ENVIRONMENT_NAMES.filter((env) => !SHARED_NAT_ENVIRONMENTS.includes(env)))('every private subnet of %s egresses through the NAT gateway of its own zone', (env) => {
-  expect(subnetsEgressingThroughAnotherZone(apps[env])).toEqual([]);
-});
+it.each(ENVIRONMENT_NAMES.filter((env) => !SHARED_NAT_ENVIRONMENTS.includes(env)))(
+  'every private subnet of %s egresses through the NAT gateway of its own zone',
+  (env) => {
+    expect(subnetsEgressingThroughAnotherZone(apps[env])).toEqual([]);
+  },
+);
 
 it('staging is the only environment that shares a NAT gateway between zones, and it does', () => {
   expect(subnetsEgressingThroughAnotherZone(apps.staging)).not.toEqual([]);
 });
 
 // Dev's data is disposable (config.dataRemovalPolicy DESTROY): only the other environments must keep it.
-it.each(ENVIRONMENT_NAMES.filter((env) => retainsData(ENVIRONMENTS[env])))('every table and bucket in %s is retained, tables with PITR', (env) => {
-  expect(dataStoresNotRetained(apps[env])).toEqual([]);
-});
+it.each(ENVIRONMENT_NAMES.filter((env) => retainsData(ENVIRONMENTS[env])))(
+  'every table and bucket in %s is retained, tables with PITR',
+  (env) => {
+    expect(dataStoresNotRetained(apps[env])).toEqual([]);
+  },
+);
 
 describe('the policies see the real wiring', () => {
   const app = apps.prod;
@@ -138,7 +152,12 @@ describe('the policies see the real wiring', () => {
   });
 
   /** `app` with one resource of one stack, found by type and logical ID prefix, replaced (or removed when `change` returns undefined). */
-  function withResource(stack: string, type: string, idPrefix: string, change: (resource: CfnResource) => CfnResource | undefined): AppTemplates {
+  function withResource(
+    stack: string,
+    type: string,
+    idPrefix: string,
+    change: (resource: CfnResource) => CfnResource | undefined,
+  ): AppTemplates {
     const resources = { ...(app[stack].Resources ?? {}) };
     const id = Object.keys(resources).find((logicalId) => logicalId.startsWith(idPrefix) && resources[logicalId].Type === type)!;
     const changed = change(resources[id]);
@@ -148,14 +167,19 @@ describe('the policies see the real wiring', () => {
   }
 
   it('reports the real files queue once its redrive policy is gone', () => {
-    const mutated = withResource('prod-Stateful', 'AWS::SQS::Queue', 'UploadsFilesQueue', (r) => ({ ...r, Properties: { ...r.Properties, RedrivePolicy: undefined } }));
+    const mutated = withResource('prod-Stateful', 'AWS::SQS::Queue', 'UploadsFilesQueue', (r) => ({
+      ...r,
+      Properties: { ...r.Properties, RedrivePolicy: undefined },
+    }));
     expect(queuesWithoutDeadLetterQueue(mutated)).toEqual([expect.stringMatching(/^prod-Stateful\/UploadsFilesQueue\w+: /)]);
   });
 
   it('reports the real daily report function once its on-failure destination is gone', () => {
     const mutated = withResource('prod-Jobs', 'AWS::Lambda::EventInvokeConfig', 'ScheduledJobsDailyReport', () => undefined);
     expect(asyncTargetsWithoutFailureHandling(mutated)).toEqual([
-      expect.stringMatching(/^prod-Jobs\/ScheduledJobsDailyReportFunction\w+: invoked asynchronously by prod-Jobs\/ScheduledJobsDailyReportSchedule/),
+      expect.stringMatching(
+        /^prod-Jobs\/ScheduledJobsDailyReportFunction\w+: invoked asynchronously by prod-Jobs\/ScheduledJobsDailyReportSchedule/,
+      ),
     ]);
   });
 
@@ -165,12 +189,19 @@ describe('the policies see the real wiring', () => {
       Properties: { ...r.Properties, Timeout: 31 },
     }));
     expect(visibilityTimeoutsTooShort(mutated)).toEqual([
-      expect.stringMatching(/^prod-Stateful\/UploadsFilesQueue\w+: visibility timeout 181s is below 6 × 31s \(timeout of prod-Uploads\/UploadProcessingProcessUploadFunction/),
+      expect.stringMatching(
+        /^prod-Stateful\/UploadsFilesQueue\w+: visibility timeout 181s is below 6 × 31s \(timeout of prod-Uploads\/UploadProcessingProcessUploadFunction/,
+      ),
     ]);
   });
 
   /** `app` with the statements of the real resource policy of `type` whose ID starts with `idPrefix` changed. */
-  function withStatements(stack: string, type: string, idPrefix: string, change: (statements: Record<string, unknown>[]) => Record<string, unknown>[]): AppTemplates {
+  function withStatements(
+    stack: string,
+    type: string,
+    idPrefix: string,
+    change: (statements: Record<string, unknown>[]) => Record<string, unknown>[],
+  ): AppTemplates {
     return withResource(stack, type, idPrefix, (r) => {
       const document = r.Properties?.PolicyDocument as { Statement: Record<string, unknown>[] };
       return { ...r, Properties: { ...r.Properties, PolicyDocument: { ...document, Statement: change(document.Statement) } } };
@@ -199,7 +230,9 @@ describe('the policies see the real wiring', () => {
       ...r,
       Properties: {
         ...r.Properties,
-        AssumeRolePolicyDocument: { Statement: [{ Effect: 'Allow', Principal: { Service: 'vpc-flow-logs.amazonaws.com' }, Action: 'sts:AssumeRole' }] },
+        AssumeRolePolicyDocument: {
+          Statement: [{ Effect: 'Allow', Principal: { Service: 'vpc-flow-logs.amazonaws.com' }, Action: 'sts:AssumeRole' }],
+        },
       },
     }));
     expect(resourcePoliciesOpenToAnyone(unpinned, RESOURCE_POLICY_EXCEPTIONS)).toEqual([
@@ -219,37 +252,68 @@ describe('the policies see the real wiring', () => {
     expect(alarms.length).toBeGreaterThan(0);
     expect(refused).toHaveLength(alarms.length);
     for (const message of refused) {
-      expect(message).toMatch(/^prod-Operations\/MonitoringAlarmTopic\w+: cloudwatch\.amazonaws\.com delivers into it \(from prod-Operations\/Monitoring\w+Alarm\w+\), but its topic policy .* allows cloudwatch\.amazonaws\.com no sns:Publish$/);
+      expect(message).toMatch(
+        /^prod-Operations\/MonitoringAlarmTopic\w+: cloudwatch\.amazonaws\.com delivers into it \(from prod-Operations\/Monitoring\w+Alarm\w+\), but its topic policy .* allows cloudwatch\.amazonaws\.com no sns:Publish$/,
+      );
     }
   });
 
   it('reports the real alarm topic once its key no longer lets CloudWatch encrypt', () => {
     const keyWithoutCloudWatch = withResource('prod-Operations', 'AWS::KMS::Key', 'AlarmTopicKey', (r) => {
       const policy = r.Properties?.KeyPolicy as { Statement: { Principal?: unknown }[] };
-      return { ...r, Properties: { ...r.Properties, KeyPolicy: { ...policy, Statement: policy.Statement.filter((s) => !JSON.stringify(s.Principal).includes('cloudwatch')) } } };
+      return {
+        ...r,
+        Properties: {
+          ...r.Properties,
+          KeyPolicy: { ...policy, Statement: policy.Statement.filter((s) => !JSON.stringify(s.Principal).includes('cloudwatch')) },
+        },
+      };
     });
-    expect(deliveriesRefused(keyWithoutCloudWatch)[0]).toMatch(/^prod-Operations\/MonitoringAlarmTopic\w+: .* but its key prod-Operations\/AlarmTopicKey\w+ does not let cloudwatch\.amazonaws\.com/);
+    expect(deliveriesRefused(keyWithoutCloudWatch)[0]).toMatch(
+      /^prod-Operations\/MonitoringAlarmTopic\w+: .* but its key prod-Operations\/AlarmTopicKey\w+ does not let cloudwatch\.amazonaws\.com/,
+    );
   });
 
   it('reports the real uploads topic, files queue, schedule DLQ and access-log bucket once each refuses its deliverer', () => {
-    const s3Refused = withStatements('prod-Stateful', 'AWS::SNS::TopicPolicy', 'UploadsTopicPolicy', (statements) => statements.filter((s) => s.Effect === 'Deny'));
-    const snsRefused = withStatements('prod-Stateful', 'AWS::SQS::QueuePolicy', 'UploadsFilesQueuePolicy', (statements) => statements.filter((s) => s.Effect === 'Deny'));
+    const s3Refused = withStatements('prod-Stateful', 'AWS::SNS::TopicPolicy', 'UploadsTopicPolicy', (statements) =>
+      statements.filter((s) => s.Effect === 'Deny'),
+    );
+    const snsRefused = withStatements('prod-Stateful', 'AWS::SQS::QueuePolicy', 'UploadsFilesQueuePolicy', (statements) =>
+      statements.filter((s) => s.Effect === 'Deny'),
+    );
     const logsRefused = withStatements('prod-Containers', 'AWS::S3::BucketPolicy', 'ExportServiceAccessLogsPolicy', (statements) =>
       statements.filter((s) => s.Action !== 's3:PutObject'),
     );
     // One edge per notification configuration (incoming/ and imports/).
-    const s3Edge = expect.stringMatching(/^prod-Stateful\/UploadsTopic\w+: s3\.amazonaws\.com delivers into it \(from prod-Stateful\/\w+\), but its topic policy/);
+    const s3Edge = expect.stringMatching(
+      /^prod-Stateful\/UploadsTopic\w+: s3\.amazonaws\.com delivers into it \(from prod-Stateful\/\w+\), but its topic policy/,
+    );
     expect(deliveriesRefused(s3Refused)).toEqual([s3Edge, s3Edge]);
-    expect(deliveriesRefused(snsRefused)).toEqual([expect.stringMatching(/^prod-Stateful\/UploadsFilesQueue\w+: sns\.amazonaws\.com delivers into it/)]);
-    expect(deliveriesRefused(logsRefused)).toEqual([expect.stringMatching(/^prod-Containers\/ExportServiceAccessLogs\w+: elasticloadbalancing delivers into it/)]);
-    const schedulerRoles = Object.entries(app['prod-Jobs'].Resources ?? {}).filter(([id, r]) => r.Type === 'AWS::IAM::Policy' && id.startsWith('SchedulerRoleForTarget'));
+    expect(deliveriesRefused(snsRefused)).toEqual([
+      expect.stringMatching(/^prod-Stateful\/UploadsFilesQueue\w+: sns\.amazonaws\.com delivers into it/),
+    ]);
+    expect(deliveriesRefused(logsRefused)).toEqual([
+      expect.stringMatching(/^prod-Containers\/ExportServiceAccessLogs\w+: elasticloadbalancing delivers into it/),
+    ]);
+    const schedulerRoles = Object.entries(app['prod-Jobs'].Resources ?? {}).filter(
+      ([id, r]) => r.Type === 'AWS::IAM::Policy' && id.startsWith('SchedulerRoleForTarget'),
+    );
     expect(schedulerRoles.length).toBeGreaterThan(0);
     const withoutSchedulerPolicies = {
       ...app,
-      'prod-Jobs': { ...app['prod-Jobs'], Resources: Object.fromEntries(Object.entries(app['prod-Jobs'].Resources ?? {}).filter(([id]) => !schedulerRoles.some(([roleId]) => roleId === id))) },
+      'prod-Jobs': {
+        ...app['prod-Jobs'],
+        Resources: Object.fromEntries(
+          Object.entries(app['prod-Jobs'].Resources ?? {}).filter(([id]) => !schedulerRoles.some(([roleId]) => roleId === id)),
+        ),
+      },
     };
     expect(deliveriesRefused(withoutSchedulerPolicies)).toEqual(
-      expect.arrayContaining([expect.stringMatching(/^prod-Jobs\/ScheduledJobs\w+: scheduler\.amazonaws\.com delivers into it .* but its role prod-Jobs\/SchedulerRoleForTarget\w+ may not sqs:SendMessage/)]),
+      expect.arrayContaining([
+        expect.stringMatching(
+          /^prod-Jobs\/ScheduledJobs\w+: scheduler\.amazonaws\.com delivers into it .* but its role prod-Jobs\/SchedulerRoleForTarget\w+ may not sqs:SendMessage/,
+        ),
+      ]),
     );
   });
 
@@ -291,7 +355,9 @@ function fragment(stacks: Record<string, Record<string, CfnResource>>, outputs: 
 }
 
 const arn = (logicalId: string) => ({ 'Fn::GetAtt': [logicalId, 'Arn'] });
-const fromStateful = (outputName: string) => ({ 'Fn::GetStackOutput': { StackName: 'dev-Stateful', Region: 'eu-west-1', OutputName: outputName } });
+const fromStateful = (outputName: string) => ({
+  'Fn::GetStackOutput': { StackName: 'dev-Stateful', Region: 'eu-west-1', OutputName: outputName },
+});
 const queue = (props: Record<string, unknown> = {}): CfnResource => ({ Type: 'AWS::SQS::Queue', Properties: props });
 const fn = (props: Record<string, unknown> = {}): CfnResource => ({
   Type: 'AWS::Lambda::Function',
@@ -321,7 +387,10 @@ describe('template graph', () => {
   });
 
   it('resolves Fn::ImportValue through the export name', () => {
-    expect(resolveReference(app, 'dev-Jobs', { 'Fn::ImportValue': 'dev-QueueArn' })).toMatchObject({ stack: 'dev-Stateful', logicalId: 'Queue' });
+    expect(resolveReference(app, 'dev-Jobs', { 'Fn::ImportValue': 'dev-QueueArn' })).toMatchObject({
+      stack: 'dev-Stateful',
+      logicalId: 'Queue',
+    });
   });
 
   it('resolves nothing for literal ARNs and unknown names', () => {
@@ -338,7 +407,11 @@ describe('template graph', () => {
 describe('each policy reports a hand-made violation', () => {
   it('a queue with no redrive policy that is nobody’s dead-letter target', () => {
     const app = fragment({
-      'dev-Stateful': { Lonely: queue(), Dlq: queue(), Main: queue({ RedrivePolicy: { deadLetterTargetArn: arn('Dlq'), maxReceiveCount: 5 } }) },
+      'dev-Stateful': {
+        Lonely: queue(),
+        Dlq: queue(),
+        Main: queue({ RedrivePolicy: { deadLetterTargetArn: arn('Dlq'), maxReceiveCount: 5 } }),
+      },
       'dev-Jobs': {
         ScheduleDlq: queue(),
         Schedule: { Type: 'AWS::Scheduler::Schedule', Properties: { Target: { Arn: 'x', DeadLetterConfig: { Arn: arn('ScheduleDlq') } } } },
@@ -351,7 +424,12 @@ describe('each policy reports a hand-made violation', () => {
     const app = fragment(
       {
         'dev-Stateful': { Dlq: queue() },
-        'dev-Jobs': { Config: { Type: 'AWS::Lambda::EventInvokeConfig', Properties: { DestinationConfig: { OnFailure: { Destination: fromStateful('DlqArn') } } } } },
+        'dev-Jobs': {
+          Config: {
+            Type: 'AWS::Lambda::EventInvokeConfig',
+            Properties: { DestinationConfig: { OnFailure: { Destination: fromStateful('DlqArn') } } },
+          },
+        },
       },
       { 'dev-Stateful': { DlqArn: { Value: arn('Dlq') } } },
     );
@@ -386,7 +464,10 @@ describe('each policy reports a hand-made violation', () => {
       'dev-Stateful': {
         Topic: { Type: 'AWS::SNS::Topic', Properties: { KmsMasterKeyId: 'arn:aws:kms:eu-west-1:111111111111:alias/aws/sns' } },
         Queue: queue({ KmsMasterKeyId: 'alias/aws/sqs' }),
-        Subscription: { Type: 'AWS::SNS::Subscription', Properties: { Protocol: 'sqs', Endpoint: arn('Queue'), TopicArn: { Ref: 'Topic' } } },
+        Subscription: {
+          Type: 'AWS::SNS::Subscription',
+          Properties: { Protocol: 'sqs', Endpoint: arn('Queue'), TopicArn: { Ref: 'Topic' } },
+        },
         Notifications: {
           Type: 'Custom::S3BucketNotifications',
           Properties: { NotificationConfiguration: { TopicConfigurations: [{ TopicArn: { Ref: 'Topic' } }] } },
@@ -403,7 +484,10 @@ describe('each policy reports a hand-made violation', () => {
 
   it('an SQS event source mapping without ReportBatchItemFailures', () => {
     const app = fragment({
-      'dev-Uploads': { Queue: queue(), Mapping: { Type: 'AWS::Lambda::EventSourceMapping', Properties: { EventSourceArn: arn('Queue'), FunctionName: 'f' } } },
+      'dev-Uploads': {
+        Queue: queue(),
+        Mapping: { Type: 'AWS::Lambda::EventSourceMapping', Properties: { EventSourceArn: arn('Queue'), FunctionName: 'f' } },
+      },
     });
     expect(mappingsWithoutPartialBatchResponse(app)).toEqual([expect.stringMatching(/^dev-Uploads\/Mapping: /)]);
   });
@@ -434,7 +518,10 @@ describe('each policy reports a hand-made violation', () => {
         Dlq: queue(),
         Job: fn(),
         Live: { Type: 'AWS::Lambda::Alias', Properties: { FunctionName: { Ref: 'Job' }, Name: 'live' } },
-        Config: { Type: 'AWS::Lambda::EventInvokeConfig', Properties: { FunctionName: { Ref: 'Job' }, Qualifier: '$LATEST', MaximumRetryAttempts: 2 } },
+        Config: {
+          Type: 'AWS::Lambda::EventInvokeConfig',
+          Properties: { FunctionName: { Ref: 'Job' }, Qualifier: '$LATEST', MaximumRetryAttempts: 2 },
+        },
         Schedule: {
           Type: 'AWS::Scheduler::Schedule',
           Properties: { Target: { Arn: { Ref: 'Live' }, RetryPolicy: { MaximumRetryAttempts: 3 }, DeadLetterConfig: { Arn: arn('Dlq') } } },
@@ -451,8 +538,14 @@ describe('each policy reports a hand-made violation', () => {
     const app = fragment({
       'dev-Api': {
         Stray: { Type: 'AWS::Lambda::Function', Properties: { Runtime: 'nodejs20.x' } },
-        BucketNotificationsHandler050a0587b7544547bf325f094a3db8347ECC3691: { Type: 'AWS::Lambda::Function', Properties: { Runtime: 'python3.13' } },
-        CustomS3AutoDeleteObjectsCustomResourceProviderHandler9D90184F: { Type: 'AWS::Lambda::Function', Properties: { Runtime: 'nodejs22.x' } },
+        BucketNotificationsHandler050a0587b7544547bf325f094a3db8347ECC3691: {
+          Type: 'AWS::Lambda::Function',
+          Properties: { Runtime: 'python3.13' },
+        },
+        CustomS3AutoDeleteObjectsCustomResourceProviderHandler9D90184F: {
+          Type: 'AWS::Lambda::Function',
+          Properties: { Runtime: 'nodejs22.x' },
+        },
         NoRetention: { Type: 'AWS::Logs::LogGroup', Properties: {} },
         Forever: fn({ LoggingConfig: { LogGroup: { Ref: 'NoRetention' } } }),
       },
@@ -499,11 +592,16 @@ describe('each policy reports a hand-made violation', () => {
             },
           },
         },
-        Managed: { Type: 'AWS::IAM::ManagedPolicy', Properties: { PolicyDocument: { Statement: { Effect: 'Allow', Action: 's3:*', Resource: 'arn:aws:s3:::b' } } } },
+        Managed: {
+          Type: 'AWS::IAM::ManagedPolicy',
+          Properties: { PolicyDocument: { Statement: { Effect: 'Allow', Action: 's3:*', Resource: 'arn:aws:s3:::b' } } },
+        },
         Role: {
           Type: 'AWS::IAM::Role',
           Properties: {
-            Policies: [{ PolicyName: 'Inline', PolicyDocument: { Statement: [{ Effect: 'Allow', Action: '*', Resource: 'arn:aws:s3:::b' }] } }],
+            Policies: [
+              { PolicyName: 'Inline', PolicyDocument: { Statement: [{ Effect: 'Allow', Action: '*', Resource: 'arn:aws:s3:::b' }] } },
+            ],
             ManagedPolicyArns: [{ 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':iam::aws:policy/AdministratorAccess']] }],
           },
         },
@@ -521,13 +619,25 @@ describe('each policy reports a hand-made violation', () => {
     const world443 = { CidrIp: '0.0.0.0/0', IpProtocol: 'tcp', FromPort: 443, ToPort: 443 };
     const app = fragment({
       'dev-Containers': {
-        LbGroup: { Type: 'AWS::EC2::SecurityGroup', Properties: { SecurityGroupIngress: [world443, { ...world443, FromPort: 22, ToPort: 22 }] } },
-        Lb: { Type: 'AWS::ElasticLoadBalancingV2::LoadBalancer', Properties: { Scheme: 'internet-facing', SecurityGroups: [{ 'Fn::GetAtt': ['LbGroup', 'GroupId'] }] } },
+        LbGroup: {
+          Type: 'AWS::EC2::SecurityGroup',
+          Properties: { SecurityGroupIngress: [world443, { ...world443, FromPort: 22, ToPort: 22 }] },
+        },
+        Lb: {
+          Type: 'AWS::ElasticLoadBalancingV2::LoadBalancer',
+          Properties: { Scheme: 'internet-facing', SecurityGroups: [{ 'Fn::GetAtt': ['LbGroup', 'GroupId'] }] },
+        },
         Listener: { Type: 'AWS::ElasticLoadBalancingV2::Listener', Properties: { LoadBalancerArn: { Ref: 'Lb' }, Port: 443 } },
         TaskGroup: { Type: 'AWS::EC2::SecurityGroup', Properties: {} },
         TaskIngress: {
           Type: 'AWS::EC2::SecurityGroupIngress',
-          Properties: { GroupId: { 'Fn::GetAtt': ['TaskGroup', 'GroupId'] }, CidrIpv6: '::/0', IpProtocol: 'tcp', FromPort: 443, ToPort: 443 },
+          Properties: {
+            GroupId: { 'Fn::GetAtt': ['TaskGroup', 'GroupId'] },
+            CidrIpv6: '::/0',
+            IpProtocol: 'tcp',
+            FromPort: 443,
+            ToPort: 443,
+          },
         },
       },
     });
@@ -551,14 +661,25 @@ describe('each policy reports a hand-made violation', () => {
             Properties: {
               PolicyDocument: {
                 Statement: [
-                  { Effect: 'Allow', Action: 'ecs:RunTask', Resource: { 'Fn::GetStackOutput': { StackName: 'dev-Containers', OutputName: 'TaskArn' } } },
-                  { Effect: 'Allow', Action: 'dynamodb:GetItem', Resource: { 'Fn::GetStackOutput': { StackName: 'dev-Containers', OutputName: 'TableArn' } } },
+                  {
+                    Effect: 'Allow',
+                    Action: 'ecs:RunTask',
+                    Resource: { 'Fn::GetStackOutput': { StackName: 'dev-Containers', OutputName: 'TaskArn' } },
+                  },
+                  {
+                    Effect: 'Allow',
+                    Action: 'dynamodb:GetItem',
+                    Resource: { 'Fn::GetStackOutput': { StackName: 'dev-Containers', OutputName: 'TableArn' } },
+                  },
                 ],
               },
             },
           },
           Alias: { Type: 'AWS::Lambda::Alias', Properties: { FunctionVersion: { 'Fn::ImportValue': 'dev-Version' } } },
-          Image: { Type: 'AWS::ECS::TaskDefinition', Properties: { Image: { 'Fn::GetStackOutput': { StackName: 'dev-Containers', OutputName: 'ImageUri' } } } },
+          Image: {
+            Type: 'AWS::ECS::TaskDefinition',
+            Properties: { Image: { 'Fn::GetStackOutput': { StackName: 'dev-Containers', OutputName: 'ImageUri' } } },
+          },
         },
       },
       {
@@ -566,19 +687,31 @@ describe('each policy reports a hand-made violation', () => {
           TaskArn: { Value: { Ref: 'Task' } },
           TableArn: { Value: arn('Table') },
           VersionNumber: { Value: { 'Fn::GetAtt': ['Version', 'Version'] }, Export: { Name: 'dev-Version' } },
-          ImageUri: { Value: { 'Fn::Sub': '${AWS::AccountId}.dkr.ecr.eu-west-1.amazonaws.com/cdk-hnb659fds-container-assets:' + 'a'.repeat(64) } },
+          ImageUri: {
+            Value: { 'Fn::Sub': '${AWS::AccountId}.dkr.ecr.eu-west-1.amazonaws.com/cdk-hnb659fds-container-assets:' + 'a'.repeat(64) },
+          },
         },
       },
     );
     expect(crossStackValuesThatChangeOnUpdate(app)).toEqual([
-      expect.stringMatching(/^dev-Jobs\/Policy: reads dev-Containers output TaskArn \(AWS::ECS::TaskDefinition Ref of dev-Containers\/Task\) through a weak/),
-      expect.stringMatching(/^dev-Jobs\/Alias: reads dev-Containers output VersionNumber \(AWS::Lambda::Version Version of dev-Containers\/Version\) through a strong/),
+      expect.stringMatching(
+        /^dev-Jobs\/Policy: reads dev-Containers output TaskArn \(AWS::ECS::TaskDefinition Ref of dev-Containers\/Task\) through a weak/,
+      ),
+      expect.stringMatching(
+        /^dev-Jobs\/Alias: reads dev-Containers output VersionNumber \(AWS::Lambda::Version Version of dev-Containers\/Version\) through a strong/,
+      ),
       expect.stringMatching(/^dev-Jobs\/Image: reads dev-Containers output ImageUri \(a container image URI built from an asset\)/),
     ]);
   });
 
   it('resource policies that let in everyone or an unpinned service; pinned ones, denials and listed exceptions pass', () => {
-    const statement = (principal: unknown, action: string, condition?: Record<string, unknown>) => ({ Effect: 'Allow', Principal: principal, Action: action, Resource: '*', Condition: condition });
+    const statement = (principal: unknown, action: string, condition?: Record<string, unknown>) => ({
+      Effect: 'Allow',
+      Principal: principal,
+      Action: action,
+      Resource: '*',
+      Condition: condition,
+    });
     const app = fragment({
       'dev-Stateful': {
         Queue: queue(),
@@ -602,16 +735,37 @@ describe('each policy reports a hand-made violation', () => {
           Type: 'AWS::SNS::TopicPolicy',
           Properties: {
             Topics: [{ Ref: 'Topic' }],
-            PolicyDocument: { Statement: [statement({ Service: 's3.amazonaws.com' }, 'sns:Publish', { ArnLike: { 'aws:SourceArn': arn('Bucket') } })] },
+            PolicyDocument: {
+              Statement: [statement({ Service: 's3.amazonaws.com' }, 'sns:Publish', { ArnLike: { 'aws:SourceArn': arn('Bucket') } })],
+            },
           },
         },
         Key: {
           Type: 'AWS::KMS::Key',
-          Properties: { KeyPolicy: { Statement: [statement({ Service: ['cloudwatch.amazonaws.com'] }, 'kms:Decrypt', { StringEquals: { 'aws:SourceAccount': '111111111111' } })] } },
+          Properties: {
+            KeyPolicy: {
+              Statement: [
+                statement({ Service: ['cloudwatch.amazonaws.com'] }, 'kms:Decrypt', {
+                  StringEquals: { 'aws:SourceAccount': '111111111111' },
+                }),
+              ],
+            },
+          },
         },
-        Permission: { Type: 'AWS::Lambda::Permission', Properties: { Principal: 'events.amazonaws.com', Action: 'lambda:InvokeFunction', FunctionName: 'f' } },
-        Role: { Type: 'AWS::IAM::Role', Properties: { AssumeRolePolicyDocument: { Statement: [statement({ Service: 'vpc-flow-logs.amazonaws.com' }, 'sts:AssumeRole')] } } },
-        FunctionRole: { Type: 'AWS::IAM::Role', Properties: { AssumeRolePolicyDocument: { Statement: [statement({ Service: 'lambda.amazonaws.com' }, 'sts:AssumeRole')] } } },
+        Permission: {
+          Type: 'AWS::Lambda::Permission',
+          Properties: { Principal: 'events.amazonaws.com', Action: 'lambda:InvokeFunction', FunctionName: 'f' },
+        },
+        Role: {
+          Type: 'AWS::IAM::Role',
+          Properties: {
+            AssumeRolePolicyDocument: { Statement: [statement({ Service: 'vpc-flow-logs.amazonaws.com' }, 'sts:AssumeRole')] },
+          },
+        },
+        FunctionRole: {
+          Type: 'AWS::IAM::Role',
+          Properties: { AssumeRolePolicyDocument: { Statement: [statement({ Service: 'lambda.amazonaws.com' }, 'sts:AssumeRole')] } },
+        },
       },
     });
     expect(resourcePoliciesOpenToAnyone(app, [{ kind: 'trust policy', principal: 'lambda.amazonaws.com', reason: 'test' }])).toEqual([
@@ -623,31 +777,70 @@ describe('each policy reports a hand-made violation', () => {
   });
 
   it('deliveries a resource policy or a customer key refuses: alarm → topic, SNS → queue, Lambda destination → queue, logs → bucket', () => {
-    const allow = (service: string, action: string | string[]) => ({ Effect: 'Allow', Principal: { Service: service }, Action: action, Resource: '*' });
-    const denyInsecure = { Effect: 'Deny', Principal: '*', Action: 'sns:Publish', Resource: '*', Condition: { Bool: { 'aws:SecureTransport': 'false' } } };
+    const allow = (service: string, action: string | string[]) => ({
+      Effect: 'Allow',
+      Principal: { Service: service },
+      Action: action,
+      Resource: '*',
+    });
+    const denyInsecure = {
+      Effect: 'Deny',
+      Principal: '*',
+      Action: 'sns:Publish',
+      Resource: '*',
+      Condition: { Bool: { 'aws:SecureTransport': 'false' } },
+    };
     const app = fragment({
       'dev-Operations': {
-        Key: { Type: 'AWS::KMS::Key', Properties: { KeyPolicy: { Statement: [allow('s3.amazonaws.com', ['kms:Decrypt', 'kms:GenerateDataKey*'])] } } },
+        Key: {
+          Type: 'AWS::KMS::Key',
+          Properties: { KeyPolicy: { Statement: [allow('s3.amazonaws.com', ['kms:Decrypt', 'kms:GenerateDataKey*'])] } },
+        },
         Topic: { Type: 'AWS::SNS::Topic', Properties: { KmsMasterKeyId: arn('Key') } },
-        TopicPolicy: { Type: 'AWS::SNS::TopicPolicy', Properties: { Topics: [{ Ref: 'Topic' }], PolicyDocument: { Statement: [denyInsecure] } } },
+        TopicPolicy: {
+          Type: 'AWS::SNS::TopicPolicy',
+          Properties: { Topics: [{ Ref: 'Topic' }], PolicyDocument: { Statement: [denyInsecure] } },
+        },
         Alarm: { Type: 'AWS::CloudWatch::Alarm', Properties: { AlarmActions: [{ Ref: 'Topic' }] } },
         // A topic without a policy keeps SNS's default one; its key lets CloudWatch in.
-        OpenKey: { Type: 'AWS::KMS::Key', Properties: { KeyPolicy: { Statement: [allow('cloudwatch.amazonaws.com', ['kms:Decrypt', 'kms:GenerateDataKey*'])] } } },
+        OpenKey: {
+          Type: 'AWS::KMS::Key',
+          Properties: { KeyPolicy: { Statement: [allow('cloudwatch.amazonaws.com', ['kms:Decrypt', 'kms:GenerateDataKey*'])] } },
+        },
         FineTopic: { Type: 'AWS::SNS::Topic', Properties: { KmsMasterKeyId: arn('OpenKey') } },
         FineAlarm: { Type: 'AWS::CloudWatch::Alarm', Properties: { AlarmActions: [{ Ref: 'FineTopic' }] } },
         Queue: queue(),
-        QueuePolicy: { Type: 'AWS::SQS::QueuePolicy', Properties: { Queues: [{ Ref: 'Queue' }], PolicyDocument: { Statement: [allow('s3.amazonaws.com', 'sqs:SendMessage')] } } },
-        Subscription: { Type: 'AWS::SNS::Subscription', Properties: { Protocol: 'sqs', Endpoint: arn('Queue'), TopicArn: { Ref: 'FineTopic' } } },
+        QueuePolicy: {
+          Type: 'AWS::SQS::QueuePolicy',
+          Properties: { Queues: [{ Ref: 'Queue' }], PolicyDocument: { Statement: [allow('s3.amazonaws.com', 'sqs:SendMessage')] } },
+        },
+        Subscription: {
+          Type: 'AWS::SNS::Subscription',
+          Properties: { Protocol: 'sqs', Endpoint: arn('Queue'), TopicArn: { Ref: 'FineTopic' } },
+        },
         Logs: logs,
         FnRole: { Type: 'AWS::IAM::Role', Properties: {} },
         Fn: fn({ Role: arn('FnRole') }),
         Dlq: queue(),
-        Config: { Type: 'AWS::Lambda::EventInvokeConfig', Properties: { FunctionName: { Ref: 'Fn' }, DestinationConfig: { OnFailure: { Destination: arn('Dlq') } } } },
-        LogBucket: { Type: 'AWS::S3::Bucket', Properties: { BucketEncryption: { ServerSideEncryptionConfiguration: [{ ServerSideEncryptionByDefault: { SSEAlgorithm: 'aws:kms' } }] } } },
+        Config: {
+          Type: 'AWS::Lambda::EventInvokeConfig',
+          Properties: { FunctionName: { Ref: 'Fn' }, DestinationConfig: { OnFailure: { Destination: arn('Dlq') } } },
+        },
+        LogBucket: {
+          Type: 'AWS::S3::Bucket',
+          Properties: {
+            BucketEncryption: { ServerSideEncryptionConfiguration: [{ ServerSideEncryptionByDefault: { SSEAlgorithm: 'aws:kms' } }] },
+          },
+        },
         LogBucketPolicy: { Type: 'AWS::S3::BucketPolicy', Properties: { Bucket: { Ref: 'LogBucket' }, PolicyDocument: { Statement: [] } } },
         Lb: {
           Type: 'AWS::ElasticLoadBalancingV2::LoadBalancer',
-          Properties: { LoadBalancerAttributes: [{ Key: 'access_logs.s3.enabled', Value: 'true' }, { Key: 'access_logs.s3.bucket', Value: { Ref: 'LogBucket' } }] },
+          Properties: {
+            LoadBalancerAttributes: [
+              { Key: 'access_logs.s3.enabled', Value: 'true' },
+              { Key: 'access_logs.s3.bucket', Value: { Ref: 'LogBucket' } },
+            ],
+          },
         },
       },
     });
@@ -687,12 +880,26 @@ describe('each policy reports a hand-made violation', () => {
         PrivateB: subnet('eu-west-1b'),
         TableA: { Type: 'AWS::EC2::RouteTable', Properties: {} },
         TableB: { Type: 'AWS::EC2::RouteTable', Properties: {} },
-        AssocA: { Type: 'AWS::EC2::SubnetRouteTableAssociation', Properties: { SubnetId: { Ref: 'PrivateA' }, RouteTableId: { Ref: 'TableA' } } },
-        AssocB: { Type: 'AWS::EC2::SubnetRouteTableAssociation', Properties: { SubnetId: { Ref: 'PrivateB' }, RouteTableId: { Ref: 'TableB' } } },
-        RouteA: { Type: 'AWS::EC2::Route', Properties: { RouteTableId: { Ref: 'TableA' }, DestinationCidrBlock: '0.0.0.0/0', NatGatewayId: { Ref: 'NatA' } } },
-        RouteB: { Type: 'AWS::EC2::Route', Properties: { RouteTableId: { Ref: 'TableB' }, DestinationCidrBlock: '0.0.0.0/0', NatGatewayId: { Ref: 'NatA' } } },
+        AssocA: {
+          Type: 'AWS::EC2::SubnetRouteTableAssociation',
+          Properties: { SubnetId: { Ref: 'PrivateA' }, RouteTableId: { Ref: 'TableA' } },
+        },
+        AssocB: {
+          Type: 'AWS::EC2::SubnetRouteTableAssociation',
+          Properties: { SubnetId: { Ref: 'PrivateB' }, RouteTableId: { Ref: 'TableB' } },
+        },
+        RouteA: {
+          Type: 'AWS::EC2::Route',
+          Properties: { RouteTableId: { Ref: 'TableA' }, DestinationCidrBlock: '0.0.0.0/0', NatGatewayId: { Ref: 'NatA' } },
+        },
+        RouteB: {
+          Type: 'AWS::EC2::Route',
+          Properties: { RouteTableId: { Ref: 'TableB' }, DestinationCidrBlock: '0.0.0.0/0', NatGatewayId: { Ref: 'NatA' } },
+        },
       },
     });
-    expect(subnetsEgressingThroughAnotherZone(app)).toEqual(['dev-Containers/PrivateB (eu-west-1b): egresses through dev-Containers/NatA in eu-west-1a']);
+    expect(subnetsEgressingThroughAnotherZone(app)).toEqual([
+      'dev-Containers/PrivateB (eu-west-1b): egresses through dev-Containers/NatA in eu-west-1a',
+    ]);
   });
 });

@@ -13,12 +13,16 @@ const fixtureApp = `npx tsx ${path.join('test', 'fixtures', 'synth-gate', 'app.t
 function synth(violation: string, ...selection: string[]): { status: number | null; output: string } {
   const outdir = fs.mkdtempSync(path.join(os.tmpdir(), 'synth-gate-'));
   try {
-    const result = spawnSync(cdk, ['synth', '--quiet', ...selection, '--app', fixtureApp, '--output', outdir, '-c', `violation=${violation}`], {
-      cwd: root,
-      encoding: 'utf8',
-      env: { ...process.env, CI: 'true', NODE_ENV: 'production' },
-      timeout: 120_000,
-    });
+    const result = spawnSync(
+      cdk,
+      ['synth', '--quiet', ...selection, '--app', fixtureApp, '--output', outdir, '-c', `violation=${violation}`],
+      {
+        cwd: root,
+        encoding: 'utf8',
+        env: { ...process.env, CI: 'true', NODE_ENV: 'production' },
+        timeout: 120_000,
+      },
+    );
     return { status: result.status, output: `${result.stdout}${result.stderr}` };
   } finally {
     fs.rmSync(outdir, { recursive: true, force: true });

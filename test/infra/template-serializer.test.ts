@@ -19,7 +19,10 @@ const handlerFile = path.join(workDir, 'greeting.ts');
 fs.writeFileSync(path.join(workDir, 'package-lock.json'), JSON.stringify({ lockfileVersion: 3, packages: {} }));
 fs.symlinkSync(path.join(__dirname, '..', '..', 'node_modules'), path.join(workDir, 'node_modules'), 'dir');
 
-function synthesizeWithHandler(source: string, outdir = fs.mkdtempSync(path.join(workDir, 'out-'))): { template: Record<string, unknown>; outdir: string } {
+function synthesizeWithHandler(
+  source: string,
+  outdir = fs.mkdtempSync(path.join(workDir, 'out-')),
+): { template: Record<string, unknown>; outdir: string } {
   fs.writeFileSync(handlerFile, source);
   const app = testApp({ outdir, bundle: true });
   const stack = new Stack(app, 'Bundled');
@@ -49,7 +52,9 @@ describe('template serializer', () => {
 
   it('still shows a change to the infrastructure', () => {
     const base = before.template;
-    const changed = JSON.parse(JSON.stringify(base)) as { Resources: Record<string, { Type: string; Properties: { MemorySize?: number } }> };
+    const changed = JSON.parse(JSON.stringify(base)) as {
+      Resources: Record<string, { Type: string; Properties: { MemorySize?: number } }>;
+    };
     const fn = Object.values(changed.Resources).find((resource) => resource.Type === 'AWS::Lambda::Function');
     fn!.Properties.MemorySize = 1024;
 

@@ -26,7 +26,12 @@ function functionStatements(stage: AppStage): Record<string, any>[] {
   return Object.values(policies).flatMap((policy) => policy.Properties.PolicyDocument.Statement as Record<string, any>[]);
 }
 
-const tlsDeny = expect.objectContaining({ Effect: 'Deny', Action: 'sqs:*', Principal: { AWS: '*' }, Condition: { Bool: { 'aws:SecureTransport': 'false' } } });
+const tlsDeny = expect.objectContaining({
+  Effect: 'Deny',
+  Action: 'sqs:*',
+  Principal: { AWS: '*' },
+  Condition: { Bool: { 'aws:SecureTransport': 'false' } },
+});
 
 describe('uploads bucket', () => {
   const dev = stages.dev;
@@ -35,7 +40,12 @@ describe('uploads bucket', () => {
     stateful(dev).hasResourceProperties('AWS::S3::Bucket', {
       BucketEncryption: { ServerSideEncryptionConfiguration: [{ ServerSideEncryptionByDefault: { SSEAlgorithm: 'AES256' } }] },
       VersioningConfiguration: { Status: 'Enabled' },
-      PublicAccessBlockConfiguration: { BlockPublicAcls: true, BlockPublicPolicy: true, IgnorePublicAcls: true, RestrictPublicBuckets: true },
+      PublicAccessBlockConfiguration: {
+        BlockPublicAcls: true,
+        BlockPublicPolicy: true,
+        IgnorePublicAcls: true,
+        RestrictPublicBuckets: true,
+      },
     });
   });
 
@@ -50,7 +60,10 @@ describe('uploads bucket', () => {
     stateful(stages[name]).hasResourceProperties('AWS::S3::Bucket', {
       LifecycleConfiguration: {
         Rules: Match.arrayWith([
-          Match.objectLike({ AbortIncompleteMultipartUpload: { DaysAfterInitiation: ENVIRONMENTS[name].uploads.abortIncompleteMultipartUploadDays }, Status: 'Enabled' }),
+          Match.objectLike({
+            AbortIncompleteMultipartUpload: { DaysAfterInitiation: ENVIRONMENTS[name].uploads.abortIncompleteMultipartUploadDays },
+            Status: 'Enabled',
+          }),
         ]),
       },
     });
@@ -68,7 +81,9 @@ describe('uploads bucket', () => {
     const topic = only(stateful(dev), 'AWS::SNS::Topic', 'Uploads');
     const notifications = only(stateful(dev), 'Custom::S3BucketNotifications');
     const configurations = notifications.Properties.NotificationConfiguration.TopicConfigurations as Record<string, any>[];
-    expect(configurations.map((configuration) => [configuration.Events, configuration.Filter.Key.FilterRules, configuration.TopicArn])).toEqual([
+    expect(
+      configurations.map((configuration) => [configuration.Events, configuration.Filter.Key.FilterRules, configuration.TopicArn]),
+    ).toEqual([
       [['s3:ObjectCreated:*'], [{ Name: 'prefix', Value: 'incoming/' }], { Ref: topic.id }],
       [['s3:ObjectCreated:*'], [{ Name: 'prefix', Value: 'imports/' }], { Ref: topic.id }],
     ]);
@@ -90,7 +105,10 @@ describe('uploads topic', () => {
       Principal: { Service: 's3.amazonaws.com' },
       Action: ['kms:Decrypt', 'kms:GenerateDataKey*'],
       Resource: '*',
-      Condition: { StringEquals: { 'aws:SourceAccount': ENVIRONMENTS.dev.account }, ArnLike: { 'aws:SourceArn': { 'Fn::GetAtt': [bucket.id, 'Arn'] } } },
+      Condition: {
+        StringEquals: { 'aws:SourceAccount': ENVIRONMENTS.dev.account },
+        ArnLike: { 'aws:SourceArn': { 'Fn::GetAtt': [bucket.id, 'Arn'] } },
+      },
     });
     const unconditionedForS3 = (key.Properties.KeyPolicy.Statement as Record<string, any>[]).filter(
       (statement) => JSON.stringify(statement.Principal).includes('s3.amazonaws.com') && statement.Condition === undefined,
@@ -102,10 +120,20 @@ describe('uploads topic', () => {
     const bucket = only(template, 'AWS::S3::Bucket', 'UploadsBucket');
     const policy = only(template, 'AWS::SNS::TopicPolicy', 'Uploads');
     const statements = policy.Properties.PolicyDocument.Statement as Record<string, any>[];
-    expect(statements).toContainEqual(expect.objectContaining({ Effect: 'Deny', Action: 'sns:Publish', Principal: '*', Condition: { Bool: { 'aws:SecureTransport': 'false' } } }));
+    expect(statements).toContainEqual(
+      expect.objectContaining({
+        Effect: 'Deny',
+        Action: 'sns:Publish',
+        Principal: '*',
+        Condition: { Bool: { 'aws:SecureTransport': 'false' } },
+      }),
+    );
     const allows = statements.filter((statement) => statement.Effect === 'Allow');
     expect(allows).toEqual([
-      expect.objectContaining({ Action: 'sns:Publish', Principal: { Service: 's3.amazonaws.com' }, Condition: {
+      expect.objectContaining({
+        Action: 'sns:Publish',
+        Principal: { Service: 's3.amazonaws.com' },
+        Condition: {
           ArnLike: { 'aws:SourceArn': { 'Fn::GetAtt': [bucket.id, 'Arn'] } },
           // A bucket ARN names no account: a bucket of the same name elsewhere would match without this.
           StringEquals: { 'aws:SourceAccount': '111111111111' },
@@ -148,9 +176,15 @@ describe('files queue', () => {
   it('accepts messages only from the uploads topic', () => {
     const topic = only(template, 'AWS::SNS::Topic', 'Uploads');
     const policy = only(template, 'AWS::SQS::QueuePolicy', 'UploadsFilesQueuePolicy');
-    const allows = (policy.Properties.PolicyDocument.Statement as Record<string, any>[]).filter((statement) => statement.Effect === 'Allow');
+    const allows = (policy.Properties.PolicyDocument.Statement as Record<string, any>[]).filter(
+      (statement) => statement.Effect === 'Allow',
+    );
     expect(allows).toEqual([
-      expect.objectContaining({ Action: 'sqs:SendMessage', Principal: { Service: 'sns.amazonaws.com' }, Condition: { ArnEquals: { 'aws:SourceArn': { Ref: topic.id } } } }),
+      expect.objectContaining({
+        Action: 'sqs:SendMessage',
+        Principal: { Service: 'sns.amazonaws.com' },
+        Condition: { ArnEquals: { 'aws:SourceArn': { Ref: topic.id } } },
+      }),
     ]);
   });
 
@@ -163,28 +197,34 @@ describe('files queue', () => {
     expect(dlq.Properties.MessageRetentionPeriod).toBeGreaterThan(files.Properties.MessageRetentionPeriod);
   });
 
-  it.each(['dev', 'staging', 'prod'] as EnvironmentName[])('has a visibility timeout of at least 6 × the function timeout plus the batching window in %s', (name) => {
-    const stage = stages[name];
-    const files = only(stateful(stage), 'AWS::SQS::Queue', 'UploadsFilesQueue');
-    const fn = only(uploads(stage), 'AWS::Lambda::Function', 'UploadProcessingProcessUpload');
-    const mapping = only(uploads(stage), 'AWS::Lambda::EventSourceMapping');
-    const window = mapping.Properties.MaximumBatchingWindowInSeconds ?? 0;
-    expect(files.Properties.VisibilityTimeout).toBeGreaterThanOrEqual(6 * fn.Properties.Timeout + window);
-  });
+  it.each(['dev', 'staging', 'prod'] as EnvironmentName[])(
+    'has a visibility timeout of at least 6 × the function timeout plus the batching window in %s',
+    (name) => {
+      const stage = stages[name];
+      const files = only(stateful(stage), 'AWS::SQS::Queue', 'UploadsFilesQueue');
+      const fn = only(uploads(stage), 'AWS::Lambda::Function', 'UploadProcessingProcessUpload');
+      const mapping = only(uploads(stage), 'AWS::Lambda::EventSourceMapping');
+      const window = mapping.Properties.MaximumBatchingWindowInSeconds ?? 0;
+      expect(files.Properties.VisibilityTimeout).toBeGreaterThanOrEqual(6 * fn.Properties.Timeout + window);
+    },
+  );
 });
 
 describe('process-upload function', () => {
-  it.each(['dev', 'staging', 'prod'] as EnvironmentName[])('consumes the files queue in batches with partial failures and bounded concurrency in %s', (name) => {
-    const config = ENVIRONMENTS[name].uploads;
-    const mapping = only(uploads(stages[name]), 'AWS::Lambda::EventSourceMapping');
-    expect(mapping.Properties).toMatchObject({
-      BatchSize: config.batchSize,
-      MaximumBatchingWindowInSeconds: config.maxBatchingWindow.toSeconds(),
-      FunctionResponseTypes: ['ReportBatchItemFailures'],
-      ScalingConfig: { MaximumConcurrency: config.maxConcurrency },
-    });
-    expect(JSON.stringify(mapping.Properties.EventSourceArn)).toContain('UploadsFilesQueue');
-  });
+  it.each(['dev', 'staging', 'prod'] as EnvironmentName[])(
+    'consumes the files queue in batches with partial failures and bounded concurrency in %s',
+    (name) => {
+      const config = ENVIRONMENTS[name].uploads;
+      const mapping = only(uploads(stages[name]), 'AWS::Lambda::EventSourceMapping');
+      expect(mapping.Properties).toMatchObject({
+        BatchSize: config.batchSize,
+        MaximumBatchingWindowInSeconds: config.maxBatchingWindow.toSeconds(),
+        FunctionResponseTypes: ['ReportBatchItemFailures'],
+        ScalingConfig: { MaximumConcurrency: config.maxConcurrency },
+      });
+      expect(JSON.stringify(mapping.Properties.EventSourceArn)).toContain('UploadsFilesQueue');
+    },
+  );
 
   it('gets the table names from the stateful stack, not hard-coded names', () => {
     const fn = only(uploads(stages.dev), 'AWS::Lambda::Function', 'UploadProcessingProcessUpload');
@@ -203,7 +243,10 @@ describe('process-upload function', () => {
       { actions: ['xray:PutTelemetryRecords', 'xray:PutTraceSegments'], resource: '"*"' },
       { actions: ['dynamodb:PutItem'], resource: expect.stringMatching(/FilesTable[0-9A-F]{8}Arn/) },
       { actions: ['dynamodb:UpdateItem'], resource: expect.stringMatching(/ActivityTable[0-9A-F]{8}Arn/) },
-      { actions: ['s3:GetObject', 's3:GetObjectVersion'], resource: expect.stringMatching(/UploadsBucket[0-9A-F]{8}Arn.*"\/incoming\/\*"/) },
+      {
+        actions: ['s3:GetObject', 's3:GetObjectVersion'],
+        resource: expect.stringMatching(/UploadsBucket[0-9A-F]{8}Arn.*"\/incoming\/\*"/),
+      },
       // Listing key names lets S3 answer 404, not 403, for an object deleted before processing.
       { actions: ['s3:ListBucket'], resource: expect.stringMatching(/UploadsBucket[0-9A-F]{8}Arn/) },
       {
@@ -238,6 +281,15 @@ describe('files table', () => {
 
   it('keeps its logical ID, and so its data, along with the bucket and queues', () => {
     const ids = Object.keys(stateful(stages.prod).toJSON().Resources);
-    expect(ids).toEqual(expect.arrayContaining(['FilesTable1399FAA4', 'UploadsBucketC4B27CC7', 'UploadsFilesQueue354AF880', 'UploadsFilesDeadLetterQueueBB6E087A', 'UploadsTopicKey63BA75FD', 'UploadsTopic2C41EFE7']));
+    expect(ids).toEqual(
+      expect.arrayContaining([
+        'FilesTable1399FAA4',
+        'UploadsBucketC4B27CC7',
+        'UploadsFilesQueue354AF880',
+        'UploadsFilesDeadLetterQueueBB6E087A',
+        'UploadsTopicKey63BA75FD',
+        'UploadsTopic2C41EFE7',
+      ]),
+    );
   });
 });

@@ -61,9 +61,14 @@ interface RunTaskParameters {
  * otherwise.
  */
 function localImportJob(stage: AppStage) {
-  const template = templateOf(stage.containers).toJSON() as { Resources: Record<string, { Type: string; Properties: Record<string, unknown> }> };
+  const template = templateOf(stage.containers).toJSON() as {
+    Resources: Record<string, { Type: string; Properties: Record<string, unknown> }>;
+  };
   const taskDefinitionId = stage.containers.getLogicalId(stage.containers.importTaskDefinition.node.defaultChild as CfnElement);
-  const containers = template.Resources[taskDefinitionId].Properties.ContainerDefinitions as { Name: string; Environment: { Name: string; Value: unknown }[] }[];
+  const containers = template.Resources[taskDefinitionId].Properties.ContainerDefinitions as {
+    Name: string;
+    Environment: { Name: string; Value: unknown }[];
+  }[];
   const container = containers.find((definition) => definition.Name === IMPORT_CONTAINER_NAME)!;
   const local: Record<string, string> = { IMPORT_BUCKET: BUCKET, USERS_TABLE_NAME: usersTable, CHECKPOINTS_TABLE_NAME: checkpointsTable };
   const baseEnvironment = Object.fromEntries(
@@ -85,7 +90,11 @@ function localImportJob(stage: AppStage) {
       ...Object.fromEntries(override.Environment.map(({ Name, Value }) => [Name, Value])),
     };
     const { code } = await spawnWorker(workerBundle, ['import'], environment).exited;
-    const task = { lastStatus: 'STOPPED', stopCode: 'EssentialContainerExited', containers: [{ name: IMPORT_CONTAINER_NAME, exitCode: code }] };
+    const task = {
+      lastStatus: 'STOPPED',
+      stopCode: 'EssentialContainerExited',
+      containers: [{ name: IMPORT_CONTAINER_NAME, exitCode: code }],
+    };
     if (code !== 0) throw Object.assign(new Error(JSON.stringify(task)), { name: 'States.TaskFailed' });
     return task;
   };
@@ -100,7 +109,10 @@ async function startThrottlingProxy(target: string): Promise<string> {
     request.on('data', (chunk: Buffer) => chunks.push(chunk));
     request.on('end', () => {
       const body = Buffer.concat(chunks).toString('utf8');
-      if (request.headers['x-amz-target'] === 'DynamoDB_20120810.PutItem' && (JSON.parse(body) as { TableName?: string }).TableName === usersTable) {
+      if (
+        request.headers['x-amz-target'] === 'DynamoDB_20120810.PutItem' &&
+        (JSON.parse(body) as { TableName?: string }).TableName === usersTable
+      ) {
         if (failBatchWrites.skip > 0) failBatchWrites.skip -= 1;
         else if (failBatchWrites.fail > 0) {
           failBatchWrites.fail -= 1;
@@ -117,7 +129,14 @@ async function startThrottlingProxy(target: string): Promise<string> {
       // meets a connection the server has just closed is sent again on a new one.
       const send = (reuse: boolean) => {
         const forward = http.request(
-          { host: targetUrl.hostname, port: targetUrl.port, path: request.url, method: request.method, headers: request.headers, agent: reuse ? agent : false },
+          {
+            host: targetUrl.hostname,
+            port: targetUrl.port,
+            path: request.url,
+            method: request.method,
+            headers: request.headers,
+            agent: reuse ? agent : false,
+          },
           (upstream) => {
             response.writeHead(upstream.statusCode ?? 500, upstream.headers);
             upstream.pipe(response);
@@ -165,7 +184,9 @@ beforeAll(async () => {
   machine = importStateMachine(dev.jobs, () => lambdaContext('import-task', 300_000), { [IMPORT_STATES.runJob]: localImportJob(dev) });
   const small = { ...ENVIRONMENTS.dev, imports: { ...ENVIRONMENTS.dev.imports, largeImportThresholdBytes: FARGATE_THRESHOLD } };
   const [smallStage] = addEnvironments(testApp(), [small]);
-  fargateMachine = importStateMachine(smallStage.jobs, () => lambdaContext('import-task', 300_000), { [IMPORT_STATES.runJob]: localImportJob(smallStage) });
+  fargateMachine = importStateMachine(smallStage.jobs, () => lambdaContext('import-task', 300_000), {
+    [IMPORT_STATES.runJob]: localImportJob(smallStage),
+  });
 });
 
 afterAll(async () => {
@@ -264,7 +285,10 @@ async function counter(name: string): Promise<number> {
 }
 
 function jsonLines(count: number, domain: string): string {
-  return Array.from({ length: count }, (_, index) => JSON.stringify({ name: `User ${index}`, email: `user${index}@${domain}` })).join('\n') + '\n';
+  return (
+    Array.from({ length: count }, (_, index) => JSON.stringify({ name: `User ${index}`, email: `user${index}@${domain}` })).join('\n') +
+    '\n'
+  );
 }
 
 async function objectText(key: string): Promise<string> {
@@ -292,9 +316,19 @@ describe('the synthesized import state machine, run locally', () => {
     const users = await usersOfImport(run.input.importId);
     expect(users).toHaveLength(3000);
     const sample = users.find((user) => user.email?.S === 'user42@clean.example');
-    expect(sample).toMatchObject({ id: { S: userIdForEmail('user42@clean.example') }, name: { S: 'User 42' }, createdAt: { S: '2026-11-20T10:00:00.000Z' } });
+    expect(sample).toMatchObject({
+      id: { S: userIdForEmail('user42@clean.example') },
+      name: { S: 'User 42' },
+      createdAt: { S: '2026-11-20T10:00:00.000Z' },
+    });
     const item = await importItem(run.input.importId);
-    expect(item).toMatchObject({ status: { S: 'SUCCEEDED' }, validRecords: { N: '3000' }, invalidRecords: { N: '0' }, loaded: { N: '3000' }, duplicates: { N: '0' } });
+    expect(item).toMatchObject({
+      status: { S: 'SUCCEEDED' },
+      validRecords: { N: '3000' },
+      invalidRecords: { N: '0' },
+      loaded: { N: '3000' },
+      duplicates: { N: '0' },
+    });
     expect(await counter('importsSucceeded')).toBe(succeededBefore + 1);
     expect(await counter('usersCreated')).toBe(createdBefore + 3000);
   });
@@ -370,7 +404,12 @@ describe('the synthesized import state machine, run locally', () => {
     await dynamo.client.send(
       new PutItemCommand({
         TableName: usersTable,
-        Item: { id: { S: existingId }, name: { S: 'Original' }, email: { S: 'taken@dup.example' }, createdAt: { S: '2025-01-01T00:00:00.000Z' } },
+        Item: {
+          id: { S: existingId },
+          name: { S: 'Original' },
+          email: { S: 'taken@dup.example' },
+          createdAt: { S: '2025-01-01T00:00:00.000Z' },
+        },
       }),
     );
     const body = [
@@ -410,20 +449,46 @@ describe('the synthesized import state machine, run locally', () => {
       await dynamo.client.send(
         new PutItemCommand({
           TableName: usersTable,
-          Item: { id: { S: userIdForEmail('taken@big.example') }, name: { S: 'Original' }, email: { S: 'taken@big.example' }, createdAt: { S: '2025-01-01T00:00:00.000Z' } },
+          Item: {
+            id: { S: userIdForEmail('taken@big.example') },
+            name: { S: 'Original' },
+            email: { S: 'taken@big.example' },
+            createdAt: { S: '2025-01-01T00:00:00.000Z' },
+          },
         }),
       );
-      const body = jsonLines(50, 'big.example') + ['{"name":"","email":"nope"}', '{"name":"Impostor","email":"taken@big.example"}', '{"name":"Again","email":"user7@big.example"}'].join('\n');
+      const body =
+        jsonLines(50, 'big.example') +
+        [
+          '{"name":"","email":"nope"}',
+          '{"name":"Impostor","email":"taken@big.example"}',
+          '{"name":"Again","email":"user7@big.example"}',
+        ].join('\n');
 
       const run = await runImport('big.jsonl', body, largeMachine);
 
       expect(run.status).toBe('SUCCEEDED');
-      expect(run.visited).toEqual([IMPORT_STATES.validate, IMPORT_STATES.isTooLarge, IMPORT_STATES.runJob, IMPORT_STATES.recordJobSuccess, IMPORT_STATES.succeeded]);
+      expect(run.visited).toEqual([
+        IMPORT_STATES.validate,
+        IMPORT_STATES.isTooLarge,
+        IMPORT_STATES.runJob,
+        IMPORT_STATES.recordJobSuccess,
+        IMPORT_STATES.succeeded,
+      ]);
       const users = await usersOfImport(run.input.importId);
       expect(users).toHaveLength(50);
-      expect(users.find((user) => user.email?.S === 'user7@big.example')).toMatchObject({ name: { S: 'User 7' }, createdAt: { S: run.input.submittedAt } });
+      expect(users.find((user) => user.email?.S === 'user7@big.example')).toMatchObject({
+        name: { S: 'User 7' },
+        createdAt: { S: run.input.submittedAt },
+      });
       const item = await importItem(run.input.importId);
-      expect(item).toMatchObject({ status: { S: 'SUCCEEDED' }, validRecords: { N: '52' }, invalidRecords: { N: '1' }, loaded: { N: '50' }, duplicates: { N: '2' } });
+      expect(item).toMatchObject({
+        status: { S: 'SUCCEEDED' },
+        validRecords: { N: '52' },
+        invalidRecords: { N: '1' },
+        loaded: { N: '50' },
+        duplicates: { N: '2' },
+      });
       expect(item?.invalidSample?.L?.map((entry) => entry.M?.line?.N)).toEqual(['51']);
       expect(item?.invalidSample?.L?.[0].M?.reason?.S).toContain('email');
       expect(item?.duplicateSample?.L?.map((entry) => [entry.M?.line?.N, entry.M?.reason?.S])).toEqual([
@@ -434,10 +499,14 @@ describe('the synthesized import state machine, run locally', () => {
       expect(await counter('usersCreated')).toBe(createdBefore + 50);
     });
 
-    it('ends in the failure path with States.TaskFailed when the job fails, recording the job\'s own error', async () => {
+    it("ends in the failure path with States.TaskFailed when the job fails, recording the job's own error", async () => {
       const failedBefore = await counter('importsFailed');
 
-      const run = await runImport('big-broken.csv', 'fullname,mail\nAda Lovelace,ada@broken.example\nGrace Hopper,grace@broken.example\n', largeMachine);
+      const run = await runImport(
+        'big-broken.csv',
+        'fullname,mail\nAda Lovelace,ada@broken.example\nGrace Hopper,grace@broken.example\n',
+        largeMachine,
+      );
 
       expect(run.status).toBe('FAILED');
       expect(run.error).toBe('States.TaskFailed');
@@ -466,7 +535,9 @@ describe.each([
   const on = () => (path === 'lambda' ? machine : fargateMachine);
 
   beforeAll(() => {
-    process.env.LARGE_IMPORT_THRESHOLD_BYTES = String(path === 'lambda' ? ENVIRONMENTS.dev.imports.largeImportThresholdBytes : FARGATE_THRESHOLD);
+    process.env.LARGE_IMPORT_THRESHOLD_BYTES = String(
+      path === 'lambda' ? ENVIRONMENTS.dev.imports.largeImportThresholdBytes : FARGATE_THRESHOLD,
+    );
   });
 
   afterAll(() => {
@@ -490,12 +561,28 @@ describe.each([
     expect((await usersOfImport(run.input.importId)).map((user) => user.email?.S).sort()).toEqual([`a@${domain}`, `c@${domain}`]);
     const item = await importItem(run.input.importId);
     expect(item).toMatchObject({ validRecords: { N: '2' }, invalidRecords: { N: '1' }, loaded: { N: '2' } });
-    expect(item?.invalidSample?.L?.map((entry) => [entry.M?.line?.N, entry.M?.reason?.S])).toEqual([['3', 'record is longer than 65536 characters']]);
+    expect(item?.invalidSample?.L?.map((entry) => [entry.M?.line?.N, entry.M?.reason?.S])).toEqual([
+      ['3', 'record is longer than 65536 characters'],
+    ]);
   });
 
   it.each([
-    ['a Latin-1 CSV', 'latin1.csv', Buffer.from(`name,email\nJos\u00e9 ${'Garc\u00eda '.repeat(10)},jose@latin1.example\n`, 'latin1'), /ImportFileUnreadableError.*not valid UTF-8/],
-    ['a gzip CSV', 'gzipped.csv', gzipSync(Buffer.from(`name,email\n${Array.from({ length: 20 }, (_, index) => `Person ${index * 7919},p${index * 104729}@gzip.example\n`).join('')}`)), /ImportFileUnreadableError.*gzip-compressed/],
+    [
+      'a Latin-1 CSV',
+      'latin1.csv',
+      Buffer.from(`name,email\nJos\u00e9 ${'Garc\u00eda '.repeat(10)},jose@latin1.example\n`, 'latin1'),
+      /ImportFileUnreadableError.*not valid UTF-8/,
+    ],
+    [
+      'a gzip CSV',
+      'gzipped.csv',
+      gzipSync(
+        Buffer.from(
+          `name,email\n${Array.from({ length: 20 }, (_, index) => `Person ${index * 7919},p${index * 104729}@gzip.example\n`).join('')}`,
+        ),
+      ),
+      /ImportFileUnreadableError.*gzip-compressed/,
+    ],
   ])('fails %s with ImportFileUnreadableError and the reason', async (_kind, fileName, body, reason) => {
     const run = await runImport(`${path}-${fileName}`, body, on());
 
@@ -545,7 +632,9 @@ describe('Load on the Lambda path', () => {
   it('stops at its time budget with its checkpoint written, and the state machine runs it again until done', async () => {
     // Every invocation starts with just the reserve left: each Load loads one chunk and continues.
     const [dev] = addEnvironments(testApp(), [ENVIRONMENTS.dev]);
-    const hurried = importStateMachine(dev.jobs, () => lambdaContext('import-task', LOAD_TIME_RESERVE_MS + 1), { [IMPORT_STATES.runJob]: localImportJob(dev) });
+    const hurried = importStateMachine(dev.jobs, () => lambdaContext('import-task', LOAD_TIME_RESERVE_MS + 1), {
+      [IMPORT_STATES.runJob]: localImportJob(dev),
+    });
     const createdBefore = await counter('usersCreated');
 
     const run = await runImport('budget.jsonl', jsonLines(1_500, 'budget.example'), hurried);
@@ -553,7 +642,11 @@ describe('Load on the Lambda path', () => {
     expect(run.status).toBe('SUCCEEDED');
     expect(run.visited.filter((state) => state === IMPORT_STATES.load)).toHaveLength(2);
     expect(await usersOfImport(run.input.importId)).toHaveLength(1_500);
-    expect(await importItem(run.input.importId)).toMatchObject({ validRecords: { N: '1500' }, loaded: { N: '1500' }, duplicates: { N: '0' } });
+    expect(await importItem(run.input.importId)).toMatchObject({
+      validRecords: { N: '1500' },
+      loaded: { N: '1500' },
+      duplicates: { N: '0' },
+    });
     expect(await counter('usersCreated')).toBe(createdBefore + 1_500);
   });
 
@@ -570,7 +663,11 @@ describe('Load on the Lambda path', () => {
         Array.from({ length: total }, (_, index) => index).filter((index) => index % 2 === 0),
         8,
         async (index) => {
-          const event = apiEvent({ method: 'POST', resource: '/users', body: JSON.stringify({ name: `Posted ${index}`, email: email(index) }) });
+          const event = apiEvent({
+            method: 'POST',
+            resource: '/users',
+            body: JSON.stringify({ name: `Posted ${index}`, email: email(index) }),
+          });
           responses.push((await createUser(event, lambdaContext('create-user'))) as APIGatewayProxyResult);
         },
       ),
@@ -594,7 +691,11 @@ describe('Load on the Lambda path', () => {
 
   it('answers one POST /users 201 and the others 409 when the same email is posted at once', async () => {
     const createdBefore = await counter('usersCreated');
-    const post = () => createUser(apiEvent({ method: 'POST', resource: '/users', body: JSON.stringify({ name: 'Same Person', email: 'same@race.example' }) }), lambdaContext('create-user'));
+    const post = () =>
+      createUser(
+        apiEvent({ method: 'POST', resource: '/users', body: JSON.stringify({ name: 'Same Person', email: 'same@race.example' }) }),
+        lambdaContext('create-user'),
+      );
 
     const responses = (await Promise.all(Array.from({ length: 12 }, post))) as APIGatewayProxyResult[];
 

@@ -52,7 +52,12 @@ function queueEvent(objects: { key: string; versionId?: string; sequencer?: stri
     s3: {
       ...template.s3,
       bucket: { ...template.s3.bucket, name: 'uploads-bucket' },
-      object: { ...template.s3.object, key: object.key, sequencer: object.sequencer ?? template.s3.object.sequencer, ...(object.versionId ? { versionId: object.versionId } : {}) },
+      object: {
+        ...template.s3.object,
+        key: object.key,
+        sequencer: object.sequencer ?? template.s3.object.sequencer,
+        ...(object.versionId ? { versionId: object.versionId } : {}),
+      },
     },
   }));
   const sqs = fixture<SQSEvent>('snsSqsEvent.json');
@@ -63,7 +68,10 @@ function queueEvent(objects: { key: string; versionId?: string; sequencer?: stri
 }
 
 function get(id: string): Promise<APIGatewayProxyResult> {
-  return getImport(apiEvent({ method: 'GET', resource: '/imports/{id}', path: `/imports/${id}`, pathParameters: { id } }), lambdaContext('get-import'));
+  return getImport(
+    apiEvent({ method: 'GET', resource: '/imports/{id}', path: `/imports/${id}`, pathParameters: { id } }),
+    lambdaContext('get-import'),
+  );
 }
 
 describe('start-import', () => {
@@ -75,7 +83,13 @@ describe('start-import', () => {
     expect(sfn.started).toContainEqual({
       stateMachineArn: STATE_MACHINE_ARN,
       name: importId,
-      input: { importId, bucket: 'uploads-bucket', key: 'imports/team users.csv', versionId: 'v1', submittedAt: '2019-09-03T19:37:27.192Z' },
+      input: {
+        importId,
+        bucket: 'uploads-bucket',
+        key: 'imports/team users.csv',
+        versionId: 'v1',
+        submittedAt: '2019-09-03T19:37:27.192Z',
+      },
     });
     const response = await get(importId);
     expect(response.statusCode).toBe(200);
@@ -96,12 +110,12 @@ describe('start-import', () => {
   it('ignores objects outside imports/ and the test event S3 sends when notifications are set up', async () => {
     const startedBefore = sfn.started.length;
     const testEvent = queueEvent([]);
-    testEvent.Records[0].body = JSON.stringify({ ...JSON.parse(testEvent.Records[0].body), Message: JSON.stringify({ Service: 'Amazon S3', Event: 's3:TestEvent' }) });
+    testEvent.Records[0].body = JSON.stringify({
+      ...JSON.parse(testEvent.Records[0].body),
+      Message: JSON.stringify({ Service: 'Amazon S3', Event: 's3:TestEvent' }),
+    });
 
-    const results = [
-      await startImport(queueEvent([{ key: 'incoming/photo.png' }])),
-      await startImport(testEvent),
-    ];
+    const results = [await startImport(queueEvent([{ key: 'incoming/photo.png' }])), await startImport(testEvent)];
 
     expect(results.map((result) => result.batchItemFailures)).toEqual([[], []]);
     expect(sfn.started).toHaveLength(startedBefore);
@@ -120,10 +134,24 @@ describe('GET /imports/{id}', () => {
   it('shows the counts of a finished import, without the table housekeeping', async () => {
     const importId = importIdFor('imports/done.jsonl', 'v1');
     const store = new ImportsStore(DynamoDBDocumentClient.from(dynamo.client), importsTable);
-    await store.register({ importId, bucket: 'uploads-bucket', key: 'imports/done.jsonl', versionId: 'v1', submittedAt: '2026-11-20T10:00:00.000Z' });
+    await store.register({
+      importId,
+      bucket: 'uploads-bucket',
+      key: 'imports/done.jsonl',
+      versionId: 'v1',
+      submittedAt: '2026-11-20T10:00:00.000Z',
+    });
     await store.finish(
       importId,
-      { status: 'SUCCEEDED', validRecords: 3, invalidRecords: 1, loaded: 2, duplicates: 1, invalidSample: [{ line: 4, reason: 'email: must be an email address' }], duplicateSample: [{ line: 2, reason: 'a user with the email a@example.com already exists' }] },
+      {
+        status: 'SUCCEEDED',
+        validRecords: 3,
+        invalidRecords: 1,
+        loaded: 2,
+        duplicates: 1,
+        invalidSample: [{ line: 4, reason: 'email: must be an email address' }],
+        duplicateSample: [{ line: 2, reason: 'a user with the email a@example.com already exists' }],
+      },
       new Date('2026-11-20T10:01:00.000Z'),
       7,
     );
@@ -132,7 +160,14 @@ describe('GET /imports/{id}', () => {
 
     expect(response.statusCode).toBe(200);
     const body = JSON.parse(response.body) as Record<string, unknown>;
-    expect(body).toMatchObject({ id: importId, status: 'SUCCEEDED', loaded: 2, duplicates: 1, invalidRecords: 1, finishedAt: '2026-11-20T10:01:00.000Z' });
+    expect(body).toMatchObject({
+      id: importId,
+      status: 'SUCCEEDED',
+      loaded: 2,
+      duplicates: 1,
+      invalidRecords: 1,
+      finishedAt: '2026-11-20T10:01:00.000Z',
+    });
     expect(body).not.toHaveProperty('expiresAt');
   });
 
@@ -146,12 +181,22 @@ describe('GET /imports/{id}', () => {
 describe('record-outcome after the Fargate import job', () => {
   it('refuses to record success when the job checkpoint does not say SUCCEEDED, leaving the import running', async () => {
     const importId = importIdFor('imports/unfinished.jsonl', 'v1');
-    await new ImportsStore(DynamoDBDocumentClient.from(dynamo.client), importsTable).register({ importId, bucket: 'uploads-bucket', key: 'imports/unfinished.jsonl', submittedAt: '2026-11-20T10:00:00.000Z' });
+    await new ImportsStore(DynamoDBDocumentClient.from(dynamo.client), importsTable).register({
+      importId,
+      bucket: 'uploads-bucket',
+      key: 'imports/unfinished.jsonl',
+      submittedAt: '2026-11-20T10:00:00.000Z',
+    });
     await dynamo.client.send(
-      new PutItemCommand({ TableName: checkpointsTable, Item: { importId: { S: importId }, status: { S: 'RUNNING' }, lastLine: { N: '1000' }, loaded: { N: '1000' } } }),
+      new PutItemCommand({
+        TableName: checkpointsTable,
+        Item: { importId: { S: importId }, status: { S: 'RUNNING' }, lastLine: { N: '1000' }, loaded: { N: '1000' } },
+      }),
     );
 
-    await expect(recordOutcome({ outcome: 'JOB_SUCCEEDED', importId }, lambdaContext('import-record-outcome'))).rejects.toMatchObject({ name: 'ImportCheckpointMissingError' });
+    await expect(recordOutcome({ outcome: 'JOB_SUCCEEDED', importId }, lambdaContext('import-record-outcome'))).rejects.toMatchObject({
+      name: 'ImportCheckpointMissingError',
+    });
 
     const item = await dynamo.client.send(new GetItemCommand({ TableName: importsTable, Key: { id: { S: importId } } }));
     expect(item.Item?.status).toEqual({ S: 'RUNNING' });
@@ -165,10 +210,15 @@ describe('import task configuration', () => {
     try {
       // Before: the threshold was NaN, no size is above NaN, so every file went down the Lambda path.
       process.env.LARGE_IMPORT_THRESHOLD_BYTES = '3MB';
-      await expect(validate(input, lambdaContext('import-validate'))).rejects.toThrow(/LARGE_IMPORT_THRESHOLD_BYTES must be a whole number/);
+      await expect(validate(input, lambdaContext('import-validate'))).rejects.toThrow(
+        /LARGE_IMPORT_THRESHOLD_BYTES must be a whole number/,
+      );
       process.env.IMPORT_RECORD_RETENTION_DAYS = 'a week';
       await expect(
-        recordOutcome({ outcome: 'FAILED', importId: 'import-config', failure: { Error: 'X', Cause: 'y' } }, lambdaContext('import-record-outcome')),
+        recordOutcome(
+          { outcome: 'FAILED', importId: 'import-config', failure: { Error: 'X', Cause: 'y' } },
+          lambdaContext('import-record-outcome'),
+        ),
       ).rejects.toThrow(/IMPORT_RECORD_RETENTION_DAYS must be a whole number/);
     } finally {
       for (const [name, value] of [

@@ -315,21 +315,35 @@ describe('process-upload', () => {
 
     await run([record]);
 
-    expect(info).toHaveBeenCalledWith('File recorded', expect.objectContaining({ messageId: record.messageId, key: text.key, bucket: BUCKET }));
+    expect(info).toHaveBeenCalledWith(
+      'File recorded',
+      expect.objectContaining({ messageId: record.messageId, key: text.key, bucket: BUCKET }),
+    );
     expect(JSON.stringify(info.mock.calls)).not.toContain('TOP-SECRET-CONTENT');
   });
 
   it('records every good object exactly once and reports every poison record, over hundreds of records', async () => {
     const objects = await Promise.all(
       Array.from({ length: 300 }, (_, n) =>
-        n % 3 === 0 ? upload(`incoming/bulk/${n}.png`, pngImage(1 + (n % 7), 1 + (n % 5)), 'image/png') : upload(`incoming/bulk/${n} ü.txt`, `file ${n}`, 'text/plain'),
+        n % 3 === 0
+          ? upload(`incoming/bulk/${n}.png`, pngImage(1 + (n % 7), 1 + (n % 5)), 'image/png')
+          : upload(`incoming/bulk/${n} ü.txt`, `file ${n}`, 'text/plain'),
       ),
     );
     const processedBefore = await counter('filesProcessed');
     // Every object delivered once, 50 of them a second time, and 30 poison records, shuffled into batches of 10.
-    const poisons = Array.from({ length: 30 }, (_, n) => poison(n % 2 === 0 ? `garbage ${n}` : JSON.stringify({ Type: 'Notification', Message: '{}' })));
-    const deliveries = [...objects.map((object) => deliveryOf(object)), ...objects.slice(0, 50).map((object) => deliveryOf(object)), ...poisons];
-    const shuffled = deliveries.map((record, index) => ({ record, order: (index * 7919) % deliveries.length })).sort((a, b) => a.order - b.order).map(({ record }) => record);
+    const poisons = Array.from({ length: 30 }, (_, n) =>
+      poison(n % 2 === 0 ? `garbage ${n}` : JSON.stringify({ Type: 'Notification', Message: '{}' })),
+    );
+    const deliveries = [
+      ...objects.map((object) => deliveryOf(object)),
+      ...objects.slice(0, 50).map((object) => deliveryOf(object)),
+      ...poisons,
+    ];
+    const shuffled = deliveries
+      .map((record, index) => ({ record, order: (index * 7919) % deliveries.length }))
+      .sort((a, b) => a.order - b.order)
+      .map(({ record }) => record);
 
     const failures: string[] = [];
     for (let start = 0; start < shuffled.length; start += 10) {
@@ -339,11 +353,18 @@ describe('process-upload', () => {
 
     expect(failures.sort()).toEqual(poisons.map((record) => record.messageId).sort());
     const scan = await dynamo.client.send(
-      new ScanCommand({ TableName: filesTable, FilterExpression: 'begins_with(#key, :prefix)', ExpressionAttributeNames: { '#key': 'key' }, ExpressionAttributeValues: { ':prefix': { S: 'incoming/bulk/' } } }),
+      new ScanCommand({
+        TableName: filesTable,
+        FilterExpression: 'begins_with(#key, :prefix)',
+        ExpressionAttributeNames: { '#key': 'key' },
+        ExpressionAttributeValues: { ':prefix': { S: 'incoming/bulk/' } },
+      }),
     );
     const recorded = (scan.Items ?? []).map((item) => unmarshall(item));
     expect(recorded).toHaveLength(objects.length);
-    expect(new Set(recorded.map((item) => `${item.key}#${item.versionId}`))).toEqual(new Set(objects.map((object) => `${object.key}#${object.versionId}`)));
+    expect(new Set(recorded.map((item) => `${item.key}#${item.versionId}`))).toEqual(
+      new Set(objects.map((object) => `${object.key}#${object.versionId}`)),
+    );
     expect(recorded.filter((item) => item.imageFormat === 'png')).toHaveLength(100);
     expect(await counter('filesProcessed')).toBe(processedBefore + objects.length);
   });

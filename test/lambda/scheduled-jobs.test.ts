@@ -123,7 +123,12 @@ describe('daily report', () => {
   it('reports zeros for a day with no activity', async () => {
     const result = await dailyReport({ scheduledTime: '2026-06-02T08:00:00Z' }, lambdaContext('daily-report'));
 
-    expect(result.report).toEqual({ day: '2026-06-01', usersCreated: 0, files: { processed: 0, failed: 0 }, imports: { succeeded: 0, failed: 0 } });
+    expect(result.report).toEqual({
+      day: '2026-06-01',
+      usersCreated: 0,
+      files: { processed: 0, failed: 0 },
+      imports: { succeeded: 0, failed: 0 },
+    });
     expect(JSON.parse((await objectText('reports/daily/2026-06-01.json'))!)).toEqual(result.report);
   });
 
@@ -184,7 +189,11 @@ describe('weekly cleanup', () => {
     const firstPage = await weeklyCleanup({}, lambdaContext('weekly-cleanup', 600_000));
     process.env.CLEANUP_MAX_OBJECTS_PER_RUN = '1000';
 
-    expect(firstPage).toMatchObject({ complete: false, deleted: { incoming: 1 }, resumeAt: { phase: 'incoming', startAfter: 'incoming/a.txt' } });
+    expect(firstPage).toMatchObject({
+      complete: false,
+      deleted: { incoming: 1 },
+      resumeAt: { phase: 'incoming', startAfter: 'incoming/a.txt' },
+    });
     expect(JSON.parse((await objectText(CLEANUP_CHECKPOINT_KEY))!)).toEqual({ phase: 'incoming', startAfter: 'incoming/a.txt' });
 
     const rest = await weeklyCleanup({}, lambdaContext('weekly-cleanup', 600_000));
@@ -204,7 +213,9 @@ describe('weekly cleanup', () => {
     process.env.INCOMING_MAX_AGE_DAYS = 'seven';
     const error = jest.spyOn(logger, 'error').mockImplementation(() => undefined);
     try {
-      await expect(weeklyCleanup({}, lambdaContext('weekly-cleanup', 600_000))).rejects.toThrow(/INCOMING_MAX_AGE_DAYS must be a whole number/);
+      await expect(weeklyCleanup({}, lambdaContext('weekly-cleanup', 600_000))).rejects.toThrow(
+        /INCOMING_MAX_AGE_DAYS must be a whole number/,
+      );
     } finally {
       process.env.INCOMING_MAX_AGE_DAYS = configured;
       error.mockRestore();

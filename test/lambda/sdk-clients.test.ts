@@ -30,14 +30,19 @@ const clients = {
   sns: () => snsClient(),
 };
 
-async function oneAttempt(client: () => { config: { requestHandler: unknown } }): Promise<{ error: unknown; elapsedMs: number; configs: Record<string, unknown> }> {
+async function oneAttempt(
+  client: () => { config: { requestHandler: unknown } },
+): Promise<{ error: unknown; elapsedMs: number; configs: Record<string, unknown> }> {
   const handler = client().config.requestHandler as RequestHandler;
   const { port } = new URL(server.endpoint);
   const started = Date.now();
   // One attempt through the client's own request handler (the SDK would retry a timeout).
   const error = await handler
     .handle({ protocol: 'http:', hostname: '127.0.0.1', port: Number(port), method: 'POST', path: '/', headers: {}, query: {} })
-    .then(() => undefined, (reason: unknown) => reason);
+    .then(
+      () => undefined,
+      (reason: unknown) => reason,
+    );
   return { error, elapsedMs: Date.now() - started, configs: handler.httpHandlerConfigs() };
 }
 

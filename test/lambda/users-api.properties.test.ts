@@ -53,7 +53,12 @@ const bodies = fc.oneof(
   fc
     .record(
       {
-        name: fc.oneof(fc.string({ unit: 'grapheme', maxLength: 150 }), fc.integer(), fc.constant(null), fc.string({ minLength: 90, maxLength: 120 })),
+        name: fc.oneof(
+          fc.string({ unit: 'grapheme', maxLength: 150 }),
+          fc.integer(),
+          fc.constant(null),
+          fc.string({ minLength: 90, maxLength: 120 }),
+        ),
         email: fc.oneof(fc.emailAddress(), fc.string({ unit: 'grapheme' }), fc.constant(''), fc.boolean()),
         phone: fc.oneof(fc.string(), fc.stringMatching(/^\+[1-9][0-9]{6,14}$/), fc.constant(undefined)),
         extra: fc.anything(),

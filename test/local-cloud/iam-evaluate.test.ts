@@ -47,7 +47,9 @@ describe('evaluatePolicies: actions and resources', () => {
     expect(arnMatches(`${TABLE}/index/*`, `${TABLE}/index/by-owner`)).toBe(true);
     expect(arnMatches('arn:aws:dynamodb:*:1111*:table/things', TABLE)).toBe(true);
     expect(arnMatches('arn:aws:dynamodb:eu-west-1:*', TABLE)).toBe(true);
-    expect(arnMatches('arn:aws:dynamodb:eu-*:111122223333:table/things', 'arn:aws:dynamodb:eu-west-1:x:111122223333:table/things')).toBe(false);
+    expect(arnMatches('arn:aws:dynamodb:eu-*:111122223333:table/things', 'arn:aws:dynamodb:eu-west-1:x:111122223333:table/things')).toBe(
+      false,
+    );
   });
 
   it('grants nothing on a table for its indexes (the /index/* ARN must be listed)', () => {
@@ -84,7 +86,10 @@ describe('evaluatePolicies: resource policies', () => {
 
   it('allows through a resource policy that names the role', () => {
     const resource: PolicyStatement[] = [{ Effect: 'Allow', Principal: { AWS: ROLE }, Action: 's3:GetObject', Resource: `${BUCKET}/*` }];
-    expect(evaluate({ ...base, resourcePolicy: resource })).toEqual({ decision: 'allow', reason: 'allowed by resource policy statement #0' });
+    expect(evaluate({ ...base, resourcePolicy: resource })).toEqual({
+      decision: 'allow',
+      reason: 'allowed by resource policy statement #0',
+    });
   });
 
   it('ignores resource statements for other principals', () => {
@@ -96,15 +101,27 @@ describe('evaluatePolicies: resource policies', () => {
   });
 
   it('treats the account root as delegation: no grant by itself, but its Deny applies', () => {
-    const allowRoot: PolicyStatement[] = [{ Effect: 'Allow', Principal: { AWS: 'arn:aws:iam::111122223333:root' }, Action: 's3:*', Resource: `${BUCKET}/*` }];
+    const allowRoot: PolicyStatement[] = [
+      { Effect: 'Allow', Principal: { AWS: 'arn:aws:iam::111122223333:root' }, Action: 's3:*', Resource: `${BUCKET}/*` },
+    ];
     expect(evaluate({ ...base, resourcePolicy: allowRoot }).decision).toBe('implicit-deny');
-    const denyAccount: PolicyStatement[] = [{ Effect: 'Deny', Principal: { AWS: '111122223333' }, Action: 's3:*', Resource: `${BUCKET}/*` }];
+    const denyAccount: PolicyStatement[] = [
+      { Effect: 'Deny', Principal: { AWS: '111122223333' }, Action: 's3:*', Resource: `${BUCKET}/*` },
+    ];
     const identity: PolicyStatement[] = [{ Effect: 'Allow', Action: 's3:GetObject', Resource: '*' }];
     expect(evaluate({ ...base, identity, resourcePolicy: denyAccount }).decision).toBe('explicit-deny');
   });
 
   it('matches service principals for service callers', () => {
-    const resource: PolicyStatement[] = [{ Sid: 'FromTopic', Effect: 'Allow', Principal: { Service: 'sns.amazonaws.com' }, Action: 'sqs:SendMessage', Resource: 'arn:aws:sqs:eu-west-1:111122223333:q' }];
+    const resource: PolicyStatement[] = [
+      {
+        Sid: 'FromTopic',
+        Effect: 'Allow',
+        Principal: { Service: 'sns.amazonaws.com' },
+        Action: 'sqs:SendMessage',
+        Resource: 'arn:aws:sqs:eu-west-1:111122223333:q',
+      },
+    ];
     const result = evaluatePolicies({
       identity: [],
       resourcePolicy: resource,
@@ -118,11 +135,19 @@ describe('evaluatePolicies: resource policies', () => {
 
   it('applies the usual TLS-only bucket Deny (Principal *) when the request is not secure', () => {
     const resource: PolicyStatement[] = [
-      { Effect: 'Deny', Principal: { AWS: '*' }, Action: 's3:*', Resource: [BUCKET, `${BUCKET}/*`], Condition: { Bool: { 'aws:SecureTransport': 'false' } } },
+      {
+        Effect: 'Deny',
+        Principal: { AWS: '*' },
+        Action: 's3:*',
+        Resource: [BUCKET, `${BUCKET}/*`],
+        Condition: { Bool: { 'aws:SecureTransport': 'false' } },
+      },
     ];
     const identity: PolicyStatement[] = [{ Effect: 'Allow', Action: 's3:GetObject', Resource: `${BUCKET}/*` }];
     expect(evaluate({ ...base, identity, resourcePolicy: resource, context: { 'aws:SecureTransport': 'true' } }).decision).toBe('allow');
-    expect(evaluate({ ...base, identity, resourcePolicy: resource, context: { 'aws:SecureTransport': 'false' } }).decision).toBe('explicit-deny');
+    expect(evaluate({ ...base, identity, resourcePolicy: resource, context: { 'aws:SecureTransport': 'false' } }).decision).toBe(
+      'explicit-deny',
+    );
   });
 
   it('honours NotPrincipal in a Deny', () => {
@@ -170,10 +195,14 @@ describe('evaluatePolicies: conditions', () => {
   it('fails a positive condition on an absent key, unless IfExists; Null tests presence', () => {
     expect(evaluate({ identity: allowWith({ StringEquals: { 'aws:SourceArn': 'x' } }) }).decision).toBe('implicit-deny');
     expect(evaluate({ identity: allowWith({ StringEqualsIfExists: { 'aws:SourceArn': 'x' } }) }).decision).toBe('allow');
-    expect(evaluate({ identity: allowWith({ StringEqualsIfExists: { 'aws:SourceArn': 'x' } }), context: { 'aws:SourceArn': 'y' } }).decision).toBe('implicit-deny');
+    expect(
+      evaluate({ identity: allowWith({ StringEqualsIfExists: { 'aws:SourceArn': 'x' } }), context: { 'aws:SourceArn': 'y' } }).decision,
+    ).toBe('implicit-deny');
     expect(evaluate({ identity: allowWith({ Null: { 'aws:SourceArn': 'true' } }) }).decision).toBe('allow');
     expect(evaluate({ identity: allowWith({ Null: { 'aws:SourceArn': 'false' } }) }).decision).toBe('implicit-deny');
-    expect(evaluate({ identity: allowWith({ Null: { 'aws:SourceArn': 'false' } }), context: { 'aws:SourceArn': 'y' } }).decision).toBe('allow');
+    expect(evaluate({ identity: allowWith({ Null: { 'aws:SourceArn': 'false' } }), context: { 'aws:SourceArn': 'y' } }).decision).toBe(
+      'allow',
+    );
   });
 
   it('evaluates ArnLike / ArnEquals segment by segment', () => {
@@ -207,10 +236,18 @@ describe('evaluatePolicies: conditions', () => {
   it('makes a negated operator true on an absent key, so a guarding Deny still applies', () => {
     const identity: PolicyStatement[] = [
       { Effect: 'Allow', Action: 'dynamodb:*', Resource: '*' },
-      { Sid: 'OnlyFromPipeline', Effect: 'Deny', Action: 'dynamodb:*', Resource: '*', Condition: { StringNotEquals: { 'aws:SourceArn': 'arn:aws:states:eu-west-1:111122223333:stateMachine:x' } } },
+      {
+        Sid: 'OnlyFromPipeline',
+        Effect: 'Deny',
+        Action: 'dynamodb:*',
+        Resource: '*',
+        Condition: { StringNotEquals: { 'aws:SourceArn': 'arn:aws:states:eu-west-1:111122223333:stateMachine:x' } },
+      },
     ];
     expect(evaluate({ identity }).decision).toBe('explicit-deny');
-    expect(evaluate({ identity, context: { 'aws:SourceArn': 'arn:aws:states:eu-west-1:111122223333:stateMachine:x' } }).decision).toBe('allow');
+    expect(evaluate({ identity, context: { 'aws:SourceArn': 'arn:aws:states:eu-west-1:111122223333:stateMachine:x' } }).decision).toBe(
+      'allow',
+    );
   });
 
   it('does not apply a statement with an operator it cannot evaluate, and says so', () => {

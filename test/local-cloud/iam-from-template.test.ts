@@ -35,10 +35,20 @@ function resolveTemplate(template: { Resources: Record<string, TemplateResource>
       'AWS::IAM::ManagedPolicy': `arn:aws:iam::${ACCOUNT}:policy/${name}`,
     };
     const arn = arnOf[resource.Type];
-    refs[id] = resource.Type === 'AWS::SQS::Queue' ? `http://127.0.0.1:9324/${ACCOUNT}/${name}` : ['AWS::SNS::Topic', 'AWS::IAM::ManagedPolicy'].includes(resource.Type) ? arn : name;
+    refs[id] =
+      resource.Type === 'AWS::SQS::Queue'
+        ? `http://127.0.0.1:9324/${ACCOUNT}/${name}`
+        : ['AWS::SNS::Topic', 'AWS::IAM::ManagedPolicy'].includes(resource.Type)
+          ? arn
+          : name;
     attributes[id] = { Arn: arn, QueueName: name, TopicName: name, QueueUrl: refs[id] };
   }
-  const pseudo: Record<string, string> = { 'AWS::Partition': 'aws', 'AWS::Region': REGION, 'AWS::AccountId': ACCOUNT, 'AWS::URLSuffix': 'amazonaws.com' };
+  const pseudo: Record<string, string> = {
+    'AWS::Partition': 'aws',
+    'AWS::Region': REGION,
+    'AWS::AccountId': ACCOUNT,
+    'AWS::URLSuffix': 'amazonaws.com',
+  };
   const resolve = (value: any): any => {
     if (Array.isArray(value)) return value.map(resolve);
     if (!value || typeof value !== 'object') return value;
@@ -61,14 +71,30 @@ function synthesize() {
   const queue = new sqs.Queue(stack, 'Work');
   const topic = new sns.Topic(stack, 'Events');
   topic.addSubscription(new subscriptions.SqsSubscription(queue));
-  const fn = new lambda.Function(stack, 'Handler', { runtime: lambda.Runtime.NODEJS_22_X, handler: 'index.handler', code: lambda.Code.fromInline('exports.handler = async () => {}') });
+  const fn = new lambda.Function(stack, 'Handler', {
+    runtime: lambda.Runtime.NODEJS_22_X,
+    handler: 'index.handler',
+    code: lambda.Code.fromInline('exports.handler = async () => {}'),
+  });
   table.grantReadData(fn);
   bucket.grantPut(fn);
   topic.grantPublish(fn);
-  new iam.ManagedPolicy(stack, 'QueueReader', { roles: [fn.role!], statements: [new iam.PolicyStatement({ actions: ['sqs:ReceiveMessage'], resources: [queue.queueArn] })] });
+  new iam.ManagedPolicy(stack, 'QueueReader', {
+    roles: [fn.role!],
+    statements: [new iam.PolicyStatement({ actions: ['sqs:ReceiveMessage'], resources: [queue.queueArn] })],
+  });
   const template = app.synth().getStackByName(stack.stackName).template as { Resources: Record<string, TemplateResource> };
   const logicalId = (construct: { node: { defaultChild?: unknown } }) => stack.getLogicalId(construct.node.defaultChild as never);
-  return { template, ids: { role: stack.getLogicalId(fn.role!.node.defaultChild as never), table: logicalId(table), bucket: logicalId(bucket), queue: logicalId(queue), topic: logicalId(topic) } };
+  return {
+    template,
+    ids: {
+      role: stack.getLogicalId(fn.role!.node.defaultChild as never),
+      table: logicalId(table),
+      bucket: logicalId(bucket),
+      queue: logicalId(queue),
+      topic: logicalId(topic),
+    },
+  };
 }
 
 describe('from-template collectors on a real CDK template', () => {
@@ -82,10 +108,24 @@ describe('from-template collectors on a real CDK template', () => {
   const queueArn = attributes[ids.queue].Arn;
   const topicArn = attributes[ids.topic].Arn;
 
-  const decide = (action: string, resource: string, principal: { type: 'AWS' | 'Service'; id: string } = { type: 'AWS', id: roleArn }, context: Record<string, string> = {}) => {
-    const identity: PolicyStatement[] = principal.type === 'AWS' ? roles.get(ids.role) ?? [] : [];
-    const resourcePolicy = resourcePolicies.filter((p) => resource === p.resourceArn || resource.startsWith(`${p.resourceArn}/`)).flatMap((p) => p.statements);
-    return evaluatePolicies({ identity, resourcePolicy, principal, action, resource, context: { 'aws:SecureTransport': 'true', ...context } }).decision;
+  const decide = (
+    action: string,
+    resource: string,
+    principal: { type: 'AWS' | 'Service'; id: string } = { type: 'AWS', id: roleArn },
+    context: Record<string, string> = {},
+  ) => {
+    const identity: PolicyStatement[] = principal.type === 'AWS' ? (roles.get(ids.role) ?? []) : [];
+    const resourcePolicy = resourcePolicies
+      .filter((p) => resource === p.resourceArn || resource.startsWith(`${p.resourceArn}/`))
+      .flatMap((p) => p.statements);
+    return evaluatePolicies({
+      identity,
+      resourcePolicy,
+      principal,
+      action,
+      resource,
+      context: { 'aws:SecureTransport': 'true', ...context },
+    }).decision;
   };
 
   it('collects the role statements CDK grants (AWS::IAM::Policy via Roles) and allows exactly them', () => {
@@ -113,31 +153,50 @@ describe('from-template collectors on a real CDK template', () => {
   });
 
   it('collects the TLS-only bucket policy, which denies insecure requests', () => {
-    expect(decide('s3:PutObject', `${bucketArn}/a.txt`, { type: 'AWS', id: roleArn }, { 'aws:SecureTransport': 'false' })).toBe('explicit-deny');
+    expect(decide('s3:PutObject', `${bucketArn}/a.txt`, { type: 'AWS', id: roleArn }, { 'aws:SecureTransport': 'false' })).toBe(
+      'explicit-deny',
+    );
   });
 
   it('turns Lambda permissions into the function resource policy', () => {
     const policies = collectResourcePolicies(
-      { Permission: { Type: 'AWS::Lambda::Permission', Properties: { FunctionName: 'arn:aws:lambda:eu-west-1:111122223333:function:fn', Action: 'lambda:InvokeFunction', Principal: 'apigateway.amazonaws.com', SourceArn: 'arn:aws:execute-api:eu-west-1:111122223333:api/*' } } },
+      {
+        Permission: {
+          Type: 'AWS::Lambda::Permission',
+          Properties: {
+            FunctionName: 'arn:aws:lambda:eu-west-1:111122223333:function:fn',
+            Action: 'lambda:InvokeFunction',
+            Principal: 'apigateway.amazonaws.com',
+            SourceArn: 'arn:aws:execute-api:eu-west-1:111122223333:api/*',
+          },
+        },
+      },
       { account: ACCOUNT, region: REGION },
     );
     expect(policies).toEqual([
       {
         resourceArn: 'arn:aws:lambda:eu-west-1:111122223333:function:fn',
-        statements: [{
-          Effect: 'Allow',
-          Principal: { Service: 'apigateway.amazonaws.com' },
-          Action: 'lambda:InvokeFunction',
-          Resource: ['arn:aws:lambda:eu-west-1:111122223333:function:fn', 'arn:aws:lambda:eu-west-1:111122223333:function:fn:*'],
-          Condition: { ArnLike: { 'aws:SourceArn': 'arn:aws:execute-api:eu-west-1:111122223333:api/*' } },
-        }],
+        statements: [
+          {
+            Effect: 'Allow',
+            Principal: { Service: 'apigateway.amazonaws.com' },
+            Action: 'lambda:InvokeFunction',
+            Resource: ['arn:aws:lambda:eu-west-1:111122223333:function:fn', 'arn:aws:lambda:eu-west-1:111122223333:function:fn:*'],
+            Condition: { ArnLike: { 'aws:SourceArn': 'arn:aws:execute-api:eu-west-1:111122223333:api/*' } },
+          },
+        ],
       },
     ]);
   });
 
   it('warns about a policy attached to a role the template does not define', () => {
     const result = collectRoleStatements(
-      { Stray: { Type: 'AWS::IAM::Policy', Properties: { Roles: ['elsewhere'], PolicyDocument: { Statement: [{ Effect: 'Allow', Action: '*', Resource: '*' }] } } } },
+      {
+        Stray: {
+          Type: 'AWS::IAM::Policy',
+          Properties: { Roles: ['elsewhere'], PolicyDocument: { Statement: [{ Effect: 'Allow', Action: '*', Resource: '*' }] } },
+        },
+      },
       { account: ACCOUNT, region: REGION },
     );
     expect(result.roles.size).toBe(0);

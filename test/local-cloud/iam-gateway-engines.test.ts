@@ -24,24 +24,35 @@ beforeAll(async () => {
   dynamo = await startLocalDynamo();
   s3 = await startLocalS3(['gateway-bucket']);
   DUMMY_ACCOUNT.createKeyPair(credentials.accessKeyId, credentials.secretAccessKey);
-  await dynamo.client.send(new CreateTableCommand({
-    TableName: 'records',
-    KeySchema: [{ AttributeName: 'pk', KeyType: 'HASH' }],
-    AttributeDefinitions: [{ AttributeName: 'pk', AttributeType: 'S' }],
-    BillingMode: 'PAY_PER_REQUEST',
-  }));
+  await dynamo.client.send(
+    new CreateTableCommand({
+      TableName: 'records',
+      KeySchema: [{ AttributeName: 'pk', KeyType: 'HASH' }],
+      AttributeDefinitions: [{ AttributeName: 'pk', AttributeType: 'S' }],
+      BillingMode: 'PAY_PER_REQUEST',
+    }),
+  );
   gateway = await startAwsGateway({
     host: '127.0.0.1',
     port: 0,
     backends: { dynamodb: dynamo.endpoint, s3: s3.endpoint },
-    principals: new Map([[credentials.accessKeyId, {
-      name: 'HandlerFunction',
-      roleArn: ROLE,
-      statements: [
-        { Effect: 'Allow', Action: ['dynamodb:GetItem', 'dynamodb:PutItem'], Resource: `arn:aws:dynamodb:${REGION}:${ACCOUNT}:table/records` },
-        { Effect: 'Allow', Action: ['s3:GetObject', 's3:PutObject'], Resource: 'arn:aws:s3:::gateway-bucket/*' },
+    principals: new Map([
+      [
+        credentials.accessKeyId,
+        {
+          name: 'HandlerFunction',
+          roleArn: ROLE,
+          statements: [
+            {
+              Effect: 'Allow',
+              Action: ['dynamodb:GetItem', 'dynamodb:PutItem'],
+              Resource: `arn:aws:dynamodb:${REGION}:${ACCOUNT}:table/records`,
+            },
+            { Effect: 'Allow', Action: ['s3:GetObject', 's3:PutObject'], Resource: 'arn:aws:s3:::gateway-bucket/*' },
+          ],
+        },
       ],
-    }]]),
+    ]),
     resourcePolicies: [],
     account: ACCOUNT,
     region: REGION,
@@ -61,19 +72,28 @@ it('passes granted DynamoDB calls to dynalite and refuses the rest without touch
   await client.send(new PutItemCommand({ TableName: 'records', Item: { pk: { S: 'r1' }, value: { S: 'kept' } } }));
   const read = await client.send(new GetItemCommand({ TableName: 'records', Key: { pk: { S: 'r1' } } }));
   expect(read.Item?.value).toEqual({ S: 'kept' });
-  await expect(client.send(new DeleteItemCommand({ TableName: 'records', Key: { pk: { S: 'r1' } } }))).rejects.toMatchObject({ name: 'AccessDeniedException' });
+  await expect(client.send(new DeleteItemCommand({ TableName: 'records', Key: { pk: { S: 'r1' } } }))).rejects.toMatchObject({
+    name: 'AccessDeniedException',
+  });
   const after = await dynamo.client.send(new GetItemCommand({ TableName: 'records', Key: { pk: { S: 'r1' } } }));
   expect(after.Item?.value).toEqual({ S: 'kept' });
   expect(denials).toEqual([expect.stringContaining('ACCESS DENIED HandlerFunction dynamodb:DeleteItem')]);
 });
 
 it('passes granted S3 calls to s3rver with valid signatures and refuses the rest', async () => {
-  const client = new S3Client({ ...clientConfig(), forcePathStyle: true, requestChecksumCalculation: 'WHEN_REQUIRED', responseChecksumValidation: 'WHEN_REQUIRED' });
+  const client = new S3Client({
+    ...clientConfig(),
+    forcePathStyle: true,
+    requestChecksumCalculation: 'WHEN_REQUIRED',
+    responseChecksumValidation: 'WHEN_REQUIRED',
+  });
   const body = 'x'.repeat(256 * 1024);
   await client.send(new PutObjectCommand({ Bucket: 'gateway-bucket', Key: 'dir/file.txt', Body: body }));
   const read = await client.send(new GetObjectCommand({ Bucket: 'gateway-bucket', Key: 'dir/file.txt' }));
   expect(await read.Body?.transformToString()).toBe(body);
-  await expect(client.send(new DeleteObjectCommand({ Bucket: 'gateway-bucket', Key: 'dir/file.txt' }))).rejects.toMatchObject({ name: 'AccessDenied' });
+  await expect(client.send(new DeleteObjectCommand({ Bucket: 'gateway-bucket', Key: 'dir/file.txt' }))).rejects.toMatchObject({
+    name: 'AccessDenied',
+  });
   const still = await s3.client.send(new GetObjectCommand({ Bucket: 'gateway-bucket', Key: 'dir/file.txt' }));
   expect((await still.Body?.transformToString())?.length).toBe(body.length);
 });

@@ -98,14 +98,33 @@ beforeAll(async () => {
       [SNS_KEY, { name: 'sns-delivery', roleArn: 'sns.amazonaws.com', statements: [] }],
     ]),
     resourcePolicies: [
-      { resourceArn: SHARED_BUCKET, statements: [{ Effect: 'Allow', Principal: { AWS: ROLE }, Action: 's3:ListBucket', Resource: SHARED_BUCKET }] },
+      {
+        resourceArn: SHARED_BUCKET,
+        statements: [{ Effect: 'Allow', Principal: { AWS: ROLE }, Action: 's3:ListBucket', Resource: SHARED_BUCKET }],
+      },
       {
         resourceArn: QUEUE,
-        statements: [{ Effect: 'Allow', Principal: { Service: 'sns.amazonaws.com' }, Action: 'sqs:SendMessage', Resource: QUEUE, Condition: { ArnEquals: { 'aws:SourceArn': TOPIC } } }],
+        statements: [
+          {
+            Effect: 'Allow',
+            Principal: { Service: 'sns.amazonaws.com' },
+            Action: 'sqs:SendMessage',
+            Resource: QUEUE,
+            Condition: { ArnEquals: { 'aws:SourceArn': TOPIC } },
+          },
+        ],
       },
       {
         resourceArn: BUCKET,
-        statements: [{ Effect: 'Deny', Principal: { AWS: '*' }, Action: 's3:*', Resource: [BUCKET, `${BUCKET}/*`], Condition: { Bool: { 'aws:SecureTransport': 'false' } } }],
+        statements: [
+          {
+            Effect: 'Deny',
+            Principal: { AWS: '*' },
+            Action: 's3:*',
+            Resource: [BUCKET, `${BUCKET}/*`],
+            Condition: { Bool: { 'aws:SecureTransport': 'false' } },
+          },
+        ],
       },
     ],
     account: ACCOUNT,
@@ -130,7 +149,12 @@ const config = (accessKeyId = WRITER_KEY) => ({
   maxAttempts: 1,
 });
 const s3 = (accessKeyId = WRITER_KEY) =>
-  new S3Client({ ...config(accessKeyId), forcePathStyle: true, requestChecksumCalculation: 'WHEN_REQUIRED', responseChecksumValidation: 'WHEN_REQUIRED' });
+  new S3Client({
+    ...config(accessKeyId),
+    forcePathStyle: true,
+    requestChecksumCalculation: 'WHEN_REQUIRED',
+    responseChecksumValidation: 'WHEN_REQUIRED',
+  });
 
 async function failure(promise: Promise<unknown>): Promise<Error & { $metadata?: { httpStatusCode?: number }; Code?: string }> {
   try {
@@ -153,10 +177,14 @@ describe('AWS gateway: DynamoDB', () => {
   it('refuses a call the role was not granted with AccessDeniedException, and logs it loudly', async () => {
     const error = await failure(new DynamoDBClient(config()).send(new GetItemCommand({ TableName: 'things', Key: { id: { S: 'a' } } })));
     expect(error.name).toBe('AccessDeniedException');
-    expect(error.message).toContain(`User: ${ROLE} is not authorized to perform: dynamodb:GetItem on resource: ${TABLE} because no identity-based policy allows the dynamodb:GetItem action`);
+    expect(error.message).toContain(
+      `User: ${ROLE} is not authorized to perform: dynamodb:GetItem on resource: ${TABLE} because no identity-based policy allows the dynamodb:GetItem action`,
+    );
     expect(error.$metadata?.httpStatusCode).toBe(400);
     expect(engine.seen).toHaveLength(0);
-    expect(logLines).toEqual([expect.stringMatching(/ACCESS DENIED WriterFunction dynamodb:GetItem on .*table\/things — no statement allows/)]);
+    expect(logLines).toEqual([
+      expect.stringMatching(/ACCESS DENIED WriterFunction dynamodb:GetItem on .*table\/things — no statement allows/),
+    ]);
   });
 
   it('refuses an operation it cannot map instead of allowing it', async () => {
@@ -167,7 +195,9 @@ describe('AWS gateway: DynamoDB', () => {
   });
 
   it('answers an unknown access key like AWS does', async () => {
-    const error = await failure(new DynamoDBClient(config('AKIDNOBODY')).send(new PutItemCommand({ TableName: 'things', Item: { id: { S: 'a' } } })));
+    const error = await failure(
+      new DynamoDBClient(config('AKIDNOBODY')).send(new PutItemCommand({ TableName: 'things', Item: { id: { S: 'a' } } })),
+    );
     expect(error.name).toBe('UnrecognizedClientException');
     expect(engine.seen).toHaveLength(0);
     expect(logLines[0]).toContain('unknown access key AKIDNOBODY');
@@ -199,7 +229,9 @@ describe('AWS gateway: S3', () => {
   });
 
   it('allows through a bucket policy that names the role, and nothing more', async () => {
-    await s3().send(new ListObjectsV2Command({ Bucket: 'shared-bucket', Prefix: 'p/' })).catch(() => undefined);
+    await s3()
+      .send(new ListObjectsV2Command({ Bucket: 'shared-bucket', Prefix: 'p/' }))
+      .catch(() => undefined);
     expect(engine.seen).toHaveLength(1);
     const error = await failure(s3().send(new ListObjectsV2Command({ Bucket: 'some-bucket' })));
     expect(error.name).toBe('AccessDenied');
@@ -263,9 +295,13 @@ describe('AWS gateway: S3', () => {
 
   it('identifies the caller of a presigned URL from X-Amz-Credential', async () => {
     const credential = encodeURIComponent(`${WRITER_KEY}/20261130/${REGION}/s3/aws4_request`);
-    const allowed = await fetch(`${gateway.url}/some-bucket/a.txt?X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Credential=${credential}&X-Amz-Signature=0`);
+    const allowed = await fetch(
+      `${gateway.url}/some-bucket/a.txt?X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Credential=${credential}&X-Amz-Signature=0`,
+    );
     expect(allowed.status).toBe(200);
-    const denied = await fetch(`${gateway.url}/other-bucket/a.txt?X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Credential=${credential}&X-Amz-Signature=0`);
+    const denied = await fetch(
+      `${gateway.url}/other-bucket/a.txt?X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Credential=${credential}&X-Amz-Signature=0`,
+    );
     expect(denied.status).toBe(403);
     expect(await denied.text()).toContain('<Code>AccessDenied</Code>');
   });
@@ -295,7 +331,11 @@ describe('AWS gateway: SQS, SNS and Step Functions', () => {
     const previous = process.env.AWS_ENDPOINT_URL;
     process.env.AWS_ENDPOINT_URL = gateway.url;
     try {
-      const sqs = new SQSClient({ region: REGION, credentials: { accessKeyId: WRITER_KEY, secretAccessKey: 'local-secret' }, maxAttempts: 1 });
+      const sqs = new SQSClient({
+        region: REGION,
+        credentials: { accessKeyId: WRITER_KEY, secretAccessKey: 'local-secret' },
+        maxAttempts: 1,
+      });
       await sqs.send(new SendMessageCommand({ QueueUrl: `${gateway.url}/000000000000/jobs`, MessageBody: 'via gateway' }));
       expect(engine.seen).toHaveLength(1);
       // A queue URL on another host takes the call there (the SDK prefers the QueueUrl host).
@@ -312,7 +352,9 @@ describe('AWS gateway: SQS, SNS and Step Functions', () => {
     const sqs = new SQSClient(config(SNS_KEY));
     sqs.middlewareStack.add(
       (next) => async (args) => {
-        (args.request as { headers: Record<string, string> }).headers[SOURCE_ARN_HEADER] = String((sqs as unknown as { sourceArn: string }).sourceArn);
+        (args.request as { headers: Record<string, string> }).headers[SOURCE_ARN_HEADER] = String(
+          (sqs as unknown as { sourceArn: string }).sourceArn,
+        );
         return next(args);
       },
       { step: 'build' },

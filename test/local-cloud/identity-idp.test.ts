@@ -5,7 +5,12 @@ import { LocalIdentityProvider, startLocalIdentityProvider, verifyCognitoAuthori
 
 const POOL = 'eu-west-1_LocalPool';
 const OTHER_POOL = 'eu-west-1_OtherPool';
-const SERVICE = { clientId: 'service-client', clientSecret: 's3cr3t', allowedScopes: ['things/read', 'things/write'], flows: ['client_credentials'] };
+const SERVICE = {
+  clientId: 'service-client',
+  clientSecret: 's3cr3t',
+  allowedScopes: ['things/read', 'things/write'],
+  flows: ['client_credentials'],
+};
 const READER = { clientId: 'reader-client', clientSecret: 'r3ad', allowedScopes: ['things/read'], flows: ['client_credentials'] };
 const PUBLIC = { clientId: 'web-client', allowedScopes: ['openid'], flows: ['code'] };
 const NO_FLOW = { clientId: 'code-client', clientSecret: 'c0de', allowedScopes: ['things/read'], flows: ['code'] };
@@ -18,7 +23,10 @@ beforeAll(async () => {
     port: 0,
     pools: [
       { poolId: POOL, clients: [SERVICE, READER, PUBLIC, NO_FLOW] },
-      { poolId: OTHER_POOL, clients: [{ clientId: 'other-client', clientSecret: 'x', allowedScopes: ['things/read'], flows: ['client_credentials'] }] },
+      {
+        poolId: OTHER_POOL,
+        clients: [{ clientId: 'other-client', clientSecret: 'x', allowedScopes: ['things/read'], flows: ['client_credentials'] }],
+      },
     ],
   });
 });
@@ -54,7 +62,10 @@ const verifyOptions = (scopes: string[], poolId = POOL) => ({
 describe('local identity provider: token endpoint', () => {
   it('issues a Cognito-shaped RS256 access token for client_credentials with Basic auth', async () => {
     const before = Math.floor(Date.now() / 1000);
-    const { status, body } = await tokenRequest({ grant_type: 'client_credentials' }, { authorization: basic(SERVICE.clientId, SERVICE.clientSecret) });
+    const { status, body } = await tokenRequest(
+      { grant_type: 'client_credentials' },
+      { authorization: basic(SERVICE.clientId, SERVICE.clientSecret) },
+    );
     expect(status).toBe(200);
     expect(body).toMatchObject({ token_type: 'Bearer', expires_in: 3600 });
     const header = decodeProtectedHeader(body.access_token);
@@ -75,7 +86,12 @@ describe('local identity provider: token endpoint', () => {
   });
 
   it('accepts client credentials in the form body and narrows to the requested scope', async () => {
-    const { status, body } = await tokenRequest({ grant_type: 'client_credentials', client_id: SERVICE.clientId, client_secret: SERVICE.clientSecret, scope: 'things/read' });
+    const { status, body } = await tokenRequest({
+      grant_type: 'client_credentials',
+      client_id: SERVICE.clientId,
+      client_secret: SERVICE.clientSecret,
+      scope: 'things/read',
+    });
     expect(status).toBe(200);
     expect(decodeJwt(body.access_token).scope).toBe('things/read');
   });
@@ -84,19 +100,42 @@ describe('local identity provider: token endpoint', () => {
     const wrongSecret = await tokenRequest({ grant_type: 'client_credentials' }, { authorization: basic(SERVICE.clientId, 'nope') });
     expect(wrongSecret).toMatchObject({ status: 401, body: { error: 'invalid_client' } });
     expect(wrongSecret.headers.get('www-authenticate')).toContain('Basic');
-    expect(await tokenRequest({ grant_type: 'client_credentials', client_id: 'unknown', client_secret: 'x' })).toMatchObject({ status: 401, body: { error: 'invalid_client' } });
-    expect(await tokenRequest({ grant_type: 'client_credentials', client_id: PUBLIC.clientId })).toMatchObject({ status: 401, body: { error: 'invalid_client' } });
-    expect(await tokenRequest({ grant_type: 'client_credentials', scope: 'things/write' }, { authorization: basic(READER.clientId, READER.clientSecret) })).toMatchObject({ status: 400, body: { error: 'invalid_scope' } });
-    expect(await tokenRequest({ grant_type: 'password', username: 'u', password: 'p' }, { authorization: basic(SERVICE.clientId, SERVICE.clientSecret) })).toMatchObject({ status: 400, body: { error: 'unsupported_grant_type' } });
-    expect(await tokenRequest({}, { authorization: basic(SERVICE.clientId, SERVICE.clientSecret) })).toMatchObject({ status: 400, body: { error: 'invalid_request' } });
-    expect(await tokenRequest({ grant_type: 'client_credentials' }, { authorization: basic(NO_FLOW.clientId, NO_FLOW.clientSecret) })).toMatchObject({ status: 400, body: { error: 'unauthorized_client' } });
+    expect(await tokenRequest({ grant_type: 'client_credentials', client_id: 'unknown', client_secret: 'x' })).toMatchObject({
+      status: 401,
+      body: { error: 'invalid_client' },
+    });
+    expect(await tokenRequest({ grant_type: 'client_credentials', client_id: PUBLIC.clientId })).toMatchObject({
+      status: 401,
+      body: { error: 'invalid_client' },
+    });
+    expect(
+      await tokenRequest(
+        { grant_type: 'client_credentials', scope: 'things/write' },
+        { authorization: basic(READER.clientId, READER.clientSecret) },
+      ),
+    ).toMatchObject({ status: 400, body: { error: 'invalid_scope' } });
+    expect(
+      await tokenRequest(
+        { grant_type: 'password', username: 'u', password: 'p' },
+        { authorization: basic(SERVICE.clientId, SERVICE.clientSecret) },
+      ),
+    ).toMatchObject({ status: 400, body: { error: 'unsupported_grant_type' } });
+    expect(await tokenRequest({}, { authorization: basic(SERVICE.clientId, SERVICE.clientSecret) })).toMatchObject({
+      status: 400,
+      body: { error: 'invalid_request' },
+    });
+    expect(
+      await tokenRequest({ grant_type: 'client_credentials' }, { authorization: basic(NO_FLOW.clientId, NO_FLOW.clientSecret) }),
+    ).toMatchObject({ status: 400, body: { error: 'unauthorized_client' } });
   });
 
   it('publishes each pool JWKS and OpenID configuration under its issuer', async () => {
     const issuer = idp.issuerFor(POOL);
     expect(issuer).toBe(`${idp.url}/${POOL}`);
     const jwks = (await (await fetch(`${issuer}/.well-known/jwks.json`)).json()) as { keys: Array<Record<string, string>> };
-    expect(jwks.keys).toEqual([expect.objectContaining({ kty: 'RSA', alg: 'RS256', use: 'sig', kid: expect.any(String), n: expect.any(String), e: 'AQAB' })]);
+    expect(jwks.keys).toEqual([
+      expect.objectContaining({ kty: 'RSA', alg: 'RS256', use: 'sig', kid: expect.any(String), n: expect.any(String), e: 'AQAB' }),
+    ]);
     expect(jwks.keys[0]).not.toHaveProperty('d');
     const config = (await (await fetch(`${issuer}/.well-known/openid-configuration`)).json()) as Record<string, unknown>;
     expect(config).toMatchObject({ issuer, jwks_uri: `${issuer}/.well-known/jwks.json`, token_endpoint: idp.tokenUrl });
@@ -118,9 +157,17 @@ describe('verifyCognitoAuthorizer (API Gateway COGNITO_USER_POOLS rules)', () =>
   });
 
   it('answers 401 "Unauthorized" for a missing or malformed token', async () => {
-    expect(await verifyCognitoAuthorizer(undefined, verifyOptions(['things/read']))).toEqual({ ok: false, status: 401, message: 'Unauthorized' });
+    expect(await verifyCognitoAuthorizer(undefined, verifyOptions(['things/read']))).toEqual({
+      ok: false,
+      status: 401,
+      message: 'Unauthorized',
+    });
     expect(await verifyCognitoAuthorizer('', verifyOptions(['things/read']))).toEqual({ ok: false, status: 401, message: 'Unauthorized' });
-    expect(await verifyCognitoAuthorizer('not.a.jwt', verifyOptions(['things/read']))).toEqual({ ok: false, status: 401, message: 'Unauthorized' });
+    expect(await verifyCognitoAuthorizer('not.a.jwt', verifyOptions(['things/read']))).toEqual({
+      ok: false,
+      status: 401,
+      message: 'Unauthorized',
+    });
   });
 
   it('answers 401 for a token of another pool (wrong issuer and keys)', async () => {
@@ -128,7 +175,10 @@ describe('verifyCognitoAuthorizer (API Gateway COGNITO_USER_POOLS rules)', () =>
     expect(await verifyCognitoAuthorizer(other, verifyOptions(['things/read']))).toMatchObject({ ok: false, status: 401 });
     // Right keys, wrong expected issuer.
     const token = await accessToken();
-    expect(await verifyCognitoAuthorizer(token, { ...verifyOptions(['things/read']), issuer: `${idp.url}/someone-else` })).toMatchObject({ ok: false, status: 401 });
+    expect(await verifyCognitoAuthorizer(token, { ...verifyOptions(['things/read']), issuer: `${idp.url}/someone-else` })).toMatchObject({
+      ok: false,
+      status: 401,
+    });
   });
 
   it('refuses a tampered payload and an unsigned (alg none) token', async () => {
@@ -136,7 +186,10 @@ describe('verifyCognitoAuthorizer (API Gateway COGNITO_USER_POOLS rules)', () =>
     const [header, payload, signature] = token.split('.');
     const claims = JSON.parse(Buffer.from(payload, 'base64url').toString());
     const widened = Buffer.from(JSON.stringify({ ...claims, scope: 'things/read things/write' })).toString('base64url');
-    expect(await verifyCognitoAuthorizer(`${header}.${widened}.${signature}`, verifyOptions(['things/write']))).toMatchObject({ ok: false, status: 401 });
+    expect(await verifyCognitoAuthorizer(`${header}.${widened}.${signature}`, verifyOptions(['things/write']))).toMatchObject({
+      ok: false,
+      status: 401,
+    });
     const none = Buffer.from(JSON.stringify({ alg: 'none', typ: 'JWT' })).toString('base64url');
     expect(await verifyCognitoAuthorizer(`${none}.${payload}.`, verifyOptions(['things/read']))).toMatchObject({ ok: false, status: 401 });
     expect(await verifyCognitoAuthorizer(token, verifyOptions(['things/read']))).toMatchObject({ ok: true });
@@ -144,7 +197,10 @@ describe('verifyCognitoAuthorizer (API Gateway COGNITO_USER_POOLS rules)', () =>
 
   it('wants an ID token when the method lists no scopes, as API Gateway does', async () => {
     const idToken = await idp.issueIdToken(POOL, SERVICE.clientId, { username: 'someone', email: 'someone@example.com' });
-    expect(await verifyCognitoAuthorizer(idToken, verifyOptions([]))).toMatchObject({ ok: true, claims: { token_use: 'id', aud: SERVICE.clientId, 'cognito:username': 'someone' } });
+    expect(await verifyCognitoAuthorizer(idToken, verifyOptions([]))).toMatchObject({
+      ok: true,
+      claims: { token_use: 'id', aud: SERVICE.clientId, 'cognito:username': 'someone' },
+    });
     expect(await verifyCognitoAuthorizer(await accessToken(), verifyOptions([]))).toMatchObject({ ok: false, status: 401 });
     // ...and an access token, not an ID token, when it lists scopes.
     expect(await verifyCognitoAuthorizer(idToken, verifyOptions(['things/read']))).toMatchObject({ ok: false, status: 401 });

@@ -31,7 +31,16 @@ afterAll(async () => {
 /** Puts an object and returns what its ObjectCreated event would say about it. */
 async function put(key: string, body: string): Promise<CreatedObject> {
   const result = await client.send(new PutObjectCommand({ Bucket: BUCKET, Key: key, Body: body, ContentType: 'text/plain' }));
-  return { bucket: BUCKET, key, versionId: result.VersionId ?? 'null', versioned: true, size: body.length, eTag: result.ETag, eventName: 'ObjectCreated:Put', eventTime: new Date().toISOString() };
+  return {
+    bucket: BUCKET,
+    key,
+    versionId: result.VersionId ?? 'null',
+    versioned: true,
+    size: body.length,
+    eTag: result.ETag,
+    eventName: 'ObjectCreated:Put',
+    eventTime: new Date().toISOString(),
+  };
 }
 
 async function deleteKey(key: string, versionId?: string): Promise<string | undefined> {

@@ -88,7 +88,10 @@ function environmentsBehind(app: AppTemplates, targetGroup: ResourceEntry): { wh
       const group = resolveReference(app, service.stack, balancer.TargetGroupArn);
       if (group?.stack !== targetGroup.stack || group.logicalId !== targetGroup.logicalId) continue;
       const taskDefinition = resolveReference(app, service.stack, props(service).TaskDefinition);
-      const containers = asList(props(taskDefinition).ContainerDefinitions) as { Name: string; Environment?: { Name: string; Value: unknown }[] }[];
+      const containers = asList(props(taskDefinition).ContainerDefinitions) as {
+        Name: string;
+        Environment?: { Name: string; Value: unknown }[];
+      }[];
       const container = containers.find((definition) => definition.Name === balancer.ContainerName);
       found.push({
         where: describeRef(service),
@@ -121,7 +124,8 @@ export function listenersReachingUncheckedServices(app: AppTemplates): string[] 
       for (const { where: service, environment } of services) {
         const missing = TOKEN_CHECK_VARIABLES.filter((name) => environment[name] === undefined || environment[name] === '');
         if (missing.length > 0) findings.push(`${where} → ${service}: no ${missing.join(', ')}`);
-        else if (!JSON.stringify(environment.AUTH_ISSUER).includes('https://cognito-idp.')) findings.push(`${where} → ${service}: AUTH_ISSUER is not a Cognito issuer`);
+        else if (!JSON.stringify(environment.AUTH_ISSUER).includes('https://cognito-idp.'))
+          findings.push(`${where} → ${service}: AUTH_ISSUER is not a Cognito issuer`);
         else if (typeof environment.AUTH_REQUIRED_SCOPE !== 'string' || !environment.AUTH_REQUIRED_SCOPE.includes('/')) {
           findings.push(`${where} → ${service}: AUTH_REQUIRED_SCOPE is not a resource-server scope`);
         }

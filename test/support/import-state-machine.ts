@@ -59,10 +59,14 @@ export function importStateMachine(
     }
     const handlerFile = handlerFileByArn.get(state.Resource ?? '');
     if (handlerFile === undefined) {
-      throw new Error(`Task ${stateName} invokes ${state.Resource}, which is not a function of the import pipeline; give it a local handler`);
+      throw new Error(
+        `Task ${stateName} invokes ${state.Resource}, which is not a function of the import pipeline; give it a local handler`,
+      );
     }
     // eslint-disable-next-line @typescript-eslint/no-require-imports
-    const module = require(path.join(HANDLERS_DIR, handlerFile.replace(/\.ts$/, ''))) as { handler: (event: unknown, context: Context) => Promise<Json> };
+    const module = require(path.join(HANDLERS_DIR, handlerFile.replace(/\.ts$/, ''))) as {
+      handler: (event: unknown, context: Context) => Promise<Json>;
+    };
     taskHandlers[stateName] = (input) => module.handler(input, context());
   }
   return { definition, taskHandlers };

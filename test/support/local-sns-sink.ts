@@ -19,12 +19,18 @@ export async function startLocalSnsSink(): Promise<LocalSnsSink> {
     request.on('end', () => {
       const form = new URLSearchParams(body);
       if (form.get('Action') !== 'Publish') {
-        response.writeHead(400, { 'Content-Type': 'text/xml' }).end(
-          `<ErrorResponse><Error><Type>Sender</Type><Code>InvalidAction</Code><Message>Only Publish</Message></Error></ErrorResponse>`,
-        );
+        response
+          .writeHead(400, { 'Content-Type': 'text/xml' })
+          .end(
+            `<ErrorResponse><Error><Type>Sender</Type><Code>InvalidAction</Code><Message>Only Publish</Message></Error></ErrorResponse>`,
+          );
         return;
       }
-      published.push({ topicArn: form.get('TopicArn') ?? '', subject: form.get('Subject') ?? undefined, message: form.get('Message') ?? '' });
+      published.push({
+        topicArn: form.get('TopicArn') ?? '',
+        subject: form.get('Subject') ?? undefined,
+        message: form.get('Message') ?? '',
+      });
       response
         .writeHead(200, { 'Content-Type': 'text/xml' })
         .end(

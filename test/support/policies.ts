@@ -29,7 +29,8 @@ function deadLetterTargets(app: AppTemplates): ResourceRef[] {
   for (const mapping of resourcesOfType(app, 'AWS::Lambda::EventSourceMapping')) {
     add(mapping, propertyAt(mapping.resource.Properties, ['DestinationConfig', 'OnFailure', 'Destination']));
   }
-  for (const fn of resourcesOfType(app, 'AWS::Lambda::Function')) add(fn, propertyAt(fn.resource.Properties, ['DeadLetterConfig', 'TargetArn']));
+  for (const fn of resourcesOfType(app, 'AWS::Lambda::Function'))
+    add(fn, propertyAt(fn.resource.Properties, ['DeadLetterConfig', 'TargetArn']));
   for (const schedule of resourcesOfType(app, 'AWS::Scheduler::Schedule')) {
     add(schedule, propertyAt(schedule.resource.Properties, ['Target', 'DeadLetterConfig', 'Arn']));
   }
@@ -51,7 +52,10 @@ export function queuesWithoutDeadLetterQueue(app: AppTemplates): string[] {
   return resourcesOfType(app, 'AWS::SQS::Queue')
     .filter((queue) => redriveTarget(queue.resource.Properties?.RedrivePolicy) === undefined)
     .filter((queue) => !dlqs.some((dlq) => sameResource(dlq, queue)))
-    .map((queue) => `${describeRef(queue)}: SQS queue has no RedrivePolicy and is no queue's, subscription's, function's or schedule's dead-letter target`);
+    .map(
+      (queue) =>
+        `${describeRef(queue)}: SQS queue has no RedrivePolicy and is no queue's, subscription's, function's or schedule's dead-letter target`,
+    );
 }
 
 /** An event source mapping reading from SQS, with the queue and function it connects when they resolve. */
@@ -87,7 +91,9 @@ export function visibilityTimeoutsTooShort(app: AppTemplates): string[] {
   return sqsEventSourceMappings(app).flatMap(({ mapping, queue }) => {
     const fn = resolveFunction(app, mapping.stack, mapping.resource.Properties?.FunctionName);
     if (queue === undefined || fn === undefined) {
-      return [`${describeRef(mapping)}: SQS event source mapping whose queue or function cannot be resolved, so its visibility timeout cannot be checked`];
+      return [
+        `${describeRef(mapping)}: SQS event source mapping whose queue or function cannot be resolved, so its visibility timeout cannot be checked`,
+      ];
     }
     const timeout = Number(fn.fn.resource.Properties?.Timeout ?? DEFAULT_FUNCTION_TIMEOUT);
     const window = Number(mapping.resource.Properties?.MaximumBatchingWindowInSeconds ?? 0);
@@ -122,7 +128,8 @@ function isAwsManagedKey(keyId: unknown): boolean {
 export function deliveryTargetsWithAwsManagedKey(app: AppTemplates): string[] {
   const deliveries: { from: ResourceEntry; value: unknown; service: string }[] = [];
   for (const sub of resourcesOfType(app, 'AWS::SNS::Subscription')) {
-    if (sub.resource.Properties?.Protocol === 'sqs') deliveries.push({ from: sub, value: sub.resource.Properties.Endpoint, service: 'SNS' });
+    if (sub.resource.Properties?.Protocol === 'sqs')
+      deliveries.push({ from: sub, value: sub.resource.Properties.Endpoint, service: 'SNS' });
   }
   for (const notifications of resourcesOfType(app, 'Custom::S3BucketNotifications')) {
     const config = notifications.resource.Properties?.NotificationConfiguration;
@@ -135,14 +142,21 @@ export function deliveryTargetsWithAwsManagedKey(app: AppTemplates): string[] {
   }
   for (const bucket of resourcesOfType(app, 'AWS::S3::Bucket')) {
     const config = bucket.resource.Properties?.NotificationConfiguration;
-    for (const topic of asList(propertyAt(config, ['TopicConfigurations']))) deliveries.push({ from: bucket, value: propertyAt(topic, ['Topic']), service: 'S3' });
-    for (const queue of asList(propertyAt(config, ['QueueConfigurations']))) deliveries.push({ from: bucket, value: propertyAt(queue, ['Queue']), service: 'S3' });
+    for (const topic of asList(propertyAt(config, ['TopicConfigurations'])))
+      deliveries.push({ from: bucket, value: propertyAt(topic, ['Topic']), service: 'S3' });
+    for (const queue of asList(propertyAt(config, ['QueueConfigurations'])))
+      deliveries.push({ from: bucket, value: propertyAt(queue, ['Queue']), service: 'S3' });
   }
   return deliveries.flatMap(({ from, value, service }) => {
     const target = resolveReference(app, from.stack, value);
-    if (target === undefined) return [`${describeRef(from)}: ${service} delivers to ${JSON.stringify(value)}, which cannot be resolved to check its encryption key`];
+    if (target === undefined)
+      return [
+        `${describeRef(from)}: ${service} delivers to ${JSON.stringify(value)}, which cannot be resolved to check its encryption key`,
+      ];
     return isAwsManagedKey(target.resource.Properties?.KmsMasterKeyId)
-      ? [`${describeRef(target)}: ${service} delivers into it (from ${describeRef(from)}) but it is encrypted with the AWS-managed key ${JSON.stringify(target.resource.Properties?.KmsMasterKeyId)}`]
+      ? [
+          `${describeRef(target)}: ${service} delivers into it (from ${describeRef(from)}) but it is encrypted with the AWS-managed key ${JSON.stringify(target.resource.Properties?.KmsMasterKeyId)}`,
+        ]
       : [];
   });
 }
@@ -164,14 +178,16 @@ export function asyncTargetsWithoutFailureHandling(app: AppTemplates): string[] 
   for (const schedule of resourcesOfType(app, 'AWS::Scheduler::Schedule')) {
     const target = schedule.resource.Properties?.Target;
     if (propertyAt(target, ['RetryPolicy']) === undefined) violations.push(`${describeRef(schedule)}: schedule target without RetryPolicy`);
-    if (propertyAt(target, ['DeadLetterConfig', 'Arn']) === undefined) violations.push(`${describeRef(schedule)}: schedule target without DeadLetterConfig`);
+    if (propertyAt(target, ['DeadLetterConfig', 'Arn']) === undefined)
+      violations.push(`${describeRef(schedule)}: schedule target without DeadLetterConfig`);
     invocations.push({ caller: schedule, target: propertyAt(target, ['Arn']) });
   }
   for (const rule of resourcesOfType(app, 'AWS::Events::Rule')) {
     for (const target of asList(rule.resource.Properties?.Targets)) {
       const id = String(propertyAt(target, ['Id']));
       if (propertyAt(target, ['RetryPolicy']) === undefined) violations.push(`${describeRef(rule)}: rule target ${id} without RetryPolicy`);
-      if (propertyAt(target, ['DeadLetterConfig', 'Arn']) === undefined) violations.push(`${describeRef(rule)}: rule target ${id} without DeadLetterConfig`);
+      if (propertyAt(target, ['DeadLetterConfig', 'Arn']) === undefined)
+        violations.push(`${describeRef(rule)}: rule target ${id} without DeadLetterConfig`);
       invocations.push({ caller: rule, target: propertyAt(target, ['Arn']) });
     }
   }
@@ -179,7 +195,9 @@ export function asyncTargetsWithoutFailureHandling(app: AppTemplates): string[] 
     if (sub.resource.Properties?.Protocol === 'lambda') invocations.push({ caller: sub, target: sub.resource.Properties.Endpoint });
   }
   for (const notifications of resourcesOfType(app, 'Custom::S3BucketNotifications')) {
-    for (const config of asList(propertyAt(notifications.resource.Properties, ['NotificationConfiguration', 'LambdaFunctionConfigurations']))) {
+    for (const config of asList(
+      propertyAt(notifications.resource.Properties, ['NotificationConfiguration', 'LambdaFunctionConfigurations']),
+    )) {
       invocations.push({ caller: notifications, target: propertyAt(config, ['LambdaFunctionArn']) });
     }
   }
@@ -232,13 +250,15 @@ export const FRAMEWORK_FUNCTIONS: readonly { readonly pattern: RegExp; readonly 
   {
     // aws-s3's BucketNotificationsHandler: a singleton per stack for Custom::S3BucketNotifications.
     pattern: /^BucketNotificationsHandler[0-9a-f]{32}[0-9A-F]{8}$/,
-    reason: "CDK's S3 notifications handler: inline Python, a runtime CDK picks, and no props for its log group or architecture; it runs only on deployment.",
+    reason:
+      "CDK's S3 notifications handler: inline Python, a runtime CDK picks, and no props for its log group or architecture; it runs only on deployment.",
   },
   {
     // CustomResourceProvider handlers, e.g. CustomS3AutoDeleteObjects (autoDeleteObjects in dev)
     // and CustomVpcRestrictDefaultSG (restrictDefaultSecurityGroup).
     pattern: /^Custom[A-Za-z0-9]+CustomResourceProviderHandler[0-9A-F]{8}$/,
-    reason: "CDK's CustomResourceProvider handlers: their code, runtime and role are CDK's and expose no logging or architecture options; they run only on deployment.",
+    reason:
+      "CDK's CustomResourceProvider handlers: their code, runtime and role are CDK's and expose no logging or architecture options; they run only on deployment.",
   },
 ];
 
@@ -276,7 +296,8 @@ const DATA_STORES = ['AWS::DynamoDB::Table', 'AWS::DynamoDB::GlobalTable', 'AWS:
 export function dataStoresNotRetained(app: AppTemplates): string[] {
   return DATA_STORES.flatMap((type) => resourcesOfType(app, type)).flatMap((store) => {
     const violations: string[] = [];
-    if (store.resource.DeletionPolicy !== 'Retain') violations.push(`${describeRef(store)}: DeletionPolicy ${String(store.resource.DeletionPolicy)}, not Retain`);
+    if (store.resource.DeletionPolicy !== 'Retain')
+      violations.push(`${describeRef(store)}: DeletionPolicy ${String(store.resource.DeletionPolicy)}, not Retain`);
     if (store.resource.UpdateReplacePolicy !== 'Retain') {
       violations.push(`${describeRef(store)}: UpdateReplacePolicy ${String(store.resource.UpdateReplacePolicy)}, not Retain`);
     }
@@ -295,7 +316,8 @@ export function dataStoresNotRetained(app: AppTemplates): string[] {
 export const WILDCARD_RESOURCE_ALLOWED: readonly { readonly actions: readonly string[]; readonly reason: string }[] = [
   {
     actions: ['xray:PutTraceSegments', 'xray:PutTelemetryRecords', 'xray:GetSamplingRules', 'xray:GetSamplingTargets'],
-    reason: 'Active tracing (Lambda and Step Functions): X-Ray supports no resource-level permissions for sending traces or reading sampling rules.',
+    reason:
+      'Active tracing (Lambda and Step Functions): X-Ray supports no resource-level permissions for sending traces or reading sampling rules.',
   },
   {
     actions: ['ecr:GetAuthorizationToken'],
@@ -317,7 +339,7 @@ export const WILDCARD_RESOURCE_ALLOWED: readonly { readonly actions: readonly st
   {
     actions: ['ecs:DescribeTasks', 'ecs:StopTask'],
     reason:
-      "The import state machine's ecs:runTask.sync integration watches and, on timeout or abort, stops the task it started; task ARNs exist only at run time, so the CDK grants these on \"*\". The same role may run only the import task definition.",
+      'The import state machine\'s ecs:runTask.sync integration watches and, on timeout or abort, stops the task it started; task ARNs exist only at run time, so the CDK grants these on "*". The same role may run only the import task definition.',
   },
 ];
 
@@ -328,7 +350,8 @@ export const WILDCARD_RESOURCE_ALLOWED: readonly { readonly actions: readonly st
 export const MANAGED_POLICIES_ALLOWED: readonly { readonly name: string; readonly reason: string }[] = [
   {
     name: 'service-role/AWSLambdaBasicExecutionRole',
-    reason: "Roles of CDK's own custom resource handlers (FRAMEWORK_FUNCTIONS), which CDK creates with it; project functions get a role scoped to their log group.",
+    reason:
+      "Roles of CDK's own custom resource handlers (FRAMEWORK_FUNCTIONS), which CDK creates with it; project functions get a role scoped to their log group.",
   },
   {
     name: 'service-role/AmazonAPIGatewayPushToCloudWatchLogs',
@@ -350,7 +373,8 @@ function identityStatements(app: AppTemplates): FoundStatement[] {
   const found: FoundStatement[] = [];
   const collect = (owner: ResourceEntry, where: string, document: unknown) => {
     asList(propertyAt(document, ['Statement'])).forEach((statement, index) => {
-      if (typeof statement === 'object' && statement !== null) found.push({ owner, where: `${where} statement ${index}`, statement: statement as Record<string, unknown> });
+      if (typeof statement === 'object' && statement !== null)
+        found.push({ owner, where: `${where} statement ${index}`, statement: statement as Record<string, unknown> });
     });
   };
   for (const type of ['AWS::IAM::Policy', 'AWS::IAM::ManagedPolicy']) {
@@ -399,7 +423,8 @@ export function wildcardIamStatements(app: AppTemplates): string[] {
     for (const principal of resourcesOfType(app, type)) {
       for (const arn of asList(principal.resource.Properties?.ManagedPolicyArns)) {
         const name = awsManagedPolicyName(arn);
-        if (name !== undefined && !managed.has(name)) violations.push(`${describeRef(principal)}: AWS managed policy ${name} is not in MANAGED_POLICIES_ALLOWED`);
+        if (name !== undefined && !managed.has(name))
+          violations.push(`${describeRef(principal)}: AWS managed policy ${name} is not in MANAGED_POLICIES_ALLOWED`);
       }
     }
   }
@@ -434,7 +459,11 @@ export function securityGroupsOpenToWorld(app: AppTemplates): string[] {
     for (const rule of asList(group.resource.Properties?.SecurityGroupIngress)) rules.push({ group, owner: group, rule });
   }
   for (const ingress of resourcesOfType(app, 'AWS::EC2::SecurityGroupIngress')) {
-    rules.push({ group: resolveReference(app, ingress.stack, ingress.resource.Properties?.GroupId), owner: ingress, rule: ingress.resource.Properties });
+    rules.push({
+      group: resolveReference(app, ingress.stack, ingress.resource.Properties?.GroupId),
+      owner: ingress,
+      rule: ingress.resource.Properties,
+    });
   }
   return rules.flatMap(({ group, owner, rule }) => {
     const cidr = [propertyAt(rule, ['CidrIp']), propertyAt(rule, ['CidrIpv6'])].find((value) => WORLD.includes(value as string));
@@ -478,7 +507,8 @@ function intrinsicsIn(value: unknown, names: readonly string[]): Array<[string, 
 function changingValuesIn(app: AppTemplates, stack: string, value: unknown): string[] {
   const found = intrinsicsIn(value, ['Ref', 'Fn::GetAtt']).flatMap(([name, arg]) => {
     const logicalId = name === 'Ref' ? arg : Array.isArray(arg) ? arg[0] : typeof arg === 'string' ? arg.split('.')[0] : undefined;
-    const attribute = name === 'Ref' ? 'Ref' : Array.isArray(arg) ? arg[1] : typeof arg === 'string' ? arg.split('.').slice(1).join('.') : undefined;
+    const attribute =
+      name === 'Ref' ? 'Ref' : Array.isArray(arg) ? arg[1] : typeof arg === 'string' ? arg.split('.').slice(1).join('.') : undefined;
     if (typeof logicalId !== 'string') return [];
     const resource = app[stack]?.Resources?.[logicalId];
     if (resource === undefined || !(VALUES_CHANGING_ON_UPDATE[resource.Type] ?? []).includes(attribute as string)) return [];
@@ -503,16 +533,25 @@ export function crossStackValuesThatChangeOnUpdate(app: AppTemplates): string[] 
           name === 'Fn::GetStackOutput'
             ? (() => {
                 const ref = arg as { StackName?: unknown; OutputName?: unknown };
-                const output = typeof ref.StackName === 'string' && typeof ref.OutputName === 'string' ? app[ref.StackName]?.Outputs?.[ref.OutputName] : undefined;
-                return output === undefined ? undefined : { stack: ref.StackName as string, output: ref.OutputName as string, value: output.Value };
+                const output =
+                  typeof ref.StackName === 'string' && typeof ref.OutputName === 'string'
+                    ? app[ref.StackName]?.Outputs?.[ref.OutputName]
+                    : undefined;
+                return output === undefined
+                  ? undefined
+                  : { stack: ref.StackName as string, output: ref.OutputName as string, value: output.Value };
               })()
             : Object.entries(app)
-                .flatMap(([stack, t]) => Object.entries(t.Outputs ?? {}).map(([output, o]) => ({ stack, output, value: o.Value, exportName: o.Export?.Name })))
+                .flatMap(([stack, t]) =>
+                  Object.entries(t.Outputs ?? {}).map(([output, o]) => ({ stack, output, value: o.Value, exportName: o.Export?.Name })),
+                )
                 .find((o) => o.exportName === arg);
         if (producer === undefined) continue;
         for (const what of changingValuesIn(app, producer.stack, producer.value)) {
           const kind = name === 'Fn::GetStackOutput' ? 'a weak' : 'a strong';
-          violations.push(`${consumer}/${logicalId}: reads ${producer.stack} output ${producer.output} (${what}) through ${kind} cross-stack reference; it changes on every update, and ${consumer} would keep the old value`);
+          violations.push(
+            `${consumer}/${logicalId}: reads ${producer.stack} output ${producer.output} (${what}) through ${kind} cross-stack reference; it changes on every update, and ${consumer} would keep the old value`,
+          );
         }
       }
     }
@@ -571,7 +610,12 @@ function resourcePolicies(app: AppTemplates): ResourcePolicy[] {
     policies.push({ holder: key, kind: 'key policy', governs: [key], statements: statementsOf(key.resource.Properties?.KeyPolicy) });
   }
   for (const role of resourcesOfType(app, 'AWS::IAM::Role')) {
-    policies.push({ holder: role, kind: 'trust policy', governs: [role], statements: statementsOf(role.resource.Properties?.AssumeRolePolicyDocument) });
+    policies.push({
+      holder: role,
+      kind: 'trust policy',
+      governs: [role],
+      statements: statementsOf(role.resource.Properties?.AssumeRolePolicyDocument),
+    });
   }
   // A Lambda permission is one statement of the function's resource policy.
   for (const permission of resourcesOfType(app, 'AWS::Lambda::Permission')) {
@@ -579,13 +623,23 @@ function resourcePolicies(app: AppTemplates): ResourcePolicy[] {
     const condition: Record<string, Record<string, unknown>> = {};
     if (props.SourceArn !== undefined) condition.ArnLike = { 'aws:SourceArn': props.SourceArn };
     if (props.SourceAccount !== undefined) condition.StringEquals = { 'aws:SourceAccount': props.SourceAccount };
-    const principal = typeof props.Principal === 'string' && props.Principal.endsWith('.amazonaws.com') ? { Service: props.Principal } : { AWS: props.Principal };
+    const principal =
+      typeof props.Principal === 'string' && props.Principal.endsWith('.amazonaws.com')
+        ? { Service: props.Principal }
+        : { AWS: props.Principal };
     const fn = resolveFunction(app, permission.stack, props.FunctionName)?.fn;
     policies.push({
       holder: permission,
       kind: 'Lambda permission',
       governs: fn === undefined ? [] : [fn],
-      statements: [{ Effect: 'Allow', Principal: principal, Action: props.Action, Condition: Object.keys(condition).length > 0 ? condition : undefined }],
+      statements: [
+        {
+          Effect: 'Allow',
+          Principal: principal,
+          Action: props.Action,
+          Condition: Object.keys(condition).length > 0 ? condition : undefined,
+        },
+      ],
     });
   }
   return policies;
@@ -653,9 +707,16 @@ export function resourcePoliciesOpenToAnyone(app: AppTemplates, exceptions: read
       const open = [...(everyone ? ['*'] : []), ...services];
       for (const principal of open) {
         if (pinsSource(app, policy, statement, principal === '*')) continue;
-        if (exceptions.some((e) => e.kind === policy.kind && e.principal === principal && policy.holder.logicalId.startsWith(e.holderPrefix ?? ''))) continue;
+        if (
+          exceptions.some(
+            (e) => e.kind === policy.kind && e.principal === principal && policy.holder.logicalId.startsWith(e.holderPrefix ?? ''),
+          )
+        )
+          continue;
         const actions = asList(statement.Action).join(', ');
-        violations.push(`${describeRef(policy.holder)}: ${policy.kind} statement ${statement.Sid ?? index} allows ${principal} (${actions}) without aws:SourceArn or aws:SourceAccount`);
+        violations.push(
+          `${describeRef(policy.holder)}: ${policy.kind} statement ${statement.Sid ?? index} allows ${principal} (${actions}) without aws:SourceArn or aws:SourceAccount`,
+        );
       }
     });
   }
@@ -665,7 +726,13 @@ export function resourcePoliciesOpenToAnyone(app: AppTemplates, exceptions: read
 /** Whether an IAM action pattern (`sqs:*`, `kms:GenerateDataKey*`) covers `action`. */
 function actionCovers(pattern: unknown, action: string): boolean {
   if (typeof pattern !== 'string') return false;
-  const regex = new RegExp(`^${pattern.split('*').map((part) => part.replace(/[.+?^${}()|[\]\\]/g, '\\$&')).join('.*')}$`, 'i');
+  const regex = new RegExp(
+    `^${pattern
+      .split('*')
+      .map((part) => part.replace(/[.+?^${}()|[\]\\]/g, '\\$&'))
+      .join('.*')}$`,
+    'i',
+  );
   return regex.test(action);
 }
 
@@ -699,7 +766,10 @@ interface DeliveryEdge {
  * table of them), or the log-delivery service principal of the newer regions.
  */
 const ELB_LOG_WRITERS = new Set([
-  ...RegionInfo.regions.map((region) => region.elbv2Account).filter((account): account is string => account !== undefined).map((account) => `arn:aws:iam::${account}:root`),
+  ...RegionInfo.regions
+    .map((region) => region.elbv2Account)
+    .filter((account): account is string => account !== undefined)
+    .map((account) => `arn:aws:iam::${account}:root`),
   'logdelivery.elasticloadbalancing.amazonaws.com',
 ]);
 
@@ -720,10 +790,17 @@ function deliveryEdges(app: AppTemplates): DeliveryEdge[] {
   for (const notifications of resourcesOfType(app, 'Custom::S3BucketNotifications')) {
     const config = notifications.resource.Properties?.NotificationConfiguration;
     for (const topic of asList(propertyAt(config, ['TopicConfigurations']))) {
-      edge(notifications, propertyAt(topic, ['TopicArn']), { service: 's3.amazonaws.com', action: 'sns:Publish', keyActions: queueKey }, ['AWS::SNS::Topic']);
+      edge(notifications, propertyAt(topic, ['TopicArn']), { service: 's3.amazonaws.com', action: 'sns:Publish', keyActions: queueKey }, [
+        'AWS::SNS::Topic',
+      ]);
     }
     for (const queue of asList(propertyAt(config, ['QueueConfigurations']))) {
-      edge(notifications, propertyAt(queue, ['QueueArn']), { service: 's3.amazonaws.com', action: 'sqs:SendMessage', keyActions: queueKey }, ['AWS::SQS::Queue']);
+      edge(
+        notifications,
+        propertyAt(queue, ['QueueArn']),
+        { service: 's3.amazonaws.com', action: 'sqs:SendMessage', keyActions: queueKey },
+        ['AWS::SQS::Queue'],
+      );
     }
   }
   for (const subscription of resourcesOfType(app, 'AWS::SNS::Subscription')) {
@@ -767,7 +844,9 @@ function deliveryEdges(app: AppTemplates): DeliveryEdge[] {
 function roleStatements(app: AppTemplates, role: ResourceEntry): PolicyStatementJson[] {
   const inline = asList(role.resource.Properties?.Policies).flatMap((policy) => statementsOf(propertyAt(policy, ['PolicyDocument'])));
   const attached = resourcesOfType(app, 'AWS::IAM::Policy')
-    .filter((policy) => asList(policy.resource.Properties?.Roles).some((ref) => sameResource(resolveReference(app, policy.stack, ref), role)))
+    .filter((policy) =>
+      asList(policy.resource.Properties?.Roles).some((ref) => sameResource(resolveReference(app, policy.stack, ref), role)),
+    )
     .flatMap((policy) => statementsOf(policy.resource.Properties?.PolicyDocument));
   return [...inline, ...attached];
 }
@@ -784,7 +863,9 @@ function roleAllows(app: AppTemplates, role: ResourceEntry, action: string, targ
 
 /** The policies governing `target` of one kind. */
 function policiesGoverning(app: AppTemplates, target: ResourceEntry, kind: string): ResourcePolicy[] {
-  return resourcePolicies(app).filter((policy) => policy.kind === kind && policy.governs.some((governed) => sameResource(governed, target)));
+  return resourcePolicies(app).filter(
+    (policy) => policy.kind === kind && policy.governs.some((governed) => sameResource(governed, target)),
+  );
 }
 
 /** The customer key a queue, topic or bucket is encrypted with, when it is one of the app. */
@@ -792,7 +873,10 @@ function customerKeyOf(app: AppTemplates, target: ResourceEntry): ResourceEntry 
   const props = target.resource.Properties ?? {};
   const keyRef =
     props.KmsMasterKeyId ??
-    propertyAt(asList(propertyAt(props, ['BucketEncryption', 'ServerSideEncryptionConfiguration']))[0], ['ServerSideEncryptionByDefault', 'KMSMasterKeyID']);
+    propertyAt(asList(propertyAt(props, ['BucketEncryption', 'ServerSideEncryptionConfiguration']))[0], [
+      'ServerSideEncryptionByDefault',
+      'KMSMasterKeyID',
+    ]);
   const key = resolveReference(app, target.stack, keyRef);
   return key?.resource.Type === 'AWS::KMS::Key' ? key : undefined;
 }
@@ -809,7 +893,8 @@ export function deliveriesRefused(app: AppTemplates): string[] {
   for (const edge of deliveryEdges(app)) {
     const into = `${describeRef(edge.target)}: ${edge.service} delivers into it (from ${describeRef(edge.from)})`;
     if (edge.role !== undefined) {
-      if (!roleAllows(app, edge.role, edge.action, edge.target)) violations.push(`${into}, but its role ${describeRef(edge.role)} may not ${edge.action} there`);
+      if (!roleAllows(app, edge.role, edge.action, edge.target))
+        violations.push(`${into}, but its role ${describeRef(edge.role)} may not ${edge.action} there`);
     } else if (edge.service === 'elasticloadbalancing') {
       const policies = policiesGoverning(app, edge.target, 'bucket policy');
       const allowed = policies.some((policy) =>
@@ -824,12 +909,20 @@ export function deliveriesRefused(app: AppTemplates): string[] {
       );
       if (!allowed) violations.push(`${into}, but no bucket policy lets the region's load balancer log writer s3:PutObject`);
       const encryption = JSON.stringify(edge.target.resource.Properties?.BucketEncryption ?? {});
-      if (encryption.includes('aws:kms')) violations.push(`${into}, but the bucket is encrypted with KMS, which load balancer access logs do not support`);
+      if (encryption.includes('aws:kms'))
+        violations.push(`${into}, but the bucket is encrypted with KMS, which load balancer access logs do not support`);
     } else {
-      const kind = edge.target.resource.Type === 'AWS::SNS::Topic' ? 'topic policy' : edge.target.resource.Type === 'AWS::SQS::Queue' ? 'queue policy' : 'bucket policy';
+      const kind =
+        edge.target.resource.Type === 'AWS::SNS::Topic'
+          ? 'topic policy'
+          : edge.target.resource.Type === 'AWS::SQS::Queue'
+            ? 'queue policy'
+            : 'bucket policy';
       const policies = policiesGoverning(app, edge.target, kind);
       if (policies.length > 0 && !policies.some((policy) => allowsService(policy.statements, edge.service, [edge.action]))) {
-        violations.push(`${into}, but its ${kind} ${policies.map((p) => describeRef(p.holder)).join(', ')} allows ${edge.service} no ${edge.action}`);
+        violations.push(
+          `${into}, but its ${kind} ${policies.map((p) => describeRef(p.holder)).join(', ')} allows ${edge.service} no ${edge.action}`,
+        );
       }
     }
     const key = customerKeyOf(app, edge.target);
@@ -839,7 +932,10 @@ export function deliveriesRefused(app: AppTemplates): string[] {
         edge.role !== undefined
           ? edge.keyActions.every((action) => roleAllows(app, edge.role!, action, key))
           : allowsService(keyStatements, edge.service, edge.keyActions);
-      if (!allowed) violations.push(`${into}, but its key ${describeRef(key)} does not let ${edge.role === undefined ? edge.service : describeRef(edge.role)} ${edge.keyActions.join(', ')}`);
+      if (!allowed)
+        violations.push(
+          `${into}, but its key ${describeRef(key)} does not let ${edge.role === undefined ? edge.service : describeRef(edge.role)} ${edge.keyActions.join(', ')}`,
+        );
     }
   }
   return violations;
@@ -853,9 +949,14 @@ export function deliveriesRefused(app: AppTemplates): string[] {
 export function functionLogsNotKeptFor(app: AppTemplates, retentionDays: number): string[] {
   return resourcesOfType(app, 'AWS::Lambda::Function').flatMap((fn) => {
     const logGroup = resolveReference(app, fn.stack, propertyAt(fn.resource.Properties, ['LoggingConfig', 'LogGroup']));
-    if (logGroup?.resource.Type !== 'AWS::Logs::LogGroup') return [`${describeRef(fn)}: logs to no log group of the app (its implicit group never expires)`];
+    if (logGroup?.resource.Type !== 'AWS::Logs::LogGroup')
+      return [`${describeRef(fn)}: logs to no log group of the app (its implicit group never expires)`];
     const days = logGroup.resource.Properties?.RetentionInDays;
-    return days === retentionDays ? [] : [`${describeRef(fn)}: its log group ${describeRef(logGroup)} keeps events ${String(days)} days, not the environment's ${retentionDays}`];
+    return days === retentionDays
+      ? []
+      : [
+          `${describeRef(fn)}: its log group ${describeRef(logGroup)} keeps events ${String(days)} days, not the environment's ${retentionDays}`,
+        ];
   });
 }
 
@@ -878,7 +979,9 @@ export function subnetsEgressingThroughAnotherZone(app: AppTemplates): string[] 
       const subnet = resolveReference(app, association.stack, association.resource.Properties?.SubnetId);
       const zone = subnet?.resource.Properties?.AvailabilityZone;
       if (subnet === undefined || zone === natZone) continue;
-      violations.push(`${describeRef(subnet)} (${String(zone)}): egresses through ${nat === undefined ? 'an unknown NAT gateway' : describeRef(nat)} in ${String(natZone)}`);
+      violations.push(
+        `${describeRef(subnet)} (${String(zone)}): egresses through ${nat === undefined ? 'an unknown NAT gateway' : describeRef(nat)} in ${String(natZone)}`,
+      );
     }
   }
   return violations;

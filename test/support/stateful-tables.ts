@@ -8,9 +8,9 @@ let statefulTemplate: { Resources: Record<string, { Type: string; Properties: Re
 
 /** The dev stateful stack's template, synthesized once per test file. */
 export function statefulStackTemplate(): NonNullable<typeof statefulTemplate> {
-  statefulTemplate ??= Template.fromStack(
-    new StatefulStack(testApp(), 'Stateful', { config: ENVIRONMENTS.dev }),
-  ).toJSON() as NonNullable<typeof statefulTemplate>;
+  statefulTemplate ??= Template.fromStack(new StatefulStack(testApp(), 'Stateful', { config: ENVIRONMENTS.dev })).toJSON() as NonNullable<
+    typeof statefulTemplate
+  >;
   return statefulTemplate;
 }
 

@@ -7,8 +7,9 @@ import { ENVIRONMENT_NAMES, ENVIRONMENTS, type EnvironmentName } from '../../lib
 import { addEnvironments } from '../../lib/platform';
 
 /** The feature flags of cdk.json: tests synthesize with the same flags as `cdk synth`. */
-const FEATURE_FLAGS = (JSON.parse(fs.readFileSync(path.join(__dirname, '..', '..', 'cdk.json'), 'utf8')) as { context: Record<string, unknown> })
-  .context;
+const FEATURE_FLAGS = (
+  JSON.parse(fs.readFileSync(path.join(__dirname, '..', '..', 'cdk.json'), 'utf8')) as { context: Record<string, unknown> }
+).context;
 
 export interface TestAppProps extends AppProps {
   /** Bundle handlers with esbuild, as `cdk synth` does. @default false */

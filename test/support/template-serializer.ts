@@ -11,9 +11,7 @@ const ASSET_HASH = /[0-9a-f]{64}/g;
 const VERSION_LOGICAL_ID = /(CurrentVersion[0-9A-F]{8})[0-9a-f]{32}/g;
 
 export function normaliseTemplate(template: unknown): unknown {
-  const text = JSON.stringify(template)
-    .replace(ASSET_HASH, '[ASSET HASH]')
-    .replace(VERSION_LOGICAL_ID, '$1[CODE HASH]');
+  const text = JSON.stringify(template).replace(ASSET_HASH, '[ASSET HASH]').replace(VERSION_LOGICAL_ID, '$1[CODE HASH]');
   return JSON.parse(text) as unknown;
 }
 

@@ -71,6 +71,8 @@ const server = createServer((request, response) => {
 server.listen(0, '127.0.0.1', () => {
   const { port } = server.address();
   issuer = `http://127.0.0.1:${port}/${POOL_ID}`;
-  process.stdout.write(`${JSON.stringify({ issuer, jwksUrl: `${issuer}/.well-known/jwks.json`, signUrl: `http://127.0.0.1:${port}/sign` })}\n`);
+  process.stdout.write(
+    `${JSON.stringify({ issuer, jwksUrl: `${issuer}/.well-known/jwks.json`, signUrl: `http://127.0.0.1:${port}/sign` })}\n`,
+  );
 });
 process.on('SIGTERM', () => server.close(() => process.exit(0)));

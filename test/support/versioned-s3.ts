@@ -79,13 +79,22 @@ export async function startVersionedS3(buckets: readonly string[]): Promise<Vers
 
       if (request.method === 'DELETE') {
         if (versionId === undefined) {
-          const marker: Version = { versionId: randomBytes(16).toString('base64url'), deleteMarker: true, body: Buffer.alloc(0), eTag: '', lastModified: new Date() };
+          const marker: Version = {
+            versionId: randomBytes(16).toString('base64url'),
+            deleteMarker: true,
+            body: Buffer.alloc(0),
+            eTag: '',
+            lastModified: new Date(),
+          };
           bucket.set(key, [...versions, marker]);
           response.writeHead(204, { 'x-amz-delete-marker': 'true', 'x-amz-version-id': marker.versionId });
           return response.end();
         }
         const removed = versions.find((version) => version.versionId === versionId);
-        bucket.set(key, versions.filter((version) => version.versionId !== versionId));
+        bucket.set(
+          key,
+          versions.filter((version) => version.versionId !== versionId),
+        );
         response.writeHead(204, { 'x-amz-version-id': versionId, ...(removed?.deleteMarker ? { 'x-amz-delete-marker': 'true' } : {}) });
         return response.end();
       }
@@ -97,7 +106,10 @@ export async function startVersionedS3(buckets: readonly string[]): Promise<Vers
         version = versions.at(-1);
         if (!version) return fail(404, 'NoSuchKey', 'The specified key does not exist.');
         if (version.deleteMarker) {
-          return fail(404, 'NoSuchKey', 'The specified key does not exist.', { 'x-amz-delete-marker': 'true', 'x-amz-version-id': version.versionId });
+          return fail(404, 'NoSuchKey', 'The specified key does not exist.', {
+            'x-amz-delete-marker': 'true',
+            'x-amz-version-id': version.versionId,
+          });
         }
       } else {
         version = versions.find((candidate) => candidate.versionId === versionId);
@@ -123,7 +135,8 @@ export async function startVersionedS3(buckets: readonly string[]): Promise<Vers
       if (range) {
         const start = Number(range[1]);
         const end = Math.min(range[2] === undefined ? size - 1 : Number(range[2]), size - 1);
-        if (start >= size) return fail(416, 'InvalidRange', 'The requested range is not satisfiable', { 'Content-Range': `bytes */${size}` });
+        if (start >= size)
+          return fail(416, 'InvalidRange', 'The requested range is not satisfiable', { 'Content-Range': `bytes */${size}` });
         const part = version.body.subarray(start, end + 1);
         response.writeHead(206, { ...headers, 'Content-Range': `bytes ${start}-${end}/${size}`, 'Content-Length': part.length });
         return response.end(isHead ? undefined : part);

@@ -36,7 +36,10 @@ describe('cost estimate of a template', () => {
   it('prices a Fargate service from its task size, architecture, Spot use and public IPs', () => {
     const items = estimateStack('dev/Containers', {
       Resources: {
-        Task: { Type: 'AWS::ECS::TaskDefinition', Properties: { Cpu: '512', Memory: '1024', RuntimePlatform: { CpuArchitecture: 'ARM64' } } },
+        Task: {
+          Type: 'AWS::ECS::TaskDefinition',
+          Properties: { Cpu: '512', Memory: '1024', RuntimePlatform: { CpuArchitecture: 'ARM64' } },
+        },
         Service: {
           Type: 'AWS::ECS::Service',
           Properties: {
@@ -68,7 +71,6 @@ const byName = Object.fromEntries(estimates.map((estimate) => [estimate.environm
 const templatesOf = (env: string) => Object.fromEntries(Object.entries(templates).filter(([stackId]) => stackId.startsWith(`${env}/`)));
 
 describe('cost estimate of the app', () => {
-
   it('shows the warm users functions prod pays for, and that dev pays for none', () => {
     // 4 functions x 0.25 GB x 2,628,000 s a month x $0.0000033334 per GB-second (ARM64)
     expect(byName.prod.lineItems).toContainEqual({
@@ -118,7 +120,10 @@ describe('worked examples, recomputed by hand', () => {
   });
 
   it("prices a million GET /users/{id} requests on prod's users API in eu-west-1 at $4.92 plus $8.76 of provisioned concurrency", () => {
-    const profile = { ...loadProfile('idle'), api: { requestsPerMonth: 1_000_000, mix: { 'GET /users/{id}': 1 }, m2mTokenRequestsPerMonth: 0 } };
+    const profile = {
+      ...loadProfile('idle'),
+      api: { requestsPerMonth: 1_000_000, mix: { 'GET /users/{id}': 1 }, m2mTokenRequestsPerMonth: 0 },
+    };
     const estimate = estimateUsage('prod', templatesOf('prod'), profile, pricesFor('eu-west-1'));
     const api = estimate.lines.filter((line) => line.flow === 'API');
     const usd = (item: string) => round(api.filter((line) => line.item.startsWith(item)).reduce((sum, line) => sum + line.usd, 0));
@@ -171,9 +176,19 @@ describe('usage profiles', () => {
     const expected = {
       // Provisioned concurrency, two M2M app clients and 5,000 token requests, 5M REST calls, Lambda,
       // 4M reads and 1.75M writes, 1,600 bytes of logs a request
-      API: 8.76 + 2 * P('cognitoM2mAppClientMonth') + 5_000 * (P('cognitoM2mTokenPerThousand') / 1000) + 5e6 * (P('restApiPerMillion') / 1e6 + lambdaReq + 0.05 * 0.25 * gbS + 1600 * logGb) + 4e6 * rru + 1.75e6 * wru,
+      API:
+        8.76 +
+        2 * P('cognitoM2mAppClientMonth') +
+        5_000 * (P('cognitoM2mTokenPerThousand') / 1000) +
+        5e6 * (P('restApiPerMillion') / 1e6 + lambdaReq + 0.05 * 0.25 * gbS + 1600 * logGb) +
+        4e6 * rru +
+        1.75e6 * wru,
       // 50,000 files in 5,000 batches of 10
-      Uploads: 50_000 * (put + get + P('snsPublishPerMillion') / 1e6 + (1 / 225) * 0.25 * gbS + 2 * wru) + 60_000 * sqs + idlePolls + 5_000 * (lambdaReq + 1000 * logGb),
+      Uploads:
+        50_000 * (put + get + P('snsPublishPerMillion') / 1e6 + (1 / 225) * 0.25 * gbS + 2 * wru) +
+        60_000 * sqs +
+        idlePolls +
+        5_000 * (lambdaReq + 1000 * logGb),
       Imports:
         idlePolls +
         // 300 files of 5,000 rows (5 chunks) on the Lambda path
@@ -186,8 +201,17 @@ describe('usage profiles', () => {
             (6 * 400 + 4 * 1000) * logGb +
             common(5_000)) +
         // 10 files of 1,000,000 rows (75 MB) on the Fargate job, through prod's NAT
-        10 * (5 * sfn + ((60 + 1e6 / 1_749) / 3600) * 0.079 + 2 * lambdaReq + (1 * 0.1 + 0.25 * 0.05) * gbS + get + 0.15 * P('natGatewayPerGb') + (5 * 400 + 4 * 1000) * logGb + common(1e6)),
-      Schedules: 34 * (P('schedulerPerMillion') / 1e6 + lambdaReq + 1000 * logGb) + (30 * 1 + 4 * (1 + 20)) * 0.25 * gbS + (4 * 20 + 30) * put,
+        10 *
+          (5 * sfn +
+            ((60 + 1e6 / 1_749) / 3600) * 0.079 +
+            2 * lambdaReq +
+            (1 * 0.1 + 0.25 * 0.05) * gbS +
+            get +
+            0.15 * P('natGatewayPerGb') +
+            (5 * 400 + 4 * 1000) * logGb +
+            common(1e6)),
+      Schedules:
+        34 * (P('schedulerPerMillion') / 1e6 + lambdaReq + 1000 * logGb) + (30 * 1 + 4 * (1 + 20)) * 0.25 * gbS + (4 * 20 + 30) * put,
       // ALB with one LCU, two 1 vCPU / 2 GB tasks, and 300 scans of 100,000 users of 200 bytes (4,883 pages of 4 KB, half a unit each)
       Export: 24.24 + 57.67 + 300 * 4_883 * 0.5 * rru,
       'Data stored': 5 * P('dynamoStorageGbMonth') + 500 * P('s3StorageGbMonth'),
@@ -201,7 +225,7 @@ describe('usage profiles', () => {
     expect(round(estimate.totalUsd)).toBe(round(total));
   });
 
-  it('prints the per-flow table through the CLI\'s own function, with the total the flows add up to', () => {
+  it("prints the per-flow table through the CLI's own function, with the total the flows add up to", () => {
     const output = runCost(templates, { env: 'prod', profile: 'growth' });
     const rows = [...output.text.matchAll(/^\| ([A-Za-z ]+) \| \$([\d,.]+) \| \$([\d,.]+) \| \$([\d,.]+) \|$/gm)];
     const money = (text: string) => Number(text.replaceAll(',', ''));
@@ -229,7 +253,9 @@ describe('usage profiles', () => {
 
   it("runs no scheduled job where the templates' schedules are disabled (dev), whatever the profile says", () => {
     const runs = (env: string) =>
-      estimateUsage(env, templatesOf(env), loadProfile('growth'), pricesFor('eu-west-1')).lines.find((line) => line.item.startsWith('EventBridge Scheduler invocations'))!;
+      estimateUsage(env, templatesOf(env), loadProfile('growth'), pricesFor('eu-west-1')).lines.find((line) =>
+        line.item.startsWith('EventBridge Scheduler invocations'),
+      )!;
 
     expect([runs('dev').item, runs('dev').quantity]).toEqual(['EventBridge Scheduler invocations (schedules disabled)', 0]);
     expect(runs('prod').quantity).toBe(34); // 30 daily reports and 4 weekly cleanups
@@ -242,7 +268,9 @@ describe('usage profiles', () => {
 
     expect(options).toMatchObject({ assembly: 'cdk.out', env: 'prod', profile: 'growth', region: 'us-east-1', breakeven: false });
     expect(() => parseCostArgs(['--profile'])).toThrow('--profile needs a value');
-    expect(() => runCost(templates, { env: 'qa', profile: 'idle' })).toThrow(/No stacks of environment qa in the assembly \(it has dev, staging, prod\)/);
+    expect(() => runCost(templates, { env: 'qa', profile: 'idle' })).toThrow(
+      /No stacks of environment qa in the assembly \(it has dev, staging, prod\)/,
+    );
     // NAT gateways $0.045 an hour in us-east-1 against $0.048 in eu-west-1: 3 x 730 h x $0.003
     expect(round(eu.byFlow['Platform fixed'].total - us.byFlow['Platform fixed'].total)).toBe(6.57);
     expect(us.region).toBe('us-east-1');
@@ -260,7 +288,14 @@ describe('usage profiles', () => {
     const withoutPool = Object.fromEntries(
       Object.entries(templatesOf('prod')).map(([stack, template]) => [
         stack,
-        { ...template, Resources: Object.fromEntries(Object.entries(template.Resources ?? {}).filter(([, resource]) => !String((resource as { Type: string }).Type).startsWith('AWS::Cognito::'))) },
+        {
+          ...template,
+          Resources: Object.fromEntries(
+            Object.entries(template.Resources ?? {}).filter(
+              ([, resource]) => !String((resource as { Type: string }).Type).startsWith('AWS::Cognito::'),
+            ),
+          ),
+        },
       ]),
     );
     const withPeople = {
@@ -331,7 +366,8 @@ describe('break-even', () => {
 
     expect(limitLabels).toHaveLength(2);
     // The limit sits near the right edge (347 MB of a 1,000 MB axis): its label must not run on into the legend.
-    for (const [, x, attributes] of limitLabels) expect(attributes.includes('text-anchor="end"') || Number(x) + 160 <= plotRight).toBe(true);
+    for (const [, x, attributes] of limitLabels)
+      expect(attributes.includes('text-anchor="end"') || Number(x) + 160 <= plotRight).toBe(true);
     // The threshold is 3 MiB = 3.1 MB, as the text prints it, not "3 MB".
     expect(imports).toContain(`threshold ${(report.imports.configuredThresholdBytes / 1e6).toFixed(1)} MB`);
     expect(imports).not.toMatch(/>\$1\.0</);
@@ -353,7 +389,9 @@ describe('break-even', () => {
       'docs/breakeven-prod-us-east-1-startup-imports.svg',
     ]);
     const profileFile = path.join(__dirname, '..', '..', 'tools', 'cost-estimate', 'profiles', 'high.json');
-    expect(Object.keys(runCost(templates, { breakeven: true, profile: profileFile }).files)[0]).toBe('docs/breakeven-prod-eu-west-1-high.svg');
+    expect(Object.keys(runCost(templates, { breakeven: true, profile: profileFile }).files)[0]).toBe(
+      'docs/breakeven-prod-eu-west-1-high.svg',
+    );
   });
 });
 
@@ -390,7 +428,9 @@ describe('an environment without the export service', () => {
     // which the figure leaves out.
     expect(byName.dev.fixedMonthlyUsd - withoutService.withExportServiceUsd!).toBeCloseTo(6.2, 5);
     expect(withoutService.withExportServiceUsd! - withoutService.fixedMonthlyUsd).toBeGreaterThan(24);
-    expect(toMarkdown([withoutService], 'test prices')).toMatch(/\| dev \| \$\d+\.\d\d \| \$\d+\.\d\d \| \$\d+\.\d\d \(config turns it off\) \|/);
+    expect(toMarkdown([withoutService], 'test prices')).toMatch(
+      /\| dev \| \$\d+\.\d\d \| \$\d+\.\d\d \| \$\d+\.\d\d \(config turns it off\) \|/,
+    );
   });
 
   it("keeps docs/decisions.md's cost per environment and profile equal to what the tool computes from today's templates", () => {
@@ -407,7 +447,10 @@ describe('an environment without the export service', () => {
     for (const [label, { templates: selected, env, region }] of Object.entries(rows)) {
       const line = doc.split('\n').find((text) => text.startsWith(`| ${label} |`));
       expect(line).toBeDefined();
-      const documented = line!.split('|').slice(2, 2 + profiles.length).map(money);
+      const documented = line!
+        .split('|')
+        .slice(2, 2 + profiles.length)
+        .map(money);
       const computed = profiles.map((profile, index) =>
         documented[index] === undefined ? undefined : round(runCost(selected, { env, profile, region }).usage!.totalUsd),
       );

@@ -18,12 +18,23 @@ function apiStack(rate: number, burst: number): AssemblyStack {
     template: {
       Resources: {
         Api: { Type: 'AWS::ApiGateway::RestApi', Properties: { Name: 'Api' } },
-        Items: { Type: 'AWS::ApiGateway::Resource', Properties: { RestApiId: { Ref: 'Api' }, ParentId: { 'Fn::GetAtt': ['Api', 'RootResourceId'] }, PathPart: 'items' } },
-        Item: { Type: 'AWS::ApiGateway::Resource', Properties: { RestApiId: { Ref: 'Api' }, ParentId: { Ref: 'Items' }, PathPart: '{id}' } },
+        Items: {
+          Type: 'AWS::ApiGateway::Resource',
+          Properties: { RestApiId: { Ref: 'Api' }, ParentId: { 'Fn::GetAtt': ['Api', 'RootResourceId'] }, PathPart: 'items' },
+        },
+        Item: {
+          Type: 'AWS::ApiGateway::Resource',
+          Properties: { RestApiId: { Ref: 'Api' }, ParentId: { Ref: 'Items' }, PathPart: '{id}' },
+        },
         Pool: { Type: 'AWS::Cognito::UserPool', Properties: {} },
         Authorizer: {
           Type: 'AWS::ApiGateway::Authorizer',
-          Properties: { RestApiId: { Ref: 'Api' }, Type: 'COGNITO_USER_POOLS', IdentitySource: 'method.request.header.Authorization', ProviderARNs: [{ 'Fn::GetAtt': ['Pool', 'Arn'] }] },
+          Properties: {
+            RestApiId: { Ref: 'Api' },
+            Type: 'COGNITO_USER_POOLS',
+            IdentitySource: 'method.request.header.Authorization',
+            ProviderARNs: [{ 'Fn::GetAtt': ['Pool', 'Arn'] }],
+          },
         },
         Fn: { Type: 'AWS::Lambda::Function', Properties: {} },
         GetItem: {
@@ -35,16 +46,29 @@ function apiStack(rate: number, burst: number): AssemblyStack {
             AuthorizationType: 'COGNITO_USER_POOLS',
             AuthorizerId: { Ref: 'Authorizer' },
             AuthorizationScopes: ['items/read'],
-            Integration: { Type: 'AWS_PROXY', IntegrationHttpMethod: 'POST', Uri: { 'Fn::Join': ['', ['arn:aws:apigateway:eu-west-1:lambda:path/2015-03-31/functions/', fnArn, '/invocations']] } },
+            Integration: {
+              Type: 'AWS_PROXY',
+              IntegrationHttpMethod: 'POST',
+              Uri: { 'Fn::Join': ['', ['arn:aws:apigateway:eu-west-1:lambda:path/2015-03-31/functions/', fnArn, '/invocations']] },
+            },
           },
         },
         Stage: {
           Type: 'AWS::ApiGateway::Stage',
-          Properties: { RestApiId: { Ref: 'Api' }, StageName: 'v1', MethodSettings: [{ ResourcePath: '/*', HttpMethod: '*', ThrottlingRateLimit: rate, ThrottlingBurstLimit: burst }] },
+          Properties: {
+            RestApiId: { Ref: 'Api' },
+            StageName: 'v1',
+            MethodSettings: [{ ResourcePath: '/*', HttpMethod: '*', ThrottlingRateLimit: rate, ThrottlingBurstLimit: burst }],
+          },
         },
         Throttled: {
           Type: 'AWS::ApiGateway::GatewayResponse',
-          Properties: { RestApiId: { Ref: 'Api' }, ResponseType: 'THROTTLED', StatusCode: '429', ResponseTemplates: { 'application/json': '{"error":"TooManyRequests","message":$context.error.messageString}' } },
+          Properties: {
+            RestApiId: { Ref: 'Api' },
+            ResponseType: 'THROTTLED',
+            StatusCode: '429',
+            ResponseTemplates: { 'application/json': '{"error":"TooManyRequests","message":$context.error.messageString}' },
+          },
         },
       },
     },
@@ -88,7 +112,8 @@ afterAll(async () => {
   await throttled.close();
 });
 
-const get = (server: RestApiServer, token?: string) => fetch(`${server.url}/v1/items/42?q=1`, { headers: token === undefined ? {} : { Authorization: `Bearer ${token}` } });
+const get = (server: RestApiServer, token?: string) =>
+  fetch(`${server.url}/v1/items/42?q=1`, { headers: token === undefined ? {} : { Authorization: `Bearer ${token}` } });
 
 test('a Cognito-authorized method refuses a request without a token with 401', async () => {
   const response = await get(api);
@@ -106,10 +131,23 @@ test('a token with the scope reaches the function with the proxy event AWS sends
   const response = await get(api, 'reader');
   expect(response.status).toBe(200);
   const event = events[0] as Record<string, unknown> & { requestContext: Record<string, unknown> };
-  const fixture = JSON.parse(fs.readFileSync(path.join(__dirname, '..', 'fixtures', 'aws-events', 'apiGatewayProxyEvent.json'), 'utf8')) as Record<string, unknown>;
+  const fixture = JSON.parse(
+    fs.readFileSync(path.join(__dirname, '..', 'fixtures', 'aws-events', 'apiGatewayProxyEvent.json'), 'utf8'),
+  ) as Record<string, unknown>;
   for (const key of Object.keys(fixture).filter((name) => name !== 'version')) expect(event).toHaveProperty(key);
-  expect(event).toMatchObject({ resource: '/items/{id}', path: '/items/42', httpMethod: 'GET', pathParameters: { id: '42' }, queryStringParameters: { q: '1' } });
-  expect(event.requestContext).toMatchObject({ stage: 'v1', resourcePath: '/items/{id}', path: '/v1/items/42', authorizer: { claims: { scope: 'items/read' } } });
+  expect(event).toMatchObject({
+    resource: '/items/{id}',
+    path: '/items/42',
+    httpMethod: 'GET',
+    pathParameters: { id: '42' },
+    queryStringParameters: { q: '1' },
+  });
+  expect(event.requestContext).toMatchObject({
+    stage: 'v1',
+    resourcePath: '/items/{id}',
+    path: '/v1/items/42',
+    authorizer: { claims: { scope: 'items/read' } },
+  });
 });
 
 test("the stage's throttle answers 429 with the THROTTLED gateway response once the burst is spent", async () => {

@@ -12,19 +12,37 @@ function tinyAssembly(resources: Record<string, { Type: string; Properties?: Rec
     path.join(directory, 'manifest.json'),
     JSON.stringify({
       version: '55.0.0',
-      artifacts: { Tiny: { type: 'aws:cloudformation:stack', environment: 'aws://111111111111/eu-west-1', properties: { templateFile: 'Tiny.template.json', stackName: 'dev-Tiny' } } },
+      artifacts: {
+        Tiny: {
+          type: 'aws:cloudformation:stack',
+          environment: 'aws://111111111111/eu-west-1',
+          properties: { templateFile: 'Tiny.template.json', stackName: 'dev-Tiny' },
+        },
+      },
     }),
   );
   return directory;
 }
 
 test('refuses to start when the assembly uses a resource type the runner does not support, naming it', async () => {
-  const assembly = tinyAssembly({ Table: { Type: 'AWS::DynamoDB::Table', Properties: { KeySchema: [{ AttributeName: 'id', KeyType: 'HASH' }], AttributeDefinitions: [{ AttributeName: 'id', AttributeType: 'S' }], BillingMode: 'PAY_PER_REQUEST' } }, Stream: { Type: 'AWS::Kinesis::Stream', Properties: {} } });
+  const assembly = tinyAssembly({
+    Table: {
+      Type: 'AWS::DynamoDB::Table',
+      Properties: {
+        KeySchema: [{ AttributeName: 'id', KeyType: 'HASH' }],
+        AttributeDefinitions: [{ AttributeName: 'id', AttributeType: 'S' }],
+        BillingMode: 'PAY_PER_REQUEST',
+      },
+    },
+    Stream: { Type: 'AWS::Kinesis::Stream', Properties: {} },
+  });
   await expect(startLocalCloud(assembly)).rejects.toThrow(/does not support:\s+- AWS::Kinesis::Stream \(dev-Tiny\/Stream\)/);
 });
 
 test('lists the deliberately inert types and starts', async () => {
-  const cloud = await startLocalCloud(tinyAssembly({ Alarm: { Type: 'AWS::CloudWatch::Alarm', Properties: {} }, Queue: { Type: 'AWS::SQS::Queue', Properties: {} } }));
+  const cloud = await startLocalCloud(
+    tinyAssembly({ Alarm: { Type: 'AWS::CloudWatch::Alarm', Properties: {} }, Queue: { Type: 'AWS::SQS::Queue', Properties: {} } }),
+  );
   try {
     expect(cloud.output()).toMatch(/not emulated +AWS::CloudWatch::Alarm ×1/);
     expect(Object.values(cloud.endpoints.queues)[0]).toMatch(/\/000000000000\/dev-Tiny-Queue$/);
@@ -38,9 +56,9 @@ test('a port already in use is a clear error naming the port', async () => {
   await new Promise<void>((resolve) => blocker.listen(0, '127.0.0.1', () => resolve()));
   const port = (blocker.address() as { port: number }).port;
   try {
-    await expect(startLocalCloud(tinyAssembly({ Queue: { Type: 'AWS::SQS::Queue', Properties: {} } }), ['--gateway-port', String(port)])).rejects.toThrow(
-      new RegExp(`port ${port} on 127\\.0\\.0\\.1 is already in use`),
-    );
+    await expect(
+      startLocalCloud(tinyAssembly({ Queue: { Type: 'AWS::SQS::Queue', Properties: {} } }), ['--gateway-port', String(port)]),
+    ).rejects.toThrow(new RegExp(`port ${port} on 127\\.0\\.0\\.1 is already in use`));
   } finally {
     blocker.close();
   }
@@ -50,7 +68,18 @@ test("serves a user pool's client-credentials clients with the scopes their pool
   const cloud = await startLocalCloud(
     tinyAssembly({
       Pool: { Type: 'AWS::Cognito::UserPool', Properties: {} },
-      Server: { Type: 'AWS::Cognito::UserPoolResourceServer', Properties: { UserPoolId: { Ref: 'Pool' }, Identifier: 'things', Name: 'Things', Scopes: [{ ScopeName: 'read', ScopeDescription: 'r' }, { ScopeName: 'write', ScopeDescription: 'w' }] } },
+      Server: {
+        Type: 'AWS::Cognito::UserPoolResourceServer',
+        Properties: {
+          UserPoolId: { Ref: 'Pool' },
+          Identifier: 'things',
+          Name: 'Things',
+          Scopes: [
+            { ScopeName: 'read', ScopeDescription: 'r' },
+            { ScopeName: 'write', ScopeDescription: 'w' },
+          ],
+        },
+      },
       Machine: {
         Type: 'AWS::Cognito::UserPoolClient',
         Properties: {
@@ -61,8 +90,19 @@ test("serves a user pool's client-credentials clients with the scopes their pool
           AllowedOAuthScopes: [{ 'Fn::Join': ['', [{ Ref: 'Server' }, '/read']] }, 'things/delete'],
         },
       },
-      Writer: { Type: 'AWS::Cognito::UserPoolClient', Properties: { UserPoolId: { Ref: 'Pool' }, GenerateSecret: true, AllowedOAuthFlows: ['client_credentials'], AllowedOAuthScopes: ['things/read', 'things/write'] } },
-      Browser: { Type: 'AWS::Cognito::UserPoolClient', Properties: { UserPoolId: { Ref: 'Pool' }, GenerateSecret: false, AllowedOAuthFlows: ['code'], AllowedOAuthScopes: ['openid'] } },
+      Writer: {
+        Type: 'AWS::Cognito::UserPoolClient',
+        Properties: {
+          UserPoolId: { Ref: 'Pool' },
+          GenerateSecret: true,
+          AllowedOAuthFlows: ['client_credentials'],
+          AllowedOAuthScopes: ['things/read', 'things/write'],
+        },
+      },
+      Browser: {
+        Type: 'AWS::Cognito::UserPoolClient',
+        Properties: { UserPoolId: { Ref: 'Pool' }, GenerateSecret: false, AllowedOAuthFlows: ['code'], AllowedOAuthScopes: ['openid'] },
+      },
     }),
   );
   try {
@@ -73,10 +113,25 @@ test("serves a user pool's client-credentials clients with the scopes their pool
     ]);
     expect(token?.name).toBe('dev-Tiny/Writer');
     expect(cloud.output()).toMatch(/!!! .*dev-Tiny\/Machine.*things\/delete/);
-    expect(cloud.output()).toMatch(new RegExp(`token +curl -s -u ${token?.clientId}:${token?.clientSecret} -d grant_type=client_credentials -d scope='things/read things/write' http://127\\.0\\.0\\.1:\\d+/oauth2/token`));
-    const issued = await fetch(token!.url, { method: 'POST', headers: { authorization: `Basic ${Buffer.from(`${token!.clientId}:${token!.clientSecret}`).toString('base64')}`, 'content-type': 'application/x-www-form-urlencoded' }, body: 'grant_type=client_credentials' });
+    expect(cloud.output()).toMatch(
+      new RegExp(
+        `token +curl -s -u ${token?.clientId}:${token?.clientSecret} -d grant_type=client_credentials -d scope='things/read things/write' http://127\\.0\\.0\\.1:\\d+/oauth2/token`,
+      ),
+    );
+    const issued = await fetch(token!.url, {
+      method: 'POST',
+      headers: {
+        authorization: `Basic ${Buffer.from(`${token!.clientId}:${token!.clientSecret}`).toString('base64')}`,
+        'content-type': 'application/x-www-form-urlencoded',
+      },
+      body: 'grant_type=client_credentials',
+    });
     const body = (await issued.json()) as { access_token: string };
-    expect(JSON.parse(Buffer.from(body.access_token.split('.')[1], 'base64url').toString())).toMatchObject({ scope: 'things/read things/write', token_use: 'access', client_id: token!.clientId });
+    expect(JSON.parse(Buffer.from(body.access_token.split('.')[1], 'base64url').toString())).toMatchObject({
+      scope: 'things/read things/write',
+      token_use: 'access',
+      client_id: token!.clientId,
+    });
   } finally {
     await cloud.stop();
   }

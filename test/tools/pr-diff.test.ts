@@ -64,7 +64,11 @@ function synthVariant(root: string, name: string, overrides: Partial<Variant>): 
  * ARN (revision included) or only its family from `Containers`. A memory change replaces the task
  * definition (a new revision); the role's template does not change.
  */
-function synthWorker(root: string, name: string, variant: { memoryMiB: number; reads: 'revision' | 'family'; references: 'weak' | 'strong' }): string {
+function synthWorker(
+  root: string,
+  name: string,
+  variant: { memoryMiB: number; reads: 'revision' | 'family'; references: 'weak' | 'strong' },
+): string {
   const outdir = path.join(root, name);
   const app = new App({ outdir, context: { '@aws-cdk/core:defaultCrossStackReferences': variant.references } });
   const stage = new Stage(app, 'prod', { env: { account: '111111111111', region: 'eu-west-1' } });
@@ -73,7 +77,10 @@ function synthWorker(root: string, name: string, variant: { memoryMiB: number; r
   task.addContainer('Worker', { image: ecs.ContainerImage.fromRegistry('public.ecr.aws/docker/library/busybox:1') });
   const jobs = new Stack(stage, 'Jobs');
   const role = new iam.Role(jobs, 'StateMachineRole', { assumedBy: new iam.ServicePrincipal('states.amazonaws.com') });
-  const resource = variant.reads === 'revision' ? task.taskDefinitionArn : jobs.formatArn({ service: 'ecs', resource: 'task-definition', resourceName: `${task.family}:*` });
+  const resource =
+    variant.reads === 'revision'
+      ? task.taskDefinitionArn
+      : jobs.formatArn({ service: 'ecs', resource: 'task-definition', resourceName: `${task.family}:*` });
   role.addToPolicy(new iam.PolicyStatement({ actions: ['ecs:RunTask'], resources: [resource] }));
   app.synth();
   return outdir;
@@ -157,9 +164,7 @@ describe('pr-diff', () => {
       const added = stateful.added.find((a) => a.resourceType === 'AWS::DynamoDB::Table')!;
       expect(added.logicalId).toMatch(/^PeopleTable[0-9A-F]{8}$/);
       const removed = stateful.removed[0];
-      expect(removed.details).toContain(
-        `logical ID changed from \`${removed.logicalId}\`? (same type added as \`${added.logicalId}\`)`,
-      );
+      expect(removed.details).toContain(`logical ID changed from \`${removed.logicalId}\`? (same type added as \`${added.logicalId}\`)`);
       // CDK tables retain by default, so CloudFormation orphans the old table instead of deleting it.
       expect(removed.details).toContain('removed from the stack but retained (orphaned) in the account');
       expect(result.markdown).toContain(`logical ID changed from \`${removed.logicalId}\`?`);
@@ -282,14 +287,18 @@ describe('pr-diff', () => {
       expect(result.verdict).toBe('fail');
       expect(result.exitCode).toBe(1);
       expect(result.markdown.split('\n')[0]).toMatch(/^❌ \*\*FAIL\*\*: 1 stack would keep a stale cross-stack value/);
-      expect(result.markdown).toMatch(/stale consumer: `prod\/Jobs` .* reads output `\w+` of `prod\/Containers`, where `ImportTask\w+` \(`AWS::ECS::TaskDefinition`\) is replaced/);
+      expect(result.markdown).toMatch(
+        /stale consumer: `prod\/Jobs` .* reads output `\w+` of `prod\/Containers`, where `ImportTask\w+` \(`AWS::ECS::TaskDefinition`\) is replaced/,
+      );
     });
 
     it('fails even with --allow-stateful-replacement, and with strong references too', () => {
       const base = worker('worker-strong-base', { memoryMiB: 512, reads: 'revision', references: 'strong' });
       const head = worker('worker-strong-head', { memoryMiB: 1024, reads: 'revision', references: 'strong' });
       const result = summarize(base, head, { allowStatefulReplacement: true });
-      expect(result.staleConsumers).toEqual([expect.objectContaining({ consumerStackId: 'prod/Jobs', producerStackId: 'prod/Containers' })]);
+      expect(result.staleConsumers).toEqual([
+        expect.objectContaining({ consumerStackId: 'prod/Jobs', producerStackId: 'prod/Containers' }),
+      ]);
       expect(result.exitCode).toBe(1);
     });
 
@@ -297,7 +306,9 @@ describe('pr-diff', () => {
       const base = worker('worker-family-base', { memoryMiB: 512, reads: 'family', references: 'weak' });
       const head = worker('worker-family-head', { memoryMiB: 1024, reads: 'family', references: 'weak' });
       const result = summarize(base, head);
-      expect(result.stacks.find((s) => s.stackId === 'prod/Containers')!.replaced).toEqual([expect.objectContaining({ resourceType: 'AWS::ECS::TaskDefinition' })]);
+      expect(result.stacks.find((s) => s.stackId === 'prod/Containers')!.replaced).toEqual([
+        expect.objectContaining({ resourceType: 'AWS::ECS::TaskDefinition' }),
+      ]);
       expect(result.staleConsumers).toEqual([]);
       expect(result.exitCode).toBe(0);
     });

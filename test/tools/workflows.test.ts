@@ -44,7 +44,9 @@ describe.each(OWNED)('%s', (name) => {
 
 describe('deploy.yml', () => {
   const { jobs, on } = workflow('deploy.yml');
-  const withCredentials = Object.entries(jobs).filter(([, job]) => job.steps.some((step) => step.uses?.startsWith('aws-actions/configure-aws-credentials@')));
+  const withCredentials = Object.entries(jobs).filter(([, job]) =>
+    job.steps.some((step) => step.uses?.startsWith('aws-actions/configure-aws-credentials@')),
+  );
 
   it('runs only on demand, from main or a release tag', () => {
     expect(Object.keys(on)).toEqual(['workflow_dispatch']);
@@ -58,7 +60,9 @@ describe('deploy.yml', () => {
     const [, deploy] = withCredentials[0];
     const steps = deploy.steps;
     const credentials = steps.findIndex((step) => step.uses?.startsWith('aws-actions/configure-aws-credentials@'));
-    expect(steps.slice(credentials + 1)).toEqual([expect.objectContaining({ run: expect.stringMatching(/^npx cdk deploy --app cdk\.out /) })]);
+    expect(steps.slice(credentials + 1)).toEqual([
+      expect.objectContaining({ run: expect.stringMatching(/^npx cdk deploy --app cdk\.out /) }),
+    ]);
     // No dependency install script runs where an OIDC token can be minted.
     for (const step of steps.filter((s) => s.run?.includes('npm ci'))) expect(step.run).toContain('--ignore-scripts');
     expect(steps.some((step) => step.run === 'npm test')).toBe(false);
@@ -77,7 +81,11 @@ describe('deploy.yml', () => {
     expect(deployId).not.toBe(deploy.needs);
     const runs = verify.steps.map((step) => step.run ?? step.uses ?? '');
     expect(runs).toEqual(
-      expect.arrayContaining(['npm test', 'npx tsx tools/preflight.ts "$TARGET"', expect.stringMatching(/^npx cdk synth --quiet "\$TARGET\/\*"/)]),
+      expect.arrayContaining([
+        'npm test',
+        'npx tsx tools/preflight.ts "$TARGET"',
+        expect.stringMatching(/^npx cdk synth --quiet "\$TARGET\/\*"/),
+      ]),
     );
     expect(runs.findIndex((r) => r === 'npm test')).toBeLessThan(runs.findIndex((r) => r.startsWith('npx cdk synth')));
   });

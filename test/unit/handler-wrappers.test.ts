@@ -83,9 +83,9 @@ describe('scheduledJob', () => {
   it('returns what the job returns, and rethrows what it throws', async () => {
     const error = jest.spyOn(logger, 'error').mockImplementation(() => undefined);
     try {
-      expect(await scheduledJob('ok', async (input: { dryRun?: boolean } | undefined) => input?.dryRun ?? false)({ dryRun: true }, context)).toBe(
-        true,
-      );
+      expect(
+        await scheduledJob('ok', async (input: { dryRun?: boolean } | undefined) => input?.dryRun ?? false)({ dryRun: true }, context),
+      ).toBe(true);
       const failing = scheduledJob('failing', async () => {
         throw new Error('no bucket');
       });

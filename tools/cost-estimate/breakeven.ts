@@ -26,17 +26,27 @@ export interface ApiModel {
   readonly lcuMonthUsdPerRequestPerSecond: number;
 }
 
-export function apiModel(facts: TemplateFacts, templates: Record<string, CostTemplate>, profile: UsageProfile, table: PriceTable): ApiModel {
+export function apiModel(
+  facts: TemplateFacts,
+  templates: Record<string, CostTemplate>,
+  profile: UsageProfile,
+  table: PriceTable,
+): ApiModel {
   const p = (key: Parameters<typeof price>[1]) => price(table, key);
   let computePerRequest = 0;
   for (const [route, share] of Object.entries(profile.api.mix) as [ApiRoute, number][]) {
     const fn = facts.fn(route);
-    computePerRequest += share * FIGURES.apiDurationSeconds.value * fn.memoryGb * p(fn.arch === 'arm64' ? 'lambdaGbSecondArm64' : 'lambdaGbSecondX86');
+    computePerRequest +=
+      share * FIGURES.apiDurationSeconds.value * fn.memoryGb * p(fn.arch === 'arm64' ? 'lambdaGbSecondArm64' : 'lambdaGbSecondX86');
   }
   const idle = estimateUsage('breakeven', templates, { ...profile, api: { ...profile.api, requestsPerMonth: 0 } }, table);
-  const provisioned = idle.lines.filter((line) => line.flow === 'API' && line.item.startsWith('Provisioned concurrency')).reduce((sum, line) => sum + line.usd, 0);
+  const provisioned = idle.lines
+    .filter((line) => line.flow === 'API' && line.item.startsWith('Provisioned concurrency'))
+    .reduce((sum, line) => sum + line.usd, 0);
   // Sized like the export service, which runs the same worker image; on demand, two zones.
-  const task: TaskSize = facts.exportService ? { ...facts.exportService, spot: false } : { vcpu: 1, memoryGb: 2, arch: 'arm64', spot: false };
+  const task: TaskSize = facts.exportService
+    ? { ...facts.exportService, spot: false }
+    : { vcpu: 1, memoryGb: 2, arch: 'arm64', spot: false };
   const lcuPerRequestPerSecond = Math.max(
     FIGURES.newConnectionsPerRequest.value / 25,
     (FIGURES.responseBytes.value * 3600) / 1e9, // GB processed per hour, 1 GB per LCU
@@ -65,7 +75,11 @@ export function tasksNeeded(model: ApiModel, requestsPerSecond: number): number 
 
 /** ALB + Fargate, per month, at a sustained rate. */
 export function containersMonthlyUsd(model: ApiModel, requestsPerSecond: number): number {
-  return model.albMonthUsd + requestsPerSecond * model.lcuMonthUsdPerRequestPerSecond + tasksNeeded(model, requestsPerSecond) * model.taskMonthUsd;
+  return (
+    model.albMonthUsd +
+    requestsPerSecond * model.lcuMonthUsdPerRequestPerSecond +
+    tasksNeeded(model, requestsPerSecond) * model.taskMonthUsd
+  );
 }
 
 /**
@@ -99,7 +113,11 @@ export interface ImportBreakEven {
   readonly usdAt: (rows: number) => { lambda: number; fargate: number };
 }
 
-export function importBreakEven(facts: TemplateFacts, table: PriceTable, timeouts: { validate: number; transform: number; load: number }): ImportBreakEven {
+export function importBreakEven(
+  facts: TemplateFacts,
+  table: PriceTable,
+  timeouts: { validate: number; transform: number; load: number },
+): ImportBreakEven {
   const usdAt = (rows: number) => ({
     lambda: importFileCost(facts, rows, table, 'Lambda', false).usd,
     fargate: importFileCost(facts, rows, table, 'Fargate', false).usd,
@@ -135,8 +153,11 @@ export function importBreakEven(facts: TemplateFacts, table: PriceTable, timeout
 
 /** The import steps' timeouts, in seconds, from the templates. */
 export function importStepTimeouts(templates: Record<string, CostTemplate>): { validate: number; transform: number; load: number } {
-  const functions = Object.values(templates).flatMap((template) => Object.values(template.Resources ?? {}).filter((resource) => resource.Type === 'AWS::Lambda::Function'));
-  const timeout = (prefix: string) => Number(functions.find((fn) => String(fn.Properties?.Description ?? '').startsWith(prefix))?.Properties?.Timeout ?? 3);
+  const functions = Object.values(templates).flatMap((template) =>
+    Object.values(template.Resources ?? {}).filter((resource) => resource.Type === 'AWS::Lambda::Function'),
+  );
+  const timeout = (prefix: string) =>
+    Number(functions.find((fn) => String(fn.Properties?.Description ?? '').startsWith(prefix))?.Properties?.Timeout ?? 3);
   return { validate: timeout('Import step 1'), transform: timeout('Import step 2'), load: timeout('Import step 3') };
 }
 

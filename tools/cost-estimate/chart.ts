@@ -18,7 +18,12 @@ export interface ChartInput {
   readonly minRate: number;
   readonly maxRate: number;
   /** How the x axis reads. @default sustained requests per second, requests per month under each tick */
-  readonly xAxis?: { readonly label: string; readonly unit: string; readonly tick: (x: number) => string; readonly subTick?: (x: number) => string };
+  readonly xAxis?: {
+    readonly label: string;
+    readonly unit: string;
+    readonly tick: (x: number) => string;
+    readonly subTick?: (x: number) => string;
+  };
   /** The y axis's unit. @default 'USD per month' */
   readonly yUnit?: string;
   /** The crossing's second line. @default requests a month and cost a month */
@@ -63,7 +68,8 @@ export function breakEvenSvg(input: ChartInput): string {
     subTick: (rate: number) => `${requestsPerMonthLabel(rate)}/mo`,
   };
   const yUnit = input.yUnit ?? 'USD per month';
-  const crossingNote = input.crossingNote ?? ((rate: number, usd: number) => `${requestsPerMonthLabel(rate)} requests/month, ${money(usd)}/month each`);
+  const crossingNote =
+    input.crossingNote ?? ((rate: number, usd: number) => `${requestsPerMonthLabel(rate)} requests/month, ${money(usd)}/month each`);
   const width = 960;
   const height = 600;
   const margin = { left: 96, right: 200, top: 92, bottom: 96 };
@@ -75,8 +81,10 @@ export function breakEvenSvg(input: ChartInput): string {
   const minUsd = 10 ** Math.floor(Math.log10(Math.max(1e-6, Math.min(...values))));
   const maxUsd = 10 ** Math.ceil(Math.log10(Math.max(...values)));
   const x = (rate: number) => margin.left + (Math.log10(rate / input.minRate) / Math.log10(input.maxRate / input.minRate)) * plotWidth;
-  const y = (usd: number) => margin.top + plotHeight - (Math.log10(Math.max(usd, minUsd) / minUsd) / Math.log10(maxUsd / minUsd)) * plotHeight;
-  const path = (series: Series) => rates.map((rate, i) => `${i === 0 ? 'M' : 'L'}${x(rate).toFixed(1)},${y(series.usdAt(rate)).toFixed(1)}`).join(' ');
+  const y = (usd: number) =>
+    margin.top + plotHeight - (Math.log10(Math.max(usd, minUsd) / minUsd) / Math.log10(maxUsd / minUsd)) * plotHeight;
+  const path = (series: Series) =>
+    rates.map((rate, i) => `${i === 0 ? 'M' : 'L'}${x(rate).toFixed(1)},${y(series.usdAt(rate)).toFixed(1)}`).join(' ');
 
   const parts: string[] = [];
   parts.push(
@@ -128,7 +136,11 @@ export function breakEvenSvg(input: ChartInput): string {
     parts.push(
       `<line x1="${x(rate).toFixed(1)}" x2="${x(rate).toFixed(1)}" y1="${margin.top}" y2="${margin.top + plotHeight}" stroke="#e4e7eb"/>`,
       `<text x="${x(rate).toFixed(1)}" y="${margin.top + plotHeight + 20}" font-size="12" fill="#52606d" text-anchor="middle">${xAxis.tick(rate)}</text>`,
-      ...(xAxis.subTick ? [`<text x="${x(rate).toFixed(1)}" y="${margin.top + plotHeight + 36}" font-size="11" fill="#9aa5b1" text-anchor="middle">${xAxis.subTick(rate)}</text>`] : []),
+      ...(xAxis.subTick
+        ? [
+            `<text x="${x(rate).toFixed(1)}" y="${margin.top + plotHeight + 36}" font-size="11" fill="#9aa5b1" text-anchor="middle">${xAxis.subTick(rate)}</text>`,
+          ]
+        : []),
     );
   }
   parts.push(
@@ -173,7 +185,9 @@ export function breakEvenSvg(input: ChartInput): string {
     const ly = margin.top + 20 + index * 64;
     parts.push(
       `<line x1="${legendX}" x2="${legendX + 28}" y1="${ly}" y2="${ly}" stroke="${series.color}" stroke-width="4"/>`,
-      ...series.label.split('\n').map((text, line) => `<text x="${legendX + 36}" y="${ly + 4 + line * 16}" font-size="13" fill="#1f2933">${escape(text)}</text>`),
+      ...series.label
+        .split('\n')
+        .map((text, line) => `<text x="${legendX + 36}" y="${ly + 4 + line * 16}" font-size="13" fill="#1f2933">${escape(text)}</text>`),
     );
   });
   if (input.markers.length > 0) {
@@ -195,7 +209,8 @@ export function terminalPlot(input: ChartInput, columns = 64, rows = 16): string
   const values = rates.flatMap((rate) => [input.lambda.usdAt(rate), input.containers.usdAt(rate)]);
   const minUsd = Math.max(0.01, Math.min(...values));
   const maxUsd = Math.max(...values);
-  const row = (usd: number) => rows - 1 - Math.round((Math.log10(Math.max(usd, minUsd) / minUsd) / Math.log10(maxUsd / minUsd)) * (rows - 1));
+  const row = (usd: number) =>
+    rows - 1 - Math.round((Math.log10(Math.max(usd, minUsd) / minUsd) / Math.log10(maxUsd / minUsd)) * (rows - 1));
   const grid = Array.from({ length: rows }, () => Array.from({ length: columns }, () => ' '));
   rates.forEach((rate, column) => {
     grid[row(input.containers.usdAt(rate))][column] = 'C';
@@ -208,11 +223,14 @@ export function terminalPlot(input: ChartInput, columns = 64, rows = 16): string
   }
   // Money labels on the rows nearest each power of ten.
   const labels = new Map<number, string>();
-  for (let decade = Math.ceil(Math.log10(minUsd)); decade <= Math.log10(maxUsd); decade += 1) labels.set(row(10 ** decade), money(10 ** decade));
+  for (let decade = Math.ceil(Math.log10(minUsd)); decade <= Math.log10(maxUsd); decade += 1)
+    labels.set(row(10 ** decade), money(10 ** decade));
   const label = (index: number) => (labels.get(index) ?? '').padStart(7);
   const lines = grid.map((cells, index) => `${label(index)} |${cells.join('')}`);
   lines.push(`${''.padStart(7)} +${'-'.repeat(columns)}`);
   lines.push(`${''.padStart(9)}${rateLabel(input.minRate)} req/s${' '.repeat(Math.max(1, columns - 22))}${rateLabel(input.maxRate)} req/s`);
-  lines.push(`${''.padStart(9)}L = ${input.lambda.label.replaceAll('\n', ' ')}, C = ${input.containers.label.replaceAll('\n', ' ')}, X = crossing`);
+  lines.push(
+    `${''.padStart(9)}L = ${input.lambda.label.replaceAll('\n', ' ')}, C = ${input.containers.label.replaceAll('\n', ' ')}, X = crossing`,
+  );
   return lines.join('\n');
 }

@@ -72,9 +72,16 @@ export function breakEvenChart(report: BreakEvenReport, env: string, table: Pric
     title: 'Users API: API Gateway + Lambda against ALB + Fargate',
     subtitle: `${env}, ${table.region} list prices of ${table.asOf}; DynamoDB, logs and data transfer cost the same either way and are left out`,
     lambda: { label: 'API Gateway REST\n+ Lambda', color: '#d9480f', usdAt: (rate) => lambdaMonthlyUsd(api, rate) },
-    containers: { label: `ALB + Fargate\n${task}\nat least ${api.minimumTasks} tasks`, color: '#1c7ed6', usdAt: (rate) => containersMonthlyUsd(api, rate) },
+    containers: {
+      label: `ALB + Fargate\n${task}\nat least ${api.minimumTasks} tasks`,
+      color: '#1c7ed6',
+      usdAt: (rate) => containersMonthlyUsd(api, rate),
+    },
     crossing: report.apiRequestsPerSecond,
-    markers: PROFILE_NAMES.filter((name) => name !== 'idle').map((name) => ({ label: name, requestsPerSecond: averageRate(loadProfile(name)) })),
+    markers: PROFILE_NAMES.filter((name) => name !== 'idle').map((name) => ({
+      label: name,
+      requestsPerSecond: averageRate(loadProfile(name)),
+    })),
     minRate: 0.01,
     maxRate: 1000,
   };
@@ -91,22 +98,39 @@ export function importBreakEvenChart(report: BreakEvenReport, env: string, table
     lambda: { label: 'Validate → Transform\n→ Load (Lambda)', color: '#d9480f', usdAt: (mb) => imports.usdAt(rowsOf(mb)).lambda },
     containers: { label: `Fargate import job\n${job}`, color: '#1c7ed6', usdAt: (mb) => imports.usdAt(rowsOf(mb)).fargate },
     crossing: imports.bytes === undefined ? undefined : imports.bytes / 1e6,
-    markers: [{ label: `threshold ${(imports.configuredThresholdBytes / 1e6).toFixed(1)} MB`, requestsPerSecond: imports.configuredThresholdBytes / 1e6 }],
+    markers: [
+      {
+        label: `threshold ${(imports.configuredThresholdBytes / 1e6).toFixed(1)} MB`,
+        requestsPerSecond: imports.configuredThresholdBytes / 1e6,
+      },
+    ],
     minRate: 0.1,
     maxRate: 1000,
-    xAxis: { label: `file size in MB (${FIGURES.importBytesPerRow.value} bytes a row), log scale`, unit: 'MB', tick: (mb) => `${mb >= 1 ? mb.toLocaleString('en-US') : mb} MB` },
+    xAxis: {
+      label: `file size in MB (${FIGURES.importBytesPerRow.value} bytes a row), log scale`,
+      unit: 'MB',
+      tick: (mb) => `${mb >= 1 ? mb.toLocaleString('en-US') : mb} MB`,
+    },
     yUnit: 'USD per file',
     crossingNote: (mb, usd) => `${Math.round(rowsOf(mb)).toLocaleString('en-US')} rows, $${usd.toFixed(3)} a file each`,
-    limit: { from: imports.lambdaLimitBytes / 1e6, label: `Lambda steps time out\nabove ${(imports.lambdaLimitBytes / 1e6).toFixed(1)} MB` },
+    limit: {
+      from: imports.lambdaLimitBytes / 1e6,
+      label: `Lambda steps time out\nabove ${(imports.lambdaLimitBytes / 1e6).toFixed(1)} MB`,
+    },
     markerLegend: ['config: larger files', 'go to Fargate'],
   };
 }
 
 function breakEvenText(report: BreakEvenReport, env: string, table: PriceTable, chartPath: string): string {
   const { api, imports } = report;
-  const lines = [`# Break-even, ${env} (${table.region} list prices of ${table.asOf})`, '', '## Users API: API Gateway REST + Lambda, or ALB + Fargate?', ''];
+  const lines = [
+    `# Break-even, ${env} (${table.region} list prices of ${table.asOf})`,
+    '',
+    '## Users API: API Gateway REST + Lambda, or ALB + Fargate?',
+    '',
+  ];
   if (report.apiRequestsPerSecond === undefined) {
-    lines.push('ALB + Fargate never costs less than API Gateway + Lambda at any rate up to the model\'s limit.');
+    lines.push("ALB + Fargate never costs less than API Gateway + Lambda at any rate up to the model's limit.");
   } else {
     const rate = report.apiRequestsPerSecond;
     lines.push(
@@ -115,7 +139,7 @@ function breakEvenText(report: BreakEvenReport, env: string, table: PriceTable, 
   }
   lines.push(
     '',
-    `- API Gateway + Lambda: ${usd(api.lambdaFixedUsd)} a month fixed (provisioned concurrency) + ${usd(api.lambdaPerRequestUsd * 1e6)} per million requests (REST API, Lambda request, ${'compute at the template\'s memory and architecture'}).`,
+    `- API Gateway + Lambda: ${usd(api.lambdaFixedUsd)} a month fixed (provisioned concurrency) + ${usd(api.lambdaPerRequestUsd * 1e6)} per million requests (REST API, Lambda request, ${"compute at the template's memory and architecture"}).`,
     `- ALB + Fargate: ALB ${usd(api.albMonthUsd)} a month + LCUs ${usd(api.lcuMonthUsdPerRequestPerSecond)} a month per request/s + ${usd(api.taskMonthUsd)} a month per task (${api.task.vcpu} vCPU, ${api.task.memoryGb} GB, ${api.task.arch}, on demand), tasks = max(${api.minimumTasks}, ceil(rate / ${api.plannedRequestsPerTask.toFixed(0)})) (measured per-task rate × headroom, see figures).`,
     '',
     '```',

@@ -31,7 +31,11 @@ export type Arch = 'x86' | 'arm64';
 
 export function archOf(properties: Record<string, any> | undefined): Arch {
   const architectures = properties?.Architectures ?? properties?.RuntimePlatform?.CpuArchitecture;
-  return JSON.stringify(architectures ?? '').toLowerCase().includes('arm64') ? 'arm64' : 'x86';
+  return JSON.stringify(architectures ?? '')
+    .toLowerCase()
+    .includes('arm64')
+    ? 'arm64'
+    : 'x86';
 }
 
 export function refOf(value: unknown): string | undefined {
@@ -90,7 +94,9 @@ export function estimateStack(stack: string, template: CostTemplate, prices: Fix
   // Cognito bills each client-credentials (M2M) app client by the month, used or not.
   add(
     'Cognito M2M app clients',
-    ofType('AWS::Cognito::UserPoolClient').filter(([, client]) => JSON.stringify(client.Properties?.AllowedOAuthFlows ?? []).includes('client_credentials')).length,
+    ofType('AWS::Cognito::UserPoolClient').filter(([, client]) =>
+      JSON.stringify(client.Properties?.AllowedOAuthFlows ?? []).includes('client_credentials'),
+    ).length,
     PRICES.cognitoM2mAppClientMonth,
   );
   for (const [, endpoint] of ofType('AWS::EC2::VPCEndpoint')) {
@@ -181,8 +187,11 @@ export function toMarkdown(estimates: EnvironmentEstimate[], pricesAsOf: string)
   const lines = ['# Estimated monthly cost', '', `Fixed costs that run whether or not anyone uses the platform (${pricesAsOf}).`, ''];
   lines.push('| environment | fixed per month | per million API requests | fixed with the export service on |', '|---|---:|---:|---:|');
   for (const estimate of estimates) {
-    const withExport = estimate.withExportServiceUsd === undefined ? '(it is on)' : `$${estimate.withExportServiceUsd.toFixed(2)} (config turns it off)`;
-    lines.push(`| ${estimate.environment} | $${estimate.fixedMonthlyUsd.toFixed(2)} | $${estimate.perMillionApiRequestsUsd.toFixed(2)} | ${withExport} |`);
+    const withExport =
+      estimate.withExportServiceUsd === undefined ? '(it is on)' : `$${estimate.withExportServiceUsd.toFixed(2)} (config turns it off)`;
+    lines.push(
+      `| ${estimate.environment} | $${estimate.fixedMonthlyUsd.toFixed(2)} | $${estimate.perMillionApiRequestsUsd.toFixed(2)} | ${withExport} |`,
+    );
   }
   for (const estimate of estimates) {
     lines.push('', `## ${estimate.environment}`, '', '| stack | item | count | per month |', '|---|---|---:|---:|');

@@ -31,26 +31,51 @@ export const FIGURES = {
     unit: 's per uploaded file inside a batch of 10 (225 records/s)',
     source: 'measured 2026-11-30: `BENCH_OBJECTS=500 BENCH_ROUNDS=1 npx tsx bench/index.ts uploads` (real handler, dynalite + s3rver)',
   },
-  reportDurationSeconds: { value: 1, unit: 's per DailyReport run (and the fixed part of a cleanup run)', source: 'assumed: a few reads, one S3 PUT, one SNS publish' },
-  cleanupObjectsPerSecond: { value: 1_000, unit: 'objects examined per second by WeeklyCleanup', source: 'assumed: one LIST page of 1,000 keys and a batch delete per second' },
+  reportDurationSeconds: {
+    value: 1,
+    unit: 's per DailyReport run (and the fixed part of a cleanup run)',
+    source: 'assumed: a few reads, one S3 PUT, one SNS publish',
+  },
+  cleanupObjectsPerSecond: {
+    value: 1_000,
+    unit: 'objects examined per second by WeeklyCleanup',
+    source: 'assumed: one LIST page of 1,000 keys and a batch delete per second',
+  },
   importValidateRowsPerSecond: { value: 15_442, unit: 'rows/s (Validate, 1024 MB)', source: LAMBDA_PATH_BENCH },
   importTransformRowsPerSecond: { value: 49_065, unit: 'rows/s (Transform, 512 MB)', source: LAMBDA_PATH_BENCH },
   importLoadRowsPerSecond: {
     value: 1_291,
     unit: 'rows/s (Load, 1769 MB; the import engine: one conditional PutItem per row, 32 in flight)',
-    source: 'measured 2026-11-30: `npm run bench import-load` (real handler, DynamoDB answered in-process: the CPU cost per row; machine under load)',
+    source:
+      'measured 2026-11-30: `npm run bench import-load` (real handler, DynamoDB answered in-process: the CPU cost per row; machine under load)',
   },
-  importWorkerRowsPerSecond: { value: 1_749, unit: 'rows/s (Fargate import job, whole job, 8 requests in flight)', source: CONTAINERS_BENCH },
-  importBytesPerRow: { value: 75, unit: 'bytes per JSON Lines row (name, email, a phone on one row in three)', source: LAMBDA_PATH_BENCH + ': 20,000 rows = 1.5 MB' },
+  importWorkerRowsPerSecond: {
+    value: 1_749,
+    unit: 'rows/s (Fargate import job, whole job, 8 requests in flight)',
+    source: CONTAINERS_BENCH,
+  },
+  importBytesPerRow: {
+    value: 75,
+    unit: 'bytes per JSON Lines row (name, email, a phone on one row in three)',
+    source: LAMBDA_PATH_BENCH + ': 20,000 rows = 1.5 MB',
+  },
   /** Seconds a Fargate task is billed before it reads the first row (image pull, start). */
   fargateStartSeconds: {
     value: 60,
     unit: 's billed per import job before work starts',
     source: "assumed: image pull and container start of a Node image; Fargate's one-minute minimum charge",
   },
-  workerImageGb: { value: 0.15, unit: 'GB pulled per task start (through NAT where tasks run in private subnets)', source: 'assumed: compressed size of a Node 22 slim image with the worker bundle' },
+  workerImageGb: {
+    value: 0.15,
+    unit: 'GB pulled per task start (through NAT where tasks run in private subnets)',
+    source: 'assumed: compressed size of a Node 22 slim image with the worker bundle',
+  },
   exportRowsPerSecond: { value: 12_105, unit: 'rows/s (export server, 20,000 users)', source: CONTAINERS_BENCH },
-  exportBytesPerRow: { value: 90, unit: 'bytes per CSV row', source: 'assumed from the export columns (id, name, email, phone, createdAt)' },
+  exportBytesPerRow: {
+    value: 90,
+    unit: 'bytes per CSV row',
+    source: 'assumed from the export columns (id, name, email, phone, createdAt)',
+  },
   /** HTTP requests one export-server process answers, without a DynamoDB call. */
   exportServerRequestsPerSecond: {
     value: 3_585,
@@ -58,7 +83,11 @@ export const FIGURES = {
     source: 'measured 2026-11-30: `npx tsx bench/export-requests.ts` (client in the same process, machine under load)',
   },
   /** Fraction of a task's measured rate the break-even plans for. */
-  taskHeadroom: { value: 0.5, unit: 'of the measured per-task rate', source: 'assumed: room for spikes, garbage collection and a slower real network' },
+  taskHeadroom: {
+    value: 0.5,
+    unit: 'of the measured per-task rate',
+    source: 'assumed: room for spikes, garbage collection and a slower real network',
+  },
   minimumTasks: { value: 2, unit: 'tasks', source: 'assumed: two tasks in two zones for availability' },
   newConnectionsPerRequest: {
     value: 1,
@@ -69,7 +98,7 @@ export const FIGURES = {
   logBytesPerInvocation: {
     value: 1_000,
     unit: 'bytes of CloudWatch Logs per Lambda invocation',
-    source: "assumed: START/END/REPORT lines (about 300 bytes) plus one structured Powertools line",
+    source: 'assumed: START/END/REPORT lines (about 300 bytes) plus one structured Powertools line',
   },
   apiAccessLogBytes: { value: 600, unit: 'bytes of API Gateway access log per request', source: 'assumed: jsonWithStandardFields line' },
   sfnLogBytesPerTransition: { value: 400, unit: 'bytes per state-machine log event (level ALL, no data)', source: 'assumed' },

@@ -100,7 +100,9 @@ export function pricesFor(region: string): PriceTable {
   if (cached) return cached;
   const file = path.join(__dirname, 'prices', `${region}.json`);
   if (!/^[a-z]{2}(-[a-z]+)+-\d$/.test(region) || !fs.existsSync(file)) {
-    throw new Error(`No price table for region ${region}: add tools/cost-estimate/prices/${region}.json (have ${PRICE_REGIONS.join(', ')})`);
+    throw new Error(
+      `No price table for region ${region}: add tools/cost-estimate/prices/${region}.json (have ${PRICE_REGIONS.join(', ')})`,
+    );
   }
   const table = JSON.parse(fs.readFileSync(file, 'utf8')) as PriceTable;
   tables.set(region, table);

@@ -16,9 +16,11 @@ export const usageProfileSchema = z.strictObject({
   api: z.strictObject({
     requestsPerMonth: count,
     /** Share of the requests per route; the shares add up to 1. */
-    mix: z.partialRecord(z.enum(API_ROUTES), amount).refine((mix) => Math.abs(Object.values(mix).reduce((sum, share) => sum + share, 0) - 1) < 1e-9, {
-      message: 'the shares of api.mix must add up to 1',
-    }),
+    mix: z
+      .partialRecord(z.enum(API_ROUTES), amount)
+      .refine((mix) => Math.abs(Object.values(mix).reduce((sum, share) => sum + share, 0) - 1) < 1e-9, {
+        message: 'the shares of api.mix must add up to 1',
+      }),
     /** Client-credentials token requests to Cognito (M2M callers), whether or not the templates have a user pool yet. */
     m2mTokenRequestsPerMonth: count,
   }),
@@ -46,7 +48,9 @@ export function loadProfile(nameOrPath: string): UsageProfile {
   }
   const parsed = usageProfileSchema.safeParse(JSON.parse(fs.readFileSync(file, 'utf8')));
   if (!parsed.success) {
-    throw new Error(`Profile ${file} is not valid: ${parsed.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`).join('; ')}`);
+    throw new Error(
+      `Profile ${file} is not valid: ${parsed.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`).join('; ')}`,
+    );
   }
   return parsed.data;
 }

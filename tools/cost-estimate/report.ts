@@ -36,7 +36,7 @@ export function usageMarkdown(estimate: UsageEstimate, table: PriceTable): strin
     '',
     '## Free tier (shown apart, never subtracted above)',
     '',
-    'The free tier is per account, not per environment: it is worth this much only if this environment is the account\'s sole user.',
+    "The free tier is per account, not per environment: it is worth this much only if this environment is the account's sole user.",
     '',
     '| allowance | used this month | free each month | worth | |',
     '|---|---:|---:|---:|---|',
@@ -47,12 +47,21 @@ export function usageMarkdown(estimate: UsageEstimate, table: PriceTable): strin
     );
   }
   const worth = estimate.totalUsd - estimate.totalAfterFreeTierUsd;
-  lines.push('', `List total ${usd(estimate.totalUsd)}; the free tier could cover ${usd(worth)} of it, leaving ${usd(estimate.totalAfterFreeTierUsd)}.`);
+  lines.push(
+    '',
+    `List total ${usd(estimate.totalUsd)}; the free tier could cover ${usd(worth)} of it, leaving ${usd(estimate.totalAfterFreeTierUsd)}.`,
+  );
 
   for (const flow of FLOWS) {
     const flowLines = estimate.lines.filter((line) => line.flow === flow);
     if (flowLines.length === 0) continue;
-    lines.push('', `## ${flow}: ${usd(estimate.byFlow[flow].total)}`, '', '| item | quantity | unit | unit price | per month | free tier |', '|---|---:|---|---:|---:|---|');
+    lines.push(
+      '',
+      `## ${flow}: ${usd(estimate.byFlow[flow].total)}`,
+      '',
+      '| item | quantity | unit | unit price | per month | free tier |',
+      '|---|---:|---|---:|---:|---|',
+    );
     for (const line of flowLines) {
       lines.push(
         `| ${line.item}${line.kind === 'fixed' ? ' (fixed)' : ''} | ${quantity(line.quantity)} | ${line.unit} | ${unitPrice(line.unitUsd)} | ${usd(line.usd)} | ${line.freeTier ?? ''} |`,

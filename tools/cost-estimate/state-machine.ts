@@ -24,7 +24,9 @@ type ChoiceRule = Record<string, unknown> & { Variable?: string; Next?: string; 
  * Fn::Join of JSON text and tokens (ARNs, names) that sit inside JSON strings; the tokens are
  * replaced by a placeholder, which keeps the JSON valid and the structure intact.
  */
-export function stateMachineDefinitions(resources: Record<string, { Type: string; Properties?: Record<string, any> }>): StateMachineDefinition[] {
+export function stateMachineDefinitions(
+  resources: Record<string, { Type: string; Properties?: Record<string, any> }>,
+): StateMachineDefinition[] {
   return Object.values(resources)
     .filter((resource) => resource.Type === 'AWS::StepFunctions::StateMachine')
     .map((resource) => {
@@ -33,7 +35,9 @@ export function stateMachineDefinitions(resources: Record<string, { Type: string
         typeof definition === 'string'
           ? definition
           : Array.isArray(definition?.['Fn::Join']?.[1])
-            ? (definition['Fn::Join'][1] as unknown[]).map((part) => (typeof part === 'string' ? part : 'TOKEN')).join(definition['Fn::Join'][0] ?? '')
+            ? (definition['Fn::Join'][1] as unknown[])
+                .map((part) => (typeof part === 'string' ? part : 'TOKEN'))
+                .join(definition['Fn::Join'][0] ?? '')
             : JSON.stringify(resource.Properties?.Definition ?? {});
       return JSON.parse(text) as StateMachineDefinition;
     });
@@ -45,7 +49,10 @@ function valueAt(input: unknown, jsonPath: string): unknown {
     .replace(/^\$\.?/, '')
     .split('.')
     .filter((segment) => segment !== '')
-    .reduce<unknown>((value, key) => (typeof value === 'object' && value !== null ? (value as Record<string, unknown>)[key] : undefined), input);
+    .reduce<unknown>(
+      (value, key) => (typeof value === 'object' && value !== null ? (value as Record<string, unknown>)[key] : undefined),
+      input,
+    );
 }
 
 function matches(rule: ChoiceRule, input: unknown): boolean {

@@ -77,7 +77,9 @@ export interface TemplateFacts {
 
 const lambdaGbSecondKey = (arch: Arch): PriceKey => (arch === 'arm64' ? 'lambdaGbSecondArm64' : 'lambdaGbSecondX86');
 const fargateKeys = (arch: Arch) =>
-  arch === 'arm64' ? ({ vcpu: 'fargateVcpuHourArm64', gb: 'fargateGbHourArm64' } as const) : ({ vcpu: 'fargateVcpuHourX86', gb: 'fargateGbHourX86' } as const);
+  arch === 'arm64'
+    ? ({ vcpu: 'fargateVcpuHourArm64', gb: 'fargateGbHourArm64' } as const)
+    : ({ vcpu: 'fargateVcpuHourX86', gb: 'fargateGbHourX86' } as const);
 
 export interface TaskSize {
   readonly vcpu: number;
@@ -89,7 +91,9 @@ export interface TaskSize {
 /** USD per hour of one Fargate task of this size (Spot at the table's Spot factor). */
 export function fargateTaskHourUsd(table: PriceTable, task: TaskSize): number {
   const keys = fargateKeys(task.arch);
-  return (task.vcpu * price(table, keys.vcpu) + task.memoryGb * price(table, keys.gb)) * (task.spot ? price(table, 'fargateSpotFactor') : 1);
+  return (
+    (task.vcpu * price(table, keys.vcpu) + task.memoryGb * price(table, keys.gb)) * (task.spot ? price(table, 'fargateSpotFactor') : 1)
+  );
 }
 
 function allResources(templates: Record<string, CostTemplate>): Resources {
@@ -172,12 +176,20 @@ export function readTemplateFacts(templates: Record<string, CostTemplate>): Temp
     ).length,
     eventSourceBatchSize,
     scheduleEnabled: (prefix: string) =>
-      ofType('AWS::Scheduler::Schedule').some(([, schedule]) => String(schedule.Properties?.Description ?? '').startsWith(prefix) && schedule.Properties?.State !== 'DISABLED'),
+      ofType('AWS::Scheduler::Schedule').some(
+        ([, schedule]) => String(schedule.Properties?.Description ?? '').startsWith(prefix) && schedule.Properties?.State !== 'DISABLED',
+      ),
   };
 }
 
 /** Requests and compute of `invocations` Lambda invocations of `secondsEach` at `memoryMb`, at list price. */
-export function lambdaInvocationsUsd(table: PriceTable, invocations: number, memoryMb: number, secondsEach: number, arch: Arch): { requestsUsd: number; computeUsd: number } {
+export function lambdaInvocationsUsd(
+  table: PriceTable,
+  invocations: number,
+  memoryMb: number,
+  secondsEach: number,
+  arch: Arch,
+): { requestsUsd: number; computeUsd: number } {
   return {
     requestsUsd: (invocations * price(table, 'lambdaRequestsPerMillion')) / 1e6,
     computeUsd: invocations * secondsEach * (memoryMb / 1024) * price(table, lambdaGbSecondKey(arch)),
@@ -209,19 +221,42 @@ const IMPORT_CHUNK_ROWS = IMPORT_CHUNK_RECORDS;
 const GB = 1e9;
 
 /** Prices one environment's templates under a usage profile, flow by flow. */
-export function estimateUsage(environment: string, templates: Record<string, CostTemplate>, profile: UsageProfile, table: PriceTable): UsageEstimate {
+export function estimateUsage(
+  environment: string,
+  templates: Record<string, CostTemplate>,
+  profile: UsageProfile,
+  table: PriceTable,
+): UsageEstimate {
   const facts = readTemplateFacts(templates);
   const p = (key: PriceKey) => price(table, key);
   const lines: CostLine[] = [];
-  const add = (flow: Flow, item: string, quantity: number, unit: string, unitUsd: number, kind: CostLine['kind'] = 'usage', freeTier?: FreeTierKey) => {
+  const add = (
+    flow: Flow,
+    item: string,
+    quantity: number,
+    unit: string,
+    unitUsd: number,
+    kind: CostLine['kind'] = 'usage',
+    freeTier?: FreeTierKey,
+  ) => {
     lines.push({ flow, item, quantity, unit, unitUsd, usd: quantity * unitUsd, kind, ...(freeTier ? { freeTier } : {}) });
   };
   const perMillion = (key: PriceKey) => p(key) / 1e6;
   const perThousand = (key: PriceKey) => p(key) / 1e3;
   const lambdaCompute = (flow: Flow, item: string, fn: LambdaSettings, seconds: number) =>
-    add(flow, `${item} (${fn.memoryGb * 1024} MB, ${fn.arch})`, seconds * fn.memoryGb, 'GB-s', p(lambdaGbSecondKey(fn.arch)), 'usage', 'lambdaGbSeconds');
-  const lambdaRequests = (flow: Flow, item: string, count: number) => add(flow, item, count, 'requests', perMillion('lambdaRequestsPerMillion'), 'usage', 'lambdaRequests');
-  const logs = (flow: Flow, bytes: number) => add(flow, 'CloudWatch Logs ingestion', bytes / GB, 'GB', p('logsIngestionPerGb'), 'usage', 'logsIngestionGb');
+    add(
+      flow,
+      `${item} (${fn.memoryGb * 1024} MB, ${fn.arch})`,
+      seconds * fn.memoryGb,
+      'GB-s',
+      p(lambdaGbSecondKey(fn.arch)),
+      'usage',
+      'lambdaGbSeconds',
+    );
+  const lambdaRequests = (flow: Flow, item: string, count: number) =>
+    add(flow, item, count, 'requests', perMillion('lambdaRequestsPerMillion'), 'usage', 'lambdaRequests');
+  const logs = (flow: Flow, bytes: number) =>
+    add(flow, 'CloudWatch Logs ingestion', bytes / GB, 'GB', p('logsIngestionPerGb'), 'usage', 'logsIngestionGb');
   const dynamo = (flow: Flow, reads: number, writes: number) => {
     add(flow, 'DynamoDB on-demand reads', reads, 'read request units', perMillion('dynamoReadPerMillion'));
     add(flow, 'DynamoDB on-demand writes', writes, 'write request units', perMillion('dynamoWritePerMillion'));
@@ -237,7 +272,8 @@ export function estimateUsage(environment: string, templates: Record<string, Cos
         : /load balancer|Fargate service|Public IPv4/.test(item.item)
           ? 'Export'
           : 'Platform fixed';
-      const freeTier: FreeTierKey | undefined = item.item === 'CloudWatch alarm' ? 'alarms' : item.item === 'CloudWatch dashboard' ? 'dashboards' : undefined;
+      const freeTier: FreeTierKey | undefined =
+        item.item === 'CloudWatch alarm' ? 'alarms' : item.item === 'CloudWatch dashboard' ? 'dashboards' : undefined;
       add(flow, item.item, item.count, 'per month', item.monthlyUsd / item.count, 'fixed', freeTier);
     }
   }
@@ -258,7 +294,13 @@ export function estimateUsage(environment: string, templates: Record<string, Cos
   logs('API', api.requestsPerMonth * (FIGURES.logBytesPerInvocation.value + (facts.apiAccessLogs ? FIGURES.apiAccessLogBytes.value : 0)));
   // App clients come with the fixed lines above; shown at zero without a user pool, so a team sees the line before one arrives.
   if (facts.m2mAppClients === 0) add('API', 'Cognito M2M app clients', 0, 'app clients', p('cognitoM2mAppClientMonth'), 'fixed');
-  add('API', 'Cognito M2M token requests', facts.m2mAppClients > 0 ? api.m2mTokenRequestsPerMonth : 0, 'token requests', perThousand('cognitoM2mTokenPerThousand'));
+  add(
+    'API',
+    'Cognito M2M token requests',
+    facts.m2mAppClients > 0 ? api.m2mTokenRequestsPerMonth : 0,
+    'token requests',
+    perThousand('cognitoM2mTokenPerThousand'),
+  );
 
   // Uploads: S3 PUT → SNS → SQS → ProcessUpload (ranged GET, file record, activity count).
   const uploads = profile.uploads;
@@ -266,23 +308,62 @@ export function estimateUsage(environment: string, templates: Record<string, Cos
   const uploadBatch = facts.eventSourceBatchSize('Records each uploaded file');
   const uploadInvocations = Math.ceil(uploads.filesPerMonth / uploadBatch);
   // The size bills nothing per request: transfer in is free and the handler reads only the header.
-  add('Uploads', `S3 PUT (the upload, ${uploads.averageSizeMB} MB on average) and ranged GET of its header`, uploads.filesPerMonth, 'files', perThousand('s3PutPerThousand') + perThousand('s3GetPerThousand'));
-  add('Uploads', 'SNS publishes (S3 event; delivery to SQS is free)', uploads.filesPerMonth, 'publishes', perMillion('snsPublishPerMillion'), 'usage', 'snsPublishes');
+  add(
+    'Uploads',
+    `S3 PUT (the upload, ${uploads.averageSizeMB} MB on average) and ranged GET of its header`,
+    uploads.filesPerMonth,
+    'files',
+    perThousand('s3PutPerThousand') + perThousand('s3GetPerThousand'),
+  );
+  add(
+    'Uploads',
+    'SNS publishes (S3 event; delivery to SQS is free)',
+    uploads.filesPerMonth,
+    'publishes',
+    perMillion('snsPublishPerMillion'),
+    'usage',
+    'snsPublishes',
+  );
   // Send by SNS, then receive and delete in batches.
-  add('Uploads', 'SQS requests (send, batched receive and delete)', uploads.filesPerMonth + 2 * uploadInvocations, 'requests', perMillion('sqsPerMillion'), 'usage', 'sqsRequests');
-  add('Uploads', 'SQS long polls of the idle event source', idleSqsRequests, 'requests', perMillion('sqsPerMillion'), 'fixed', 'sqsRequests');
+  add(
+    'Uploads',
+    'SQS requests (send, batched receive and delete)',
+    uploads.filesPerMonth + 2 * uploadInvocations,
+    'requests',
+    perMillion('sqsPerMillion'),
+    'usage',
+    'sqsRequests',
+  );
+  add(
+    'Uploads',
+    'SQS long polls of the idle event source',
+    idleSqsRequests,
+    'requests',
+    perMillion('sqsPerMillion'),
+    'fixed',
+    'sqsRequests',
+  );
   lambdaRequests('Uploads', `Lambda requests (batches of ${uploadBatch})`, uploadInvocations);
   lambdaCompute('Uploads', 'Lambda compute, ProcessUpload', processUpload, uploads.filesPerMonth * FIGURES.uploadSecondsPerRecord.value);
   dynamo('Uploads', 0, 2 * uploads.filesPerMonth);
   logs('Uploads', uploadInvocations * FIGURES.logBytesPerInvocation.value);
 
   // Imports: each file by the path its size takes, transitions counted from the definition.
-  add('Imports', 'SQS long polls of the idle event source', idleSqsRequests, 'requests', perMillion('sqsPerMillion'), 'fixed', 'sqsRequests');
+  add(
+    'Imports',
+    'SQS long polls of the idle event source',
+    idleSqsRequests,
+    'requests',
+    perMillion('sqsPerMillion'),
+    'fixed',
+    'sqsRequests',
+  );
   for (const { perMonth, rows } of profile.imports.files) {
     if (perMonth === 0) continue;
     const cost = importFileCost(facts, rows, table);
     const label = `${rows.toLocaleString('en-GB')}-row files (${(cost.bytes / 1e6).toFixed(1)} MB, ${cost.path} path)`;
-    for (const line of cost.lines) add('Imports', `${line.item}, ${label}`, line.quantity * perMonth, line.unit, line.unitUsd, 'usage', line.freeTier);
+    for (const line of cost.lines)
+      add('Imports', `${line.item}, ${label}`, line.quantity * perMonth, line.unit, line.unitUsd, 'usage', line.freeTier);
   }
 
   // Schedules: EventBridge Scheduler → DailyReport and WeeklyCleanup; a DISABLED schedule (dev) never runs.
@@ -290,7 +371,15 @@ export function estimateUsage(environment: string, templates: Record<string, Cos
   const reportRuns = facts.scheduleEnabled('Daily report') ? schedules.reportRunsPerMonth : 0;
   const cleanupRuns = facts.scheduleEnabled('Weekly cleanup') ? schedules.cleanupRunsPerMonth : 0;
   const runs = reportRuns + cleanupRuns;
-  add('Schedules', `EventBridge Scheduler invocations${runs === 0 ? ' (schedules disabled)' : ''}`, runs, 'invocations', perMillion('schedulerPerMillion'), 'usage', 'schedulerInvocations');
+  add(
+    'Schedules',
+    `EventBridge Scheduler invocations${runs === 0 ? ' (schedules disabled)' : ''}`,
+    runs,
+    'invocations',
+    perMillion('schedulerPerMillion'),
+    'usage',
+    'schedulerInvocations',
+  );
   lambdaRequests('Schedules', 'Lambda requests', runs);
   lambdaCompute('Schedules', 'Lambda compute, DailyReport', facts.fn('Daily report'), reportRuns * FIGURES.reportDurationSeconds.value);
   lambdaCompute(
@@ -299,7 +388,13 @@ export function estimateUsage(environment: string, templates: Record<string, Cos
     facts.fn('Weekly cleanup'),
     cleanupRuns * (FIGURES.reportDurationSeconds.value + schedules.cleanupObjectsPerRun / FIGURES.cleanupObjectsPerSecond.value),
   );
-  add('Schedules', 'S3 LIST requests (1,000 keys each) and report PUTs', cleanupRuns * Math.ceil(schedules.cleanupObjectsPerRun / 1000) + reportRuns, 'requests', perThousand('s3PutPerThousand'));
+  add(
+    'Schedules',
+    'S3 LIST requests (1,000 keys each) and report PUTs',
+    cleanupRuns * Math.ceil(schedules.cleanupObjectsPerRun / 1000) + reportRuns,
+    'requests',
+    perThousand('s3PutPerThousand'),
+  );
   logs('Schedules', runs * FIGURES.logBytesPerInvocation.value);
 
   // Export: ALB → Fargate service (fixed lines above), Scan of the users table per download.
@@ -307,13 +402,32 @@ export function estimateUsage(environment: string, templates: Record<string, Cos
   if (facts.exportService !== undefined && facts.hasAlb) {
     const downloadGb = (exports.usersPerDownload * FIGURES.exportBytesPerRow.value) / GB;
     // The fixed ALB line already pays one LCU every hour; a download above 1 GB in its hour needs more.
-    add('Export', 'ALB LCU-hours above the first (1 GB processed per LCU-hour)', exports.downloadsPerMonth * Math.max(0, downloadGb - 1), 'LCU-hours', p('albLcuHour'));
+    add(
+      'Export',
+      'ALB LCU-hours above the first (1 GB processed per LCU-hour)',
+      exports.downloadsPerMonth * Math.max(0, downloadGb - 1),
+      'LCU-hours',
+      p('albLcuHour'),
+    );
     const scanReadUnits = Math.ceil((exports.usersPerDownload * FIGURES.userItemBytes.value) / 4096) * 0.5;
-    add('Export', 'DynamoDB Scan reads (eventually consistent)', exports.downloadsPerMonth * scanReadUnits, 'read request units', perMillion('dynamoReadPerMillion'));
+    add(
+      'Export',
+      'DynamoDB Scan reads (eventually consistent)',
+      exports.downloadsPerMonth * scanReadUnits,
+      'read request units',
+      perMillion('dynamoReadPerMillion'),
+    );
   } else {
     const off = Object.values(templates).find((template) => template.Metadata?.ExportServiceOff !== undefined)?.Metadata?.ExportServiceOff;
     const onUsd = off === undefined ? undefined : exportServiceOnMonthlyUsd(off, fixed);
-    add('Export', `Export service left out by config${onUsd === undefined ? '' : ` (turning it on adds $${onUsd.toFixed(2)} a month)`}`, 0, 'per month', 0, 'fixed');
+    add(
+      'Export',
+      `Export service left out by config${onUsd === undefined ? '' : ` (turning it on adds $${onUsd.toFixed(2)} a month)`}`,
+      0,
+      'per month',
+      0,
+      'fixed',
+    );
   }
 
   // Data stored: tables and the uploads bucket, as the profile says.
@@ -337,17 +451,35 @@ export interface ImportFileCost {
  * what both paths pay alike (the S3 upload, the users written, the StartImport call), which the
  * break-even leaves out and the profile estimate adds in.
  */
-export function importFileCost(facts: TemplateFacts, rows: number, table: PriceTable, forcePath?: 'Lambda' | 'Fargate', commonToo = true): ImportFileCost {
+export function importFileCost(
+  facts: TemplateFacts,
+  rows: number,
+  table: PriceTable,
+  forcePath?: 'Lambda' | 'Fargate',
+  commonToo = true,
+): ImportFileCost {
   const p = (key: PriceKey) => price(table, key);
   const bytes = rows * FIGURES.importBytesPerRow.value;
   const path = forcePath ?? (bytes > facts.largeImportThresholdBytes ? 'Fargate' : 'Lambda');
   const lines: ImportFileCost['lines'] = [];
-  const add = (item: string, quantity: number, unit: string, unitUsd: number, freeTier?: FreeTierKey) => lines.push({ item, quantity, unit, unitUsd, ...(freeTier ? { freeTier } : {}) });
+  const add = (item: string, quantity: number, unit: string, unitUsd: number, freeTier?: FreeTierKey) =>
+    lines.push({ item, quantity, unit, unitUsd, ...(freeTier ? { freeTier } : {}) });
   const compute = (item: string, fn: LambdaSettings, seconds: number) =>
-    add(`Lambda compute, ${item} (${fn.memoryGb * 1024} MB)`, seconds * fn.memoryGb, 'GB-s', p(lambdaGbSecondKey(fn.arch)), 'lambdaGbSeconds');
+    add(
+      `Lambda compute, ${item} (${fn.memoryGb * 1024} MB)`,
+      seconds * fn.memoryGb,
+      'GB-s',
+      p(lambdaGbSecondKey(fn.arch)),
+      'lambdaGbSeconds',
+    );
   const chunks = Math.ceil(rows / IMPORT_CHUNK_ROWS);
   // The size the Choice state compares, so the walk takes the branch this file would.
-  const transitions = countTransitions(facts.importStateMachine, { validation: { sizeBytes: path === 'Fargate' ? Math.max(bytes, facts.largeImportThresholdBytes + 1) : Math.min(bytes, facts.largeImportThresholdBytes) } });
+  const transitions = countTransitions(facts.importStateMachine, {
+    validation: {
+      sizeBytes:
+        path === 'Fargate' ? Math.max(bytes, facts.largeImportThresholdBytes + 1) : Math.min(bytes, facts.largeImportThresholdBytes),
+    },
+  });
   add('Step Functions state transitions', transitions, 'transitions', p('sfnTransitionPerThousand') / 1000, 'sfnTransitions');
   const validate = facts.fn('Import step 1');
   const recordOutcome = facts.fn('Records how an import ended');
@@ -366,7 +498,12 @@ export function importFileCost(facts: TemplateFacts, rows: number, table: PriceT
     const job = facts.importJob;
     const taskHour = fargateTaskHourUsd(table, job);
     const seconds = Math.max(60, FIGURES.fargateStartSeconds.value + rows / FIGURES.importWorkerRowsPerSecond.value);
-    add(`Fargate import job (${job.vcpu} vCPU, ${job.memoryGb} GB, ${job.arch}${job.spot ? ', Spot' : ''})`, seconds / 3600, 'task-hours', taskHour);
+    add(
+      `Fargate import job (${job.vcpu} vCPU, ${job.memoryGb} GB, ${job.arch}${job.spot ? ', Spot' : ''})`,
+      seconds / 3600,
+      'task-hours',
+      taskHour,
+    );
     add('Lambda requests (Validate, RecordOutcome)', 2, 'requests', p('lambdaRequestsPerMillion') / 1e6, 'lambdaRequests');
     // Validate only reads the object's size before handing the file to the job.
     compute('Validate (size check)', validate, 0.1);
@@ -374,13 +511,35 @@ export function importFileCost(facts: TemplateFacts, rows: number, table: PriceT
     add('S3 GET of the file', 1, 'requests', p('s3GetPerThousand') / 1000);
     if (facts.usesNat) add('NAT data processing (image pull)', FIGURES.workerImageGb.value, 'GB', p('natGatewayPerGb'));
   }
-  add('CloudWatch Logs ingestion (state machine and functions)', (transitions * FIGURES.sfnLogBytesPerTransition.value + 4 * FIGURES.logBytesPerInvocation.value) / GB, 'GB', p('logsIngestionPerGb'), 'logsIngestionGb');
+  add(
+    'CloudWatch Logs ingestion (state machine and functions)',
+    (transitions * FIGURES.sfnLogBytesPerTransition.value + 4 * FIGURES.logBytesPerInvocation.value) / GB,
+    'GB',
+    p('logsIngestionPerGb'),
+    'logsIngestionGb',
+  );
   if (commonToo) {
     const startImport = facts.fn('Starts one import execution');
-    add('S3 PUT of the file, SNS publish, SQS send/receive/delete', 1, 'files', p('s3PutPerThousand') / 1000 + p('snsPublishPerMillion') / 1e6 + (3 * p('sqsPerMillion')) / 1e6);
-    add('Lambda request and compute, StartImport', 1, 'invocations', p('lambdaRequestsPerMillion') / 1e6 + FIGURES.startImportDurationSeconds.value * startImport.memoryGb * p(lambdaGbSecondKey(startImport.arch)));
+    add(
+      'S3 PUT of the file, SNS publish, SQS send/receive/delete',
+      1,
+      'files',
+      p('s3PutPerThousand') / 1000 + p('snsPublishPerMillion') / 1e6 + (3 * p('sqsPerMillion')) / 1e6,
+    );
+    add(
+      'Lambda request and compute, StartImport',
+      1,
+      'invocations',
+      p('lambdaRequestsPerMillion') / 1e6 +
+        FIGURES.startImportDurationSeconds.value * startImport.memoryGb * p(lambdaGbSecondKey(startImport.arch)),
+    );
     // Existence check (BatchGetItem) and BatchWriteItem per row, on either path.
-    add('DynamoDB reads (existing emails) and writes (users)', rows, 'rows', p('dynamoReadPerMillion') / 1e6 + p('dynamoWritePerMillion') / 1e6);
+    add(
+      'DynamoDB reads (existing emails) and writes (users)',
+      rows,
+      'rows',
+      p('dynamoReadPerMillion') / 1e6 + p('dynamoWritePerMillion') / 1e6,
+    );
   }
   return { path, bytes, transitions, lines, usd: lines.reduce((sum, line) => sum + line.quantity * line.unitUsd, 0) };
 }
@@ -409,5 +568,15 @@ function summarise(environment: string, profile: string, table: PriceTable, line
     });
   }
   const freeWorth = freeTier.reduce((sum, use) => sum + use.worthUsd, 0);
-  return { environment, profile, region: table.region, pricesAsOf: table.asOf, lines, byFlow, totalUsd, freeTier, totalAfterFreeTierUsd: totalUsd - freeWorth };
+  return {
+    environment,
+    profile,
+    region: table.region,
+    pricesAsOf: table.asOf,
+    lines,
+    byFlow,
+    totalUsd,
+    freeTier,
+    totalAfterFreeTierUsd: totalUsd - freeWorth,
+  };
 }

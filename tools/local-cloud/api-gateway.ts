@@ -76,7 +76,8 @@ export interface RestApiServer {
  */
 export async function startRestApi(options: RestApiOptions): Promise<RestApiServer> {
   const { model, api } = options;
-  const belongs = (resource: LocalResource) => resource.stack === api.stack && model.resolve(resource.definition.Properties?.RestApiId, resource.stack) === api.ref;
+  const belongs = (resource: LocalResource) =>
+    resource.stack === api.stack && model.resolve(resource.definition.Properties?.RestApiId, resource.stack) === api.ref;
 
   // Resource paths from the parent chain.
   const resources = model.ofType('AWS::ApiGateway::Resource').filter(belongs);
@@ -97,7 +98,10 @@ export async function startRestApi(options: RestApiOptions): Promise<RestApiServ
   const validators = new Map<string, { body: boolean; parameters: boolean }>();
   for (const validator of model.ofType('AWS::ApiGateway::RequestValidator').filter(belongs)) {
     const props = model.properties(validator);
-    validators.set(validator.ref, { body: props.ValidateRequestBody === true || props.ValidateRequestBody === 'true', parameters: props.ValidateRequestParameters === true || props.ValidateRequestParameters === 'true' });
+    validators.set(validator.ref, {
+      body: props.ValidateRequestBody === true || props.ValidateRequestBody === 'true',
+      parameters: props.ValidateRequestParameters === true || props.ValidateRequestParameters === 'true',
+    });
   }
   const ajv = new Ajv({ allErrors: true, strict: false });
   const schemas = new Map<string, ReturnType<typeof ajv.compile>>();
@@ -108,7 +112,8 @@ export async function startRestApi(options: RestApiOptions): Promise<RestApiServ
     if (typeof props.Name === 'string') schemas.set(props.Name, ajv.compile(schema as object));
   }
   const authorizers = new Map<string, Record<string, unknown>>();
-  for (const authorizer of model.ofType('AWS::ApiGateway::Authorizer').filter(belongs)) authorizers.set(authorizer.ref, model.properties(authorizer));
+  for (const authorizer of model.ofType('AWS::ApiGateway::Authorizer').filter(belongs))
+    authorizers.set(authorizer.ref, model.properties(authorizer));
 
   const methods: Method[] = [];
   for (const resource of model.ofType('AWS::ApiGateway::Method').filter(belongs)) {
@@ -148,7 +153,9 @@ export async function startRestApi(options: RestApiOptions): Promise<RestApiServ
   const stages = new Map<string, { rate: number; burst: number; tokens: number; last: number }>();
   for (const stage of model.ofType('AWS::ApiGateway::Stage').filter(belongs)) {
     const props = model.properties(stage);
-    const settings = ((props.MethodSettings as Array<Record<string, unknown>>) ?? []).find((setting) => setting.ResourcePath === '/*' && setting.HttpMethod === '*');
+    const settings = ((props.MethodSettings as Array<Record<string, unknown>>) ?? []).find(
+      (setting) => setting.ResourcePath === '/*' && setting.HttpMethod === '*',
+    );
     const rate = Number(settings?.ThrottlingRateLimit ?? 10000);
     const burst = Number(settings?.ThrottlingBurstLimit ?? 5000);
     stages.set(String(props.StageName), { rate, burst, tokens: burst, last: Date.now() });
@@ -171,12 +178,20 @@ export async function startRestApi(options: RestApiOptions): Promise<RestApiServ
     });
   });
 
-  function sendGatewayResponse(response: http.ServerResponse, type: string, message: string, requestId: string, extraHeaders: Record<string, string> = {}, validationErrors = ''): number {
+  function sendGatewayResponse(
+    response: http.ServerResponse,
+    type: string,
+    message: string,
+    requestId: string,
+    extraHeaders: Record<string, string> = {},
+    validationErrors = '',
+  ): number {
     const fallback = type.startsWith('DEFAULT') ? undefined : (DEFAULT_STATUS[type] ?? 500) >= 500 ? 'DEFAULT_5XX' : 'DEFAULT_4XX';
     const own = gatewayResponses.get(type);
     const inherited = fallback === undefined ? undefined : gatewayResponses.get(fallback);
     const status = Number(own?.statusCode ?? DEFAULT_STATUS[type] ?? (type === 'DEFAULT_5XX' ? 500 : 400));
-    const template = own?.templates['application/json'] ?? inherited?.templates['application/json'] ?? '{"message":$context.error.messageString}';
+    const template =
+      own?.templates['application/json'] ?? inherited?.templates['application/json'] ?? '{"message":$context.error.messageString}';
     const body = template
       .replace(/\$context\.error\.messageString/g, JSON.stringify(message))
       .replace(/\$context\.error\.validationErrorString/g, validationErrors)
@@ -230,8 +245,13 @@ export async function startRestApi(options: RestApiOptions): Promise<RestApiServ
 
     let authorizer: Record<string, unknown> | undefined;
     if (route.authorizationType === 'COGNITO_USER_POOLS') {
-      const source = String(route.authorizer?.IdentitySource ?? 'method.request.header.Authorization').replace(/^method\.request\.header\./, '').toLowerCase();
-      const token = (headers.single[Object.keys(headers.single).find((name) => name.toLowerCase() === source) ?? ''] ?? '').replace(/^Bearer\s+/i, '');
+      const source = String(route.authorizer?.IdentitySource ?? 'method.request.header.Authorization')
+        .replace(/^method\.request\.header\./, '')
+        .toLowerCase();
+      const token = (headers.single[Object.keys(headers.single).find((name) => name.toLowerCase() === source) ?? ''] ?? '').replace(
+        /^Bearer\s+/i,
+        '',
+      );
       if (token === '') {
         done(sendGatewayResponse(response, 'UNAUTHORIZED', 'Unauthorized', requestId), 'no token');
         return;
@@ -249,7 +269,10 @@ export async function startRestApi(options: RestApiOptions): Promise<RestApiServ
         if (verdict.ok) break;
       }
       if (!verdict.ok) {
-        done(sendGatewayResponse(response, verdict.status === 403 ? 'ACCESS_DENIED' : 'UNAUTHORIZED', verdict.message, requestId), 'denied by authorizer');
+        done(
+          sendGatewayResponse(response, verdict.status === 403 ? 'ACCESS_DENIED' : 'UNAUTHORIZED', verdict.message, requestId),
+          'denied by authorizer',
+        );
         return;
       }
       authorizer = { claims: verdict.claims, scopes: route.scopes.length > 0 ? String(verdict.claims.scope ?? '').split(' ') : null };
@@ -266,23 +289,38 @@ export async function startRestApi(options: RestApiOptions): Promise<RestApiServ
         .filter((name) => {
           const [, , where, key] = name.split('.');
           if (where === 'querystring') return !query.has(key);
-          if (where === 'header') return headers.single[Object.keys(headers.single).find((header) => header.toLowerCase() === key.toLowerCase()) ?? ''] === undefined;
+          if (where === 'header')
+            return (
+              headers.single[Object.keys(headers.single).find((header) => header.toLowerCase() === key.toLowerCase()) ?? ''] === undefined
+            );
           if (where === 'path') return pathParameters[key] === undefined;
           return false;
         })
         .map((name) => name.split('.').pop());
       if (missing.length > 0) {
-        done(sendGatewayResponse(response, 'BAD_REQUEST_PARAMETERS', `Missing required request parameters: [${missing.join(', ')}]`, requestId), 'invalid parameters');
+        done(
+          sendGatewayResponse(
+            response,
+            'BAD_REQUEST_PARAMETERS',
+            `Missing required request parameters: [${missing.join(', ')}]`,
+            requestId,
+          ),
+          'invalid parameters',
+        );
         return;
       }
     }
     if (route.validator?.body) {
-      const contentType = (headers.single[Object.keys(headers.single).find((name) => name.toLowerCase() === 'content-type') ?? ''] ?? 'application/json').split(';')[0].trim();
+      const contentType = (
+        headers.single[Object.keys(headers.single).find((name) => name.toLowerCase() === 'content-type') ?? ''] ?? 'application/json'
+      )
+        .split(';')[0]
+        .trim();
       const modelRef = route.requestModels[contentType] ?? route.requestModels['$default'];
       const validate = modelRef === undefined ? undefined : schemas.get(modelRef);
       if (validate !== undefined) {
         let parsed: unknown;
-        let valid = false;
+        let valid: boolean;
         try {
           parsed = JSON.parse(body.toString('utf8'));
           valid = validate(parsed) === true;
@@ -291,7 +329,10 @@ export async function startRestApi(options: RestApiOptions): Promise<RestApiServ
         }
         if (!valid) {
           const detail = (validate.errors ?? []).map((error) => `${error.instancePath || 'object'} ${error.message ?? ''}`).join(', ');
-          done(sendGatewayResponse(response, 'BAD_REQUEST_BODY', 'Invalid request body', requestId, {}, `[${detail}]`), `invalid body: ${detail}`);
+          done(
+            sendGatewayResponse(response, 'BAD_REQUEST_BODY', 'Invalid request body', requestId, {}, `[${detail}]`),
+            `invalid body: ${detail}`,
+          );
           return;
         }
       }
@@ -314,8 +355,10 @@ export async function startRestApi(options: RestApiOptions): Promise<RestApiServ
       httpMethod: method,
       headers: Object.keys(headers.single).length === 0 ? null : headers.single,
       multiValueHeaders: Object.keys(headers.multi).length === 0 ? null : headers.multi,
-      queryStringParameters: query.size === 0 ? null : Object.fromEntries([...query.keys()].map((key) => [key, query.getAll(key).at(-1) as string])),
-      multiValueQueryStringParameters: query.size === 0 ? null : Object.fromEntries([...new Set(query.keys())].map((key) => [key, query.getAll(key)])),
+      queryStringParameters:
+        query.size === 0 ? null : Object.fromEntries([...query.keys()].map((key) => [key, query.getAll(key).at(-1) as string])),
+      multiValueQueryStringParameters:
+        query.size === 0 ? null : Object.fromEntries([...new Set(query.keys())].map((key) => [key, query.getAll(key)])),
       pathParameters: Object.keys(pathParameters).length === 0 ? null : pathParameters,
       stageVariables: null,
       requestContext: {
@@ -361,8 +404,18 @@ export async function startRestApi(options: RestApiOptions): Promise<RestApiServ
       done(status, `function error ${outcome.error.errorType}: ${outcome.error.errorMessage}`);
       return;
     }
-    const result = outcome.result as { statusCode?: number; headers?: Record<string, unknown>; multiValueHeaders?: Record<string, unknown[]>; body?: unknown; isBase64Encoded?: boolean } | null;
-    if (result === null || typeof result !== 'object' || (result.statusCode !== undefined && !Number.isInteger(Number(result.statusCode)))) {
+    const result = outcome.result as {
+      statusCode?: number;
+      headers?: Record<string, unknown>;
+      multiValueHeaders?: Record<string, unknown[]>;
+      body?: unknown;
+      isBase64Encoded?: boolean;
+    } | null;
+    if (
+      result === null ||
+      typeof result !== 'object' ||
+      (result.statusCode !== undefined && !Number.isInteger(Number(result.statusCode)))
+    ) {
       done(sendProxyFailure(response, requestId), 'malformed Lambda proxy response');
       return;
     }
@@ -372,7 +425,8 @@ export async function startRestApi(options: RestApiOptions): Promise<RestApiServ
     const status = Number(result.statusCode ?? 200);
     const payload = result.body === undefined || result.body === null ? '' : String(result.body);
     // API Gateway answers application/json when the function names no content type.
-    if (!Object.keys(responseHeaders).some((name) => name.toLowerCase() === 'content-type')) responseHeaders['content-type'] = 'application/json';
+    if (!Object.keys(responseHeaders).some((name) => name.toLowerCase() === 'content-type'))
+      responseHeaders['content-type'] = 'application/json';
     response.writeHead(status, responseHeaders);
     response.end(result.isBase64Encoded === true ? Buffer.from(payload, 'base64') : payload);
     done(status, `function ${outcome.durationMs} ms`);
@@ -380,7 +434,11 @@ export async function startRestApi(options: RestApiOptions): Promise<RestApiServ
 
   function sendProxyFailure(response: http.ServerResponse, requestId: string): number {
     // A failed or malformed Lambda proxy answer is a 502 "Internal server error" in API Gateway.
-    response.writeHead(502, { 'content-type': 'application/json', 'x-amzn-requestid': requestId, 'x-amzn-errortype': 'InternalServerErrorException' });
+    response.writeHead(502, {
+      'content-type': 'application/json',
+      'x-amzn-requestid': requestId,
+      'x-amzn-errortype': 'InternalServerErrorException',
+    });
     response.end(JSON.stringify({ message: 'Internal server error' }));
     return 502;
   }
@@ -390,7 +448,11 @@ export async function startRestApi(options: RestApiOptions): Promise<RestApiServ
   return { url: `http://${options.host}:${address.port}`, stages: [...stages.keys()], close: () => closeServer(server) };
 }
 
-function matchRoute(methods: Method[], httpMethod: string, path: string): { route: Method; pathParameters: Record<string, string> } | undefined {
+function matchRoute(
+  methods: Method[],
+  httpMethod: string,
+  path: string,
+): { route: Method; pathParameters: Record<string, string> } | undefined {
   const segments = path.split('/').filter((segment) => segment !== '');
   let best: { route: Method; pathParameters: Record<string, string>; score: number } | undefined;
   for (const route of methods) {
@@ -406,7 +468,6 @@ function matchRoute(methods: Method[], httpMethod: string, path: string): { rout
         if (index >= segments.length) matched = false;
         else pathParameters[greedy[1]] = segments.slice(index).map(decodeURIComponent).join('/');
         score += 1;
-        index = segments.length;
         break;
       }
       if (index >= segments.length) {

@@ -74,7 +74,10 @@ function collect(directory: string, stage: string | undefined, into: AssemblySta
     if (assetManifestId !== undefined) {
       const file = (artifacts[assetManifestId].properties as { file: string }).file;
       const loaded = Manifest.loadAssetManifest(path.join(directory, file));
-      assets = { files: (loaded.files ?? {}) as AssetManifestContents['files'], dockerImages: (loaded.dockerImages ?? {}) as AssetManifestContents['dockerImages'] };
+      assets = {
+        files: (loaded.files ?? {}) as AssetManifestContents['files'],
+        dockerImages: (loaded.dockerImages ?? {}) as AssetManifestContents['dockerImages'],
+      };
     }
     into.push({
       artifactId,

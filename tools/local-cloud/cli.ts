@@ -100,13 +100,17 @@ function banner(endpoints: Endpoints, stage: string, assemblyDirectory: string, 
     ...(endpoints.exportUrl === undefined ? [] : [`  load balancer   ${endpoints.exportUrl}`]),
     `  AWS endpoint    ${endpoints.gatewayUrl}    (every service; access key ${DEVELOPER_CREDENTIALS.accessKeyId}, secret ${DEVELOPER_CREDENTIALS.secretAccessKey}, region ${endpoints.region})`,
     ...Object.entries(endpoints.buckets).map(([name, bucket]) => `  bucket          ${bucket}    (${name})`),
-    ...Object.entries(endpoints.schedules).map(([name, schedule]) => `  schedule        ${name}  ${schedule.expression} ${schedule.timezone} ${schedule.state}    (npm run local -- invoke-schedule ${name})`),
+    ...Object.entries(endpoints.schedules).map(
+      ([name, schedule]) =>
+        `  schedule        ${name}  ${schedule.expression} ${schedule.timezone} ${schedule.state}    (npm run local -- invoke-schedule ${name})`,
+    ),
     ...(endpoints.tokens.length === 0
       ? ['  tokens          none: the assembly has no Cognito user pool client with client credentials (or no local identity provider)']
       : [
           '  get a token     client credentials, as a caller would; send its access_token as "Authorization: Bearer <token>" (docs/local.md)',
           ...endpoints.tokens.map(
-            (token) => `  token           curl -s -u ${token.clientId}:${token.clientSecret ?? ''} -d grant_type=client_credentials -d scope='${token.scopes.join(' ')}' ${token.url}    (${token.name})`,
+            (token) =>
+              `  token           curl -s -u ${token.clientId}:${token.clientSecret ?? ''} -d grant_type=client_credentials -d scope='${token.scopes.join(' ')}' ${token.url}    (${token.name})`,
           ),
         ]),
     `  endpoints       ${path.relative(projectDirectory, endpointsFile)}    logs: ${path.relative(projectDirectory, path.join(workDirectory, 'logs'))}/`,
@@ -121,7 +125,8 @@ function banner(endpoints: Endpoints, stage: string, assemblyDirectory: string, 
 
 async function invokeSchedule(name: string | undefined): Promise<void> {
   if (name === undefined) throw new Error('usage: npm run local -- invoke-schedule <name>');
-  if (!fs.existsSync(endpointsFile)) throw new Error(`No running instance: ${path.relative(projectDirectory, endpointsFile)} is missing (start one with npm start)`);
+  if (!fs.existsSync(endpointsFile))
+    throw new Error(`No running instance: ${path.relative(projectDirectory, endpointsFile)} is missing (start one with npm start)`);
   const endpoints = JSON.parse(fs.readFileSync(endpointsFile, 'utf8')) as Endpoints;
   const response = await fetch(`${endpoints.controlUrl}/schedules/${encodeURIComponent(name)}/invoke`, { method: 'POST' });
   const result = (await response.json()) as { ok: boolean; detail: string };

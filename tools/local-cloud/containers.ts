@@ -77,7 +77,9 @@ export function buildLocalImage(options: {
   }
   fs.writeFileSync(path.join(root, '.complete'), new Date().toISOString());
   fs.rmSync(scratch, { recursive: true, force: true });
-  options.log(`image    built ${options.dockerfile} locally into ${path.relative(process.cwd(), root)} (entrypoint ${[...entrypoint, ...command].join(' ')})`);
+  options.log(
+    `image    built ${options.dockerfile} locally into ${path.relative(process.cwd(), root)} (entrypoint ${[...entrypoint, ...command].join(' ')})`,
+  );
   return { root, entrypoint, command, environment };
 }
 
@@ -90,7 +92,10 @@ function runStage(stage: Stage, contextDirectory: string, scratch: string, log: 
       continue;
     }
     // Absolute output paths of the stage (e.g. /out) are redirected under the scratch folder.
-    const redirected = commandText.replace(/(^|\s)\/(?!\/)([\w.-]+)/g, (_match, space: string, first: string) => `${space}${path.join(scratch, first)}`);
+    const redirected = commandText.replace(
+      /(^|\s)\/(?!\/)([\w.-]+)/g,
+      (_match, space: string, first: string) => `${space}${path.join(scratch, first)}`,
+    );
     const result = spawnSync('sh', ['-c', redirected], { cwd: contextDirectory, stdio: 'inherit' });
     if (result.status !== 0) throw new Error(`image build step failed (${redirected}): exit ${result.status}`);
   }
@@ -136,7 +141,12 @@ function parseEnv(argument: string): Record<string, string> {
 }
 
 /** Runs the image's entrypoint as a local process with the container's environment. */
-export function runContainer(image: LocalImage, command: string[] | undefined, environment: Record<string, string>, logFile: string): { child: ChildProcess; exited: Promise<number | null> } {
+export function runContainer(
+  image: LocalImage,
+  command: string[] | undefined,
+  environment: Record<string, string>,
+  logFile: string,
+): { child: ChildProcess; exited: Promise<number | null> } {
   const argv = [...image.entrypoint, ...(command ?? image.command)];
   const [program, ...args] = argv[0] === 'node' ? [process.execPath, ...argv.slice(1)] : argv;
   // NODE_OPTIONS from the image (e.g. --enable-source-maps) is kept; everything else is the task's.

@@ -1,5 +1,6 @@
 import * as fs from 'node:fs';
 import type { AddressInfo } from 'node:net';
+import * as os from 'node:os';
 import * as path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import dynalite from 'dynalite';
@@ -37,7 +38,10 @@ export async function startEngines(options: { host: string; dataDirectory: strin
     dynamo.once('error', reject);
     dynamo.listen(0, options.host, () => resolve());
   });
-  const s3Directory = options.dataDirectory === undefined ? fs.mkdtempSync(path.join(require('node:os').tmpdir(), 'local-cloud-s3-')) : path.join(options.dataDirectory, 's3');
+  const s3Directory =
+    options.dataDirectory === undefined
+      ? fs.mkdtempSync(path.join(os.tmpdir(), 'local-cloud-s3-'))
+      : path.join(options.dataDirectory, 's3');
   fs.mkdirSync(s3Directory, { recursive: true });
   // Function requests reach s3rver through the AWS gateway unchanged (their signature was made
   // for the gateway's host), so s3rver is told not to insist on matching signatures.
@@ -49,11 +53,19 @@ export async function startEngines(options: { host: string; dataDirectory: strin
   // AWS gateway's), which fauxqs would otherwise derive from the request's Host header.
   const { buildApp } = (await importEsm('fauxqs')) as typeof import('fauxqs');
   const fauxqsDist = path.join(packageDirectory('fauxqs'), 'dist');
-  const { SqsStore } = (await importEsm(pathToFileURL(path.join(fauxqsDist, 'sqs', 'sqsStore.js')).href)) as { SqsStore: new () => FauxqsSqsStore };
-  const { SnsStore } = (await importEsm(pathToFileURL(path.join(fauxqsDist, 'sns', 'snsStore.js')).href)) as { SnsStore: new () => unknown };
+  const { SqsStore } = (await importEsm(pathToFileURL(path.join(fauxqsDist, 'sqs', 'sqsStore.js')).href)) as {
+    SqsStore: new () => FauxqsSqsStore;
+  };
+  const { SnsStore } = (await importEsm(pathToFileURL(path.join(fauxqsDist, 'sns', 'snsStore.js')).href)) as {
+    SnsStore: new () => unknown;
+  };
   const { S3Store } = (await importEsm(pathToFileURL(path.join(fauxqsDist, 's3', 's3Store.js')).href)) as { S3Store: new () => unknown };
   const sqsStore = new SqsStore();
-  const fauxqs = buildApp({ logger: false, defaultRegion: options.region, stores: { sqsStore, snsStore: new SnsStore(), s3Store: new S3Store() } as never });
+  const fauxqs = buildApp({
+    logger: false,
+    defaultRegion: options.region,
+    stores: { sqsStore, snsStore: new SnsStore(), s3Store: new S3Store() } as never,
+  });
   await fauxqs.listen({ port: 0, host: options.host });
   const fauxqsPort = (fauxqs.server.address() as AddressInfo).port;
   const dynamoPort = (dynamo.address() as AddressInfo).port;

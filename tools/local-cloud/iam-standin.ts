@@ -68,19 +68,20 @@ export const startAllowAllGateway: StartAwsGateway = async (options) => {
     const backend = service === undefined ? undefined : options.backends[service];
     if (backend === undefined) {
       response.writeHead(400, { 'content-type': 'application/json' });
-      response.end(JSON.stringify({ __type: 'UnrecognizedClientException', message: `service ${service ?? '(unsigned request)'} is not emulated locally` }));
+      response.end(
+        JSON.stringify({
+          __type: 'UnrecognizedClientException',
+          message: `service ${service ?? '(unsigned request)'} is not emulated locally`,
+        }),
+      );
       options.log(`gateway  ${service ?? '?'} ${request.method} ${request.url} → not emulated`);
       return;
     }
     const target = new URL(request.url ?? '/', backend);
-    const forwarded = http.request(
-      target,
-      { method: request.method, headers: { ...request.headers, host: target.host } },
-      (answer) => {
-        response.writeHead(answer.statusCode ?? 502, answer.headers);
-        answer.pipe(response);
-      },
-    );
+    const forwarded = http.request(target, { method: request.method, headers: { ...request.headers, host: target.host } }, (answer) => {
+      response.writeHead(answer.statusCode ?? 502, answer.headers);
+      answer.pipe(response);
+    });
     forwarded.on('error', (error) => {
       if (!response.headersSent) response.writeHead(502, { 'content-type': 'application/json' });
       response.end(JSON.stringify({ __type: 'ServiceUnavailable', message: error.message }));
@@ -115,7 +116,11 @@ export function credentialScope(request: http.IncomingMessage): { accessKeyId: s
 export function listen(server: http.Server, host: string, port: number, what: string): Promise<void> {
   return new Promise((resolve, reject) => {
     const onError = (error: NodeJS.ErrnoException) => {
-      reject(error.code === 'EADDRINUSE' ? new Error(`${what}: port ${port} on ${host} is already in use; stop what holds it or choose another port`) : error);
+      reject(
+        error.code === 'EADDRINUSE'
+          ? new Error(`${what}: port ${port} on ${host} is already in use; stop what holds it or choose another port`)
+          : error,
+      );
     };
     server.once('error', onError);
     server.listen(port, host, () => {

@@ -61,18 +61,21 @@ export class LocalFunction {
     try {
       await instance.ready;
       const outcome = await new Promise<{ ok: true; result: unknown } | { ok: false; error: FunctionError }>((resolve) => {
-        const timer = setTimeout(() => {
-          cleanup();
-          this.discard(instance);
-          resolve({
-            ok: false,
-            error: {
-              errorType: 'Sandbox.Timedout',
-              errorMessage: `${new Date().toISOString()} ${requestId} Task timed out after ${this.spec.timeoutSeconds.toFixed(2)} seconds`,
-              trace: [],
-            },
-          });
-        }, Math.max(0, deadline - Date.now()));
+        const timer = setTimeout(
+          () => {
+            cleanup();
+            this.discard(instance);
+            resolve({
+              ok: false,
+              error: {
+                errorType: 'Sandbox.Timedout',
+                errorMessage: `${new Date().toISOString()} ${requestId} Task timed out after ${this.spec.timeoutSeconds.toFixed(2)} seconds`,
+                trace: [],
+              },
+            });
+          },
+          Math.max(0, deadline - Date.now()),
+        );
         const onMessage = (message: { type: string; requestId?: string; ok?: boolean; result?: unknown; error?: FunctionError }) => {
           if (message.type === 'result' && message.requestId === requestId) {
             cleanup();
@@ -88,7 +91,11 @@ export class LocalFunction {
           this.discard(instance);
           resolve({
             ok: false,
-            error: { errorType: 'Runtime.ExitError', errorMessage: `RequestId: ${requestId} Error: Runtime exited with error: ${signal ?? `exit status ${code}`}`, trace: [] },
+            error: {
+              errorType: 'Runtime.ExitError',
+              errorMessage: `RequestId: ${requestId} Error: Runtime exited with error: ${signal ?? `exit status ${code}`}`,
+              trace: [],
+            },
           });
         };
         const cleanup = () => {
@@ -113,7 +120,11 @@ export class LocalFunction {
       return { ...outcome, durationMs: Date.now() - started };
     } catch (error) {
       this.discard(instance);
-      return { ok: false, error: { errorType: 'Runtime.StartError', errorMessage: (error as Error).message, trace: [] }, durationMs: Date.now() - started };
+      return {
+        ok: false,
+        error: { errorType: 'Runtime.StartError', errorMessage: (error as Error).message, trace: [] },
+        durationMs: Date.now() - started,
+      };
     } finally {
       this.release(instance);
     }
@@ -121,11 +132,14 @@ export class LocalFunction {
 
   async close(): Promise<void> {
     this.closed = true;
-    const exits = this.instances.map((instance) => new Promise<void>((resolve) => {
-      if (instance.child.exitCode !== null || instance.child.signalCode !== null) return resolve();
-      instance.child.once('exit', () => resolve());
-      instance.child.kill('SIGTERM');
-    }));
+    const exits = this.instances.map(
+      (instance) =>
+        new Promise<void>((resolve) => {
+          if (instance.child.exitCode !== null || instance.child.signalCode !== null) return resolve();
+          instance.child.once('exit', () => resolve());
+          instance.child.kill('SIGTERM');
+        }),
+    );
     this.instances.length = 0;
     await Promise.all(exits);
     this.log.end();

@@ -68,10 +68,20 @@ export function startEventSourceMapping(
             messageAttributes: Object.fromEntries(
               Object.entries(message.MessageAttributes ?? {}).map(([name, value]) => [
                 name,
-                { stringValue: value.StringValue, binaryValue: value.BinaryValue, stringListValues: [], binaryListValues: [], dataType: value.DataType },
+                {
+                  stringValue: value.StringValue,
+                  binaryValue: value.BinaryValue,
+                  stringListValues: [],
+                  binaryListValues: [],
+                  dataType: value.DataType,
+                },
               ]),
             ),
-            md5OfBody: message.MD5OfBody ?? createHash('md5').update(message.Body ?? '').digest('hex'),
+            md5OfBody:
+              message.MD5OfBody ??
+              createHash('md5')
+                .update(message.Body ?? '')
+                .digest('hex'),
             eventSource: 'aws:sqs',
             eventSourceARN: spec.queueArn,
             awsRegion: region,
@@ -82,10 +92,18 @@ export function startEventSourceMapping(
         let summary: string;
         if (!outcome.ok) {
           summary = `failed (${outcome.error.errorType}: ${outcome.error.errorMessage}); ${batch.length} message(s) return after the visibility timeout`;
-        } else if (spec.reportBatchItemFailures && outcome.result !== null && typeof outcome.result === 'object' && Array.isArray((outcome.result as { batchItemFailures?: unknown }).batchItemFailures)) {
+        } else if (
+          spec.reportBatchItemFailures &&
+          outcome.result !== null &&
+          typeof outcome.result === 'object' &&
+          Array.isArray((outcome.result as { batchItemFailures?: unknown }).batchItemFailures)
+        ) {
           const failures = (outcome.result as { batchItemFailures: Array<{ itemIdentifier?: unknown }> }).batchItemFailures;
           const ids = new Set(failures.map((failure) => failure.itemIdentifier));
-          const invalid = failures.some((failure) => typeof failure.itemIdentifier !== 'string' || !batch.some((message) => message.MessageId === failure.itemIdentifier));
+          const invalid = failures.some(
+            (failure) =>
+              typeof failure.itemIdentifier !== 'string' || !batch.some((message) => message.MessageId === failure.itemIdentifier),
+          );
           // An unknown or empty identifier fails the whole batch, as Lambda does.
           toDelete = invalid ? [] : batch.filter((message) => !ids.has(message.MessageId));
           summary = invalid ? 'invalid batchItemFailures: whole batch retried' : `${toDelete.length} ok, ${ids.size} reported failed`;
@@ -144,7 +162,12 @@ export function notificationTargets(configuration: Record<string, unknown>): Not
   ];
   for (const [list, kind, arnKey] of kinds) {
     for (const entry of (configuration[list] as Array<Record<string, unknown>> | undefined) ?? []) {
-      const rules = ((entry.Filter as { Key?: { FilterRules?: Array<{ Name: string; Value: string }> }; S3Key?: { Rules?: Array<{ Name: string; Value: string }> } })?.Key?.FilterRules ??
+      const rules = ((
+        entry.Filter as {
+          Key?: { FilterRules?: Array<{ Name: string; Value: string }> };
+          S3Key?: { Rules?: Array<{ Name: string; Value: string }> };
+        }
+      )?.Key?.FilterRules ??
         (entry.Filter as { S3Key?: { Rules?: Array<{ Name: string; Value: string }> } })?.S3Key?.Rules ??
         []) as Array<{ Name: string; Value: string }>;
       const arn = String(entry[arnKey] ?? entry.Topic ?? entry.Queue ?? entry.Function);
@@ -172,7 +195,10 @@ export function eventMatches(eventName: string, patterns: string[]): boolean {
 
 /** S3 encodes object keys in events like a form: `+` for space, percent-encoded UTF-8. */
 export function encodeS3EventKey(key: string): string {
-  return encodeURIComponent(key).replace(/%20/g, '+').replace(/[!'()*]/g, (character) => `%${character.charCodeAt(0).toString(16).toUpperCase()}`).replace(/%2F/g, '/');
+  return encodeURIComponent(key)
+    .replace(/%20/g, '+')
+    .replace(/[!'()*]/g, (character) => `%${character.charCodeAt(0).toString(16).toUpperCase()}`)
+    .replace(/%2F/g, '/');
 }
 
 export function s3EventRecord(options: {
@@ -212,7 +238,14 @@ export function s3EventRecord(options: {
 
 /** The s3:TestEvent S3 sends to a destination when a notification configuration is applied. */
 export function s3TestEvent(bucket: string): string {
-  return JSON.stringify({ Service: 'Amazon S3', Event: 's3:TestEvent', Time: new Date().toISOString(), Bucket: bucket, RequestId: randomUUID(), HostId: randomUUID() });
+  return JSON.stringify({
+    Service: 'Amazon S3',
+    Event: 's3:TestEvent',
+    Time: new Date().toISOString(),
+    Bucket: bucket,
+    RequestId: randomUUID(),
+    HostId: randomUUID(),
+  });
 }
 
 export async function deliverToQueue(sqs: SQSClient, queueUrl: string, body: string): Promise<void> {

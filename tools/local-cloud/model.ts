@@ -183,7 +183,8 @@ export class CloudModel {
         const exportName = this.resolveString(argument, stack);
         for (const other of this.stacks) {
           for (const output of Object.values(other.template.Outputs ?? {})) {
-            if (output.Export !== undefined && this.resolveString(output.Export.Name, other) === exportName) return this.resolve(output.Value, other);
+            if (output.Export !== undefined && this.resolveString(output.Export.Name, other) === exportName)
+              return this.resolve(output.Value, other);
           }
         }
         throw new UnresolvableError(`${stack.stackName}: no stack exports ${exportName}`);
@@ -328,7 +329,12 @@ export class CloudModel {
       case 'AWS::ElasticLoadBalancingV2::LoadBalancer': {
         const name = generated(32);
         const arn = `arn:aws:elasticloadbalancing:${region}:${account}:loadbalancer/app/${name}/${suffix}`;
-        return make(arn, name, { LoadBalancerFullName: `app/${name}/${suffix}`, LoadBalancerName: name, DNSName: `${name}.local`, CanonicalHostedZoneID: 'LOCAL' });
+        return make(arn, name, {
+          LoadBalancerFullName: `app/${name}/${suffix}`,
+          LoadBalancerName: name,
+          DNSName: `${name}.local`,
+          CanonicalHostedZoneID: 'LOCAL',
+        });
       }
       case 'AWS::ElasticLoadBalancingV2::TargetGroup': {
         const name = generated(32);

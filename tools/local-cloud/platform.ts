@@ -2,7 +2,14 @@ import { createHash, randomUUID } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as http from 'node:http';
 import * as path from 'node:path';
-import { CreateTableCommand, DynamoDBClient, ResourceInUseException, ScanCommand, DeleteItemCommand, type CreateTableCommandInput } from '@aws-sdk/client-dynamodb';
+import {
+  CreateTableCommand,
+  DynamoDBClient,
+  ResourceInUseException,
+  ScanCommand,
+  DeleteItemCommand,
+  type CreateTableCommandInput,
+} from '@aws-sdk/client-dynamodb';
 import { CreateBucketCommand, S3Client } from '@aws-sdk/client-s3';
 import { CreateTopicCommand, type SNSClient } from '@aws-sdk/client-sns';
 import { SendMessageCommand } from '@aws-sdk/client-sqs';
@@ -12,7 +19,16 @@ import { readAssembly } from './assembly';
 import { startRestApi, type CognitoVerifier, type RestApiServer } from './api-gateway';
 import { buildLocalImage, runContainer, type LocalImage } from './containers';
 import { startEngines, type Engines } from './engines';
-import { allowAllEvaluate, closeServer, listen, startAllowAllGateway, type AwsGateway, type EvaluatePolicies, type Principal, type StartAwsGateway } from './iam-standin';
+import {
+  allowAllEvaluate,
+  closeServer,
+  listen,
+  startAllowAllGateway,
+  type AwsGateway,
+  type EvaluatePolicies,
+  type Principal,
+  type StartAwsGateway,
+} from './iam-standin';
 import { LocalFunction, type InvokeOutcome } from './lambda';
 import {
   deliverToQueue,
@@ -64,7 +80,9 @@ export interface PlatformOptions {
 }
 
 export interface LocalIdentity {
-  start(pools: Array<{ poolId: string; clients: Array<{ clientId: string; clientSecret?: string; allowedScopes: string[]; flows: string[] }> }>): Promise<{
+  start(
+    pools: Array<{ poolId: string; clients: Array<{ clientId: string; clientSecret?: string; allowedScopes: string[]; flows: string[] }> }>,
+  ): Promise<{
     url: string;
     tokenUrl: string;
     issuerFor(poolId: string): string;
@@ -196,7 +214,8 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
   const host = options.host ?? '127.0.0.1';
   const log = options.log ?? ((line: string) => console.log(line));
   // An IAM refusal is a missing grant that would fail once deployed: marked loudly, like the runner's own.
-  const stamp = (line: string) => log(`${new Date().toISOString().slice(11, 23)}  ${/^\[local-iam\] (ACCESS )?DENIED/.test(line) ? `!!! ${line}` : line}`);
+  const stamp = (line: string) =>
+    log(`${new Date().toISOString().slice(11, 23)}  ${/^\[local-iam\] (ACCESS )?DENIED/.test(line) ? `!!! ${line}` : line}`);
   const stacks = readAssembly(options.assemblyDirectory, options.stage);
   if (stacks.length === 0) throw new Error(`The assembly in ${options.assemblyDirectory} has no stack for stage "${options.stage}"`);
   const region = stacks.find((stack) => stack.region !== undefined)?.region ?? 'us-east-1';
@@ -205,7 +224,9 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
   if (classification.unsupported.length > 0) {
     const listing = classification.unsupported.map((entry) => `  - ${entry.type} (${entry.where.join(', ')})`).join('\n');
     if (options.allowUnsupported !== true) {
-      throw new Error(`The assembly uses resource types the local runner does not support:\n${listing}\nRun with --allow-unsupported to start without them.`);
+      throw new Error(
+        `The assembly uses resource types the local runner does not support:\n${listing}\nRun with --allow-unsupported to start without them.`,
+      );
     }
     stamp(`!!! NOT SUPPORTED, started without:\n${listing}`);
   }
@@ -256,14 +277,21 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
           if (subscription.protocol === 'sqs') {
             const queue = model.findByIdentity(subscription.endpoint);
             if (queue === undefined) throw new Error(`queue ${subscription.endpoint} does not exist`);
-            if (!serviceAllowedLate('sns.amazonaws.com', 'sqs:SendMessage', queue.attributes.Arn, { 'aws:SourceArn': message.topicArn, 'aws:SourceAccount': LOCAL_ACCOUNT })) {
+            if (
+              !serviceAllowedLate('sns.amazonaws.com', 'sqs:SendMessage', queue.attributes.Arn, {
+                'aws:SourceArn': message.topicArn,
+                'aws:SourceAccount': LOCAL_ACCOUNT,
+              })
+            ) {
               throw new Error(`the queue policy of ${queue.name} does not let sns.amazonaws.com send from ${message.topicArn}`);
             }
             await sqs.send(
               new SendMessageCommand({
                 QueueUrl: queue.ref,
                 MessageBody: body,
-                ...(subscription.rawMessageDelivery && Object.keys(message.attributes).length > 0 ? { MessageAttributes: message.attributes as never } : {}),
+                ...(subscription.rawMessageDelivery && Object.keys(message.attributes).length > 0
+                  ? { MessageAttributes: message.attributes as never }
+                  : {}),
               }),
             );
             stamp(`sns      ${flow} → queue ${queue.name}`);
@@ -274,7 +302,11 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
                   EventSource: 'aws:sns',
                   EventVersion: '1.0',
                   EventSubscriptionArn: subscription.arn,
-                  Sns: { ...(JSON.parse(body.startsWith('{"Type":"Notification"') ? body : envelopeFor(message, subscription)) as object), SigningCertUrl: 'local', UnsubscribeUrl: 'local' },
+                  Sns: {
+                    ...(JSON.parse(body.startsWith('{"Type":"Notification"') ? body : envelopeFor(message, subscription)) as object),
+                    SigningCertUrl: 'local',
+                    UnsubscribeUrl: 'local',
+                  },
                 },
               ],
             };
@@ -315,25 +347,41 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
     // The identity provider, when the assembly has user pools and one is available.
     const pools = model.ofType('AWS::Cognito::UserPool');
     let identity: Awaited<ReturnType<LocalIdentity['start']>> | undefined;
-    const tokenClients: Array<{ name: string; poolId: string; clientId: string; clientSecret?: string; scopes: string[]; flows: string[] }> = [];
+    const tokenClients: Array<{
+      name: string;
+      poolId: string;
+      clientId: string;
+      clientSecret?: string;
+      scopes: string[];
+      flows: string[];
+    }> = [];
     if (pools.length > 0) {
       // The scopes a pool's clients may be given: its resource servers' `<identifier>/<scope>`, and
       // the OpenID Connect ones (Cognito refuses a client naming any other: the deploy would fail).
       const declaredScopes = new Map<string, Set<string>>();
       for (const server of model.ofType('AWS::Cognito::UserPoolResourceServer')) {
         const props = model.properties(server);
-        const scopes = declaredScopes.get(String(props.UserPoolId)) ?? new Set(['openid', 'email', 'phone', 'profile', 'aws.cognito.signin.user.admin']);
-        for (const scope of (props.Scopes as Array<{ ScopeName: string }> | undefined) ?? []) scopes.add(`${String(props.Identifier)}/${scope.ScopeName}`);
+        const scopes =
+          declaredScopes.get(String(props.UserPoolId)) ?? new Set(['openid', 'email', 'phone', 'profile', 'aws.cognito.signin.user.admin']);
+        for (const scope of (props.Scopes as Array<{ ScopeName: string }> | undefined) ?? [])
+          scopes.add(`${String(props.Identifier)}/${scope.ScopeName}`);
         declaredScopes.set(String(props.UserPoolId), scopes);
       }
       for (const client of model.ofType('AWS::Cognito::UserPoolClient')) {
         const props = model.properties(client);
-        const declared = declaredScopes.get(String(props.UserPoolId)) ?? new Set(['openid', 'email', 'phone', 'profile', 'aws.cognito.signin.user.admin']);
+        const declared =
+          declaredScopes.get(String(props.UserPoolId)) ?? new Set(['openid', 'email', 'phone', 'profile', 'aws.cognito.signin.user.admin']);
         const allowed = ((props.AllowedOAuthScopes as string[] | undefined) ?? []).map(String);
         const undeclared = allowed.filter((scope) => !declared.has(scope));
-        if (undeclared.length > 0) stamp(`!!! user pool client ${client.stack.stackName}/${client.logicalId} allows scopes no resource server of its pool declares (Cognito would refuse them): ${undeclared.join(', ')}; left out`);
+        if (undeclared.length > 0)
+          stamp(
+            `!!! user pool client ${client.stack.stackName}/${client.logicalId} allows scopes no resource server of its pool declares (Cognito would refuse them): ${undeclared.join(', ')}; left out`,
+          );
         tokenClients.push({
-          name: String(client.definition.Metadata?.['aws:cdk:path'] ?? `${client.stack.stackName}/${client.logicalId}`).replace(/\/Resource$/, ''),
+          name: String(client.definition.Metadata?.['aws:cdk:path'] ?? `${client.stack.stackName}/${client.logicalId}`).replace(
+            /\/Resource$/,
+            '',
+          ),
           poolId: String(props.UserPoolId),
           clientId: client.ref,
           clientSecret: props.GenerateSecret === true || props.GenerateSecret === 'true' ? client.attributes.ClientSecret : undefined,
@@ -347,7 +395,12 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
             poolId: pool.ref,
             clients: tokenClients
               .filter((client) => client.poolId === pool.ref)
-              .map((client) => ({ clientId: client.clientId, clientSecret: client.clientSecret, allowedScopes: client.scopes, flows: client.flows })),
+              .map((client) => ({
+                clientId: client.clientId,
+                clientSecret: client.clientSecret,
+                allowedScopes: client.scopes,
+                flows: client.flows,
+              })),
           })),
         );
         closers.push(() => identity!.close());
@@ -356,7 +409,12 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
       }
     }
     const rewriteIssuers = (value: string) =>
-      identity === undefined ? value : value.replace(/^https:\/\/cognito-idp\.[\w-]+\.amazonaws\.com\/([\w-]+_\w+)(.*)$/, (_match, poolId: string, rest: string) => `${identity!.issuerFor(poolId)}${rest}`);
+      identity === undefined
+        ? value
+        : value.replace(
+            /^https:\/\/cognito-idp\.[\w-]+\.amazonaws\.com\/([\w-]+_\w+)(.*)$/,
+            (_match, poolId: string, rest: string) => `${identity!.issuerFor(poolId)}${rest}`,
+          );
 
     // Step Functions API (started before functions, which get its URL through the gateway).
     const functions = new Map<string, LocalFunction>();
@@ -365,10 +423,16 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
     const invokeFunction = async (identityValue: string, event: unknown, flow: string): Promise<InvokeOutcome> => {
       const fn = functionFor(identityValue);
       if (fn === undefined) {
-        return { ok: false, error: { errorType: 'ResourceNotFoundException', errorMessage: `Function not found: ${identityValue}`, trace: [] }, durationMs: 0 };
+        return {
+          ok: false,
+          error: { errorType: 'ResourceNotFoundException', errorMessage: `Function not found: ${identityValue}`, trace: [] },
+          durationMs: 0,
+        };
       }
       const outcome = await fn.invoke(event);
-      stamp(`lambda   ${flow} → ${fn.spec.name}: ${outcome.ok ? 'ok' : `${outcome.error.errorType}: ${outcome.error.errorMessage}`} (${outcome.durationMs} ms)`);
+      stamp(
+        `lambda   ${flow} → ${fn.spec.name}: ${outcome.ok ? 'ok' : `${outcome.error.errorType}: ${outcome.error.errorMessage}`} (${outcome.durationMs} ms)`,
+      );
       return outcome;
     };
     const functionFor = (identityValue: string): LocalFunction | undefined => {
@@ -378,7 +442,8 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
       const arn = /^(arn:aws:lambda:[^:]+:[^:]+:function:[^:]+)(:.+)?$/.exec(identityValue)?.[1];
       if (arn !== undefined && functions.has(arn)) return functions.get(arn);
       const alias = model.findByIdentity(identityValue);
-      if (alias !== undefined && (alias.type === 'AWS::Lambda::Alias' || alias.type === 'AWS::Lambda::Version')) return functionFor(alias.ref.replace(/:[^:]+$/, ''));
+      if (alias !== undefined && (alias.type === 'AWS::Lambda::Alias' || alias.type === 'AWS::Lambda::Version'))
+        return functionFor(alias.ref.replace(/:[^:]+$/, ''));
       return undefined;
     };
 
@@ -386,8 +451,16 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
     const images = new Map<string, LocalImage>();
     const imageFor = (taskDefinition: LocalResource, container: Record<string, unknown>): LocalImage => {
       const image = JSON.stringify(container.Image);
-      const asset = taskDefinition.stack.assets === undefined ? undefined : Object.entries(taskDefinition.stack.assets.dockerImages).find(([, entry]) => Object.values(entry.destinations).some((destination) => image.includes(destination.imageTag)));
-      if (asset === undefined) throw new Error(`${taskDefinition.logicalId}: image ${image} is not an image asset of the assembly; only asset images can run locally`);
+      const asset =
+        taskDefinition.stack.assets === undefined
+          ? undefined
+          : Object.entries(taskDefinition.stack.assets.dockerImages).find(([, entry]) =>
+              Object.values(entry.destinations).some((destination) => image.includes(destination.imageTag)),
+            );
+      if (asset === undefined)
+        throw new Error(
+          `${taskDefinition.logicalId}: image ${image} is not an image asset of the assembly; only asset images can run locally`,
+        );
       const [assetId, entry] = asset;
       const cached = images.get(assetId);
       if (cached !== undefined) return cached;
@@ -426,19 +499,39 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
       const taskDefinitionName = String(parameters.TaskDefinition);
       const taskDefinition = model
         .ofType('AWS::ECS::TaskDefinition')
-        .find((candidate) => candidate.ref === taskDefinitionName || candidate.name === taskDefinitionName || candidate.ref.startsWith(`${taskDefinitionName}:`) || candidate.ref.endsWith(`/${taskDefinitionName}`) || candidate.ref.includes(`/${taskDefinitionName}:`));
+        .find(
+          (candidate) =>
+            candidate.ref === taskDefinitionName ||
+            candidate.name === taskDefinitionName ||
+            candidate.ref.startsWith(`${taskDefinitionName}:`) ||
+            candidate.ref.endsWith(`/${taskDefinitionName}`) ||
+            candidate.ref.includes(`/${taskDefinitionName}:`),
+        );
       if (taskDefinition === undefined) throw taskError('ECS.InvalidParameterException', `TaskDefinition not found: ${taskDefinitionName}`);
       const props = model.properties(taskDefinition);
-      const overrides = ((parameters.Overrides as { ContainerOverrides?: Array<{ Name: string; Command?: string[]; Environment?: Array<{ Name: string; Value: string }> }> } | undefined)?.ContainerOverrides) ?? [];
+      const overrides =
+        (
+          parameters.Overrides as
+            | { ContainerOverrides?: Array<{ Name: string; Command?: string[]; Environment?: Array<{ Name: string; Value: string }> }> }
+            | undefined
+        )?.ContainerOverrides ?? [];
       const codes: Array<Promise<number | null>> = [];
       for (const container of (props.ContainerDefinitions as Array<Record<string, unknown>>) ?? []) {
         const override = overrides.find((candidate) => candidate.Name === container.Name);
         const environment: Record<string, string> = {};
-        for (const variable of [...((container.Environment as Array<{ Name: string; Value: string }>) ?? []), ...(override?.Environment ?? [])]) {
+        for (const variable of [
+          ...((container.Environment as Array<{ Name: string; Value: string }>) ?? []),
+          ...(override?.Environment ?? []),
+        ]) {
           environment[variable.Name] = rewriteIssuers(String(variable.Value));
         }
         const image = imageFor(taskDefinition, container);
-        const task = runContainer(image, override?.Command ?? (container.Command as string[] | undefined), { ...environment, ...awsEnvironment(String(props.TaskRoleArn)) }, path.join(logs, `${taskDefinition.logicalId}.log`));
+        const task = runContainer(
+          image,
+          override?.Command ?? (container.Command as string[] | undefined),
+          { ...environment, ...awsEnvironment(String(props.TaskRoleArn)) },
+          path.join(logs, `${taskDefinition.logicalId}.log`),
+        );
         runningTasks.add(task);
         const started = Date.now();
         codes.push(
@@ -466,19 +559,38 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
         runTask: async (stateName: string, resource: string, input: unknown): Promise<never> => {
           const flow = `states ${machine.name}.${stateName}`;
           if (options.checkTask !== undefined) {
-            const role = principals.find((principal) => principal.roleArn === props.RoleArn) ?? { name: 'no role', roleArn: String(props.RoleArn), statements: [] };
+            const role = principals.find((principal) => principal.roleArn === props.RoleArn) ?? {
+              name: 'no role',
+              roleArn: String(props.RoleArn),
+              statements: [],
+            };
             // RunTask given a family (or family:revision) acts on that revision's ARN, as ECS resolves it.
-            const parameters = input !== null && typeof input === 'object' && typeof (input as { TaskDefinition?: unknown }).TaskDefinition === 'string' ? { ...(input as object), TaskDefinition: taskDefinitionArnOf(model, (input as { TaskDefinition: string }).TaskDefinition) } : input;
-            const verdict = options.checkTask({ principal: role, resource, parameters, resourcePolicies: resourcePoliciesOf(model), account: model.account, region, log: stamp });
+            const parameters =
+              input !== null && typeof input === 'object' && typeof (input as { TaskDefinition?: unknown }).TaskDefinition === 'string'
+                ? { ...(input as object), TaskDefinition: taskDefinitionArnOf(model, (input as { TaskDefinition: string }).TaskDefinition) }
+                : input;
+            const verdict = options.checkTask({
+              principal: role,
+              resource,
+              parameters,
+              resourcePolicies: resourcePoliciesOf(model),
+              account: model.account,
+              region,
+              log: stamp,
+            });
             if (!verdict.allowed) {
               stamp(`!!! DENIED ${flow}: ${verdict.message}`);
               // As Step Functions reports a service's refusal: Lambda's as Lambda.AWSLambdaException.
               const service = verdict.action.split(':')[0];
-              throw taskError(service === 'lambda' ? 'Lambda.AWSLambdaException' : `${service.toUpperCase()}.AccessDeniedException`, verdict.message);
+              throw taskError(
+                service === 'lambda' ? 'Lambda.AWSLambdaException' : `${service.toUpperCase()}.AccessDeniedException`,
+                verdict.message,
+              );
             }
           }
           if (resource.startsWith('arn:aws:lambda:') || resource === 'arn:aws:states:::lambda:invoke') {
-            const target = resource === 'arn:aws:states:::lambda:invoke' ? String((input as { FunctionName: string }).FunctionName) : resource;
+            const target =
+              resource === 'arn:aws:states:::lambda:invoke' ? String((input as { FunctionName: string }).FunctionName) : resource;
             const payload = resource === 'arn:aws:states:::lambda:invoke' ? (input as { Payload?: unknown }).Payload : input;
             const outcome = await invokeFunction(target, payload, flow);
             if (!outcome.ok) throw taskError(outcome.error.errorType, outcome.error.errorMessage);
@@ -487,7 +599,15 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
           }
           if (resource === 'arn:aws:states:::ecs:runTask.sync' || resource === 'arn:aws:states:::ecs:runTask') {
             const code = await runTask(input as Record<string, unknown>, flow);
-            if (resource.endsWith('.sync') && code !== 0) throw taskError('States.TaskFailed', JSON.stringify({ StopCode: 'EssentialContainerExited', StoppedReason: `Essential container in task exited`, Containers: [{ ExitCode: code }] }));
+            if (resource.endsWith('.sync') && code !== 0)
+              throw taskError(
+                'States.TaskFailed',
+                JSON.stringify({
+                  StopCode: 'EssentialContainerExited',
+                  StoppedReason: `Essential container in task exited`,
+                  Containers: [{ ExitCode: code }],
+                }),
+              );
             return { Tasks: [{ LastStatus: 'STOPPED', Containers: [{ ExitCode: code }] }] } as never;
           }
           throw taskError('States.Runtime', `${flow}: resource ${resource} is not emulated locally`);
@@ -503,7 +623,9 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
     const startGateway = options.startGateway ?? startAllowAllGateway;
     // The gateway module listens itself: a port in use gets the same clear error as the runner's own servers.
     const inUse = (error: NodeJS.ErrnoException) => {
-      throw error.code === 'EADDRINUSE' ? new Error(`AWS endpoint: port ${gatewayPort} on ${host} is already in use; stop what holds it or choose another port`) : error;
+      throw error.code === 'EADDRINUSE'
+        ? new Error(`AWS endpoint: port ${gatewayPort} on ${host} is already in use; stop what holds it or choose another port`)
+        : error;
     };
     const gateway: AwsGateway = await startGateway({
       host,
@@ -516,10 +638,21 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
       log: stamp,
       hashKeyOf: (tableArn) => {
         const table = model.ofType('AWS::DynamoDB::Table').find((candidate) => candidate.attributes.Arn === tableArn);
-        return table === undefined ? undefined : ((model.properties(table).KeySchema as Array<{ AttributeName: string; KeyType: string }>) ?? []).find((key) => key.KeyType === 'HASH')?.AttributeName;
+        return table === undefined
+          ? undefined
+          : ((model.properties(table).KeySchema as Array<{ AttributeName: string; KeyType: string }>) ?? []).find(
+              (key) => key.KeyType === 'HASH',
+            )?.AttributeName;
       },
       passRolesOf: (taskDefinitionArn) => {
-        const definition = model.ofType('AWS::ECS::TaskDefinition').find((candidate) => candidate.ref === taskDefinitionArn || taskDefinitionArn.includes(`/${candidate.name}`) || candidate.name === taskDefinitionArn);
+        const definition = model
+          .ofType('AWS::ECS::TaskDefinition')
+          .find(
+            (candidate) =>
+              candidate.ref === taskDefinitionArn ||
+              taskDefinitionArn.includes(`/${candidate.name}`) ||
+              candidate.name === taskDefinitionArn,
+          );
         if (definition === undefined) return [];
         const props = model.properties(definition);
         return [props.TaskRoleArn, props.ExecutionRoleArn].filter((arn): arn is string => typeof arn === 'string');
@@ -535,10 +668,15 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
       const assetPath = resource.definition.Metadata?.['aws:asset:path'];
       const runtime = String(props.Runtime ?? '');
       if (typeof assetPath !== 'string' || !runtime.startsWith('nodejs')) {
-        notRunnable.push(`${resource.stack.stackName}/${resource.logicalId} (${runtime || 'container image'}${typeof assetPath === 'string' ? '' : ', inline code'})`);
+        notRunnable.push(
+          `${resource.stack.stackName}/${resource.logicalId} (${runtime || 'container image'}${typeof assetPath === 'string' ? '' : ', inline code'})`,
+        );
         continue;
       }
-      const variables = ((props.Environment as { Variables?: Record<string, unknown> } | undefined)?.Variables ?? {}) as Record<string, unknown>;
+      const variables = ((props.Environment as { Variables?: Record<string, unknown> } | undefined)?.Variables ?? {}) as Record<
+        string,
+        unknown
+      >;
       const environment: Record<string, string> = {};
       for (const [name, value] of Object.entries(variables)) environment[name] = rewriteIssuers(String(value));
       const fn = new LocalFunction({
@@ -574,7 +712,12 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
         const record = {
           version: '1.0',
           timestamp: new Date().toISOString(),
-          requestContext: { requestId: randomUUID(), functionArn: `${fn!.spec.arn}:$LATEST`, condition: 'RetriesExhausted', approximateInvokeCount: attempts },
+          requestContext: {
+            requestId: randomUUID(),
+            functionArn: `${fn!.spec.arn}:$LATEST`,
+            condition: 'RetriesExhausted',
+            approximateInvokeCount: attempts,
+          },
           requestPayload: event,
           responseContext: { statusCode: 200, executedVersion: '$LATEST', functionError: 'Unhandled' },
           responsePayload: last.error,
@@ -635,11 +778,21 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
     }
     for (const custom of model.ofType('Custom::S3BucketNotifications')) {
       const props = model.properties(custom);
-      notifications.set(String(props.BucketName), [...(notifications.get(String(props.BucketName)) ?? []), ...notificationTargets((props.NotificationConfiguration as Record<string, unknown>) ?? {})]);
+      notifications.set(String(props.BucketName), [
+        ...(notifications.get(String(props.BucketName)) ?? []),
+        ...notificationTargets((props.NotificationConfiguration as Record<string, unknown>) ?? {}),
+      ]);
     }
     const serviceAllowed = (service: string, action: string, targetArn: string, context: Record<string, string>): boolean => {
       const policy = resourcePolicies.find((entry) => entry.resourceArn === targetArn);
-      const decision = evaluate({ identity: [], resourcePolicy: policy?.statements ?? [], principal: { type: 'Service', id: service }, action, resource: targetArn, context: { 'aws:SecureTransport': 'true', ...context } });
+      const decision = evaluate({
+        identity: [],
+        resourcePolicy: policy?.statements ?? [],
+        principal: { type: 'Service', id: service },
+        action,
+        resource: targetArn,
+        context: { 'aws:SecureTransport': 'true', ...context },
+      });
       if (decision.decision !== 'allow') stamp(`!!! DENIED ${service} ${action} on ${targetArn}: ${decision.reason}`);
       return decision.decision === 'allow';
     };
@@ -662,20 +815,40 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
       }
     };
     for (const [bucket, targets] of notifications) {
-      for (const target of targets) await notify(bucket, target, s3TestEvent(bucket), `s3:TestEvent ${bucket}`).catch((error: Error) => stamp(`!!! s3:TestEvent to ${target.arn}: ${error.message}`));
+      for (const target of targets)
+        await notify(bucket, target, s3TestEvent(bucket), `s3:TestEvent ${bucket}`).catch((error: Error) =>
+          stamp(`!!! s3:TestEvent to ${target.arn}: ${error.message}`),
+        );
     }
     engines.onS3Event((event) => {
       for (const record of event.Records) {
         const bucket = record.s3.bucket.name;
         const targets = notifications.get(bucket) ?? [];
         const key = record.s3.object.key;
-        const versionId = versioned.has(bucket) && record.eventName.startsWith('ObjectCreated') ? (s3Front.claimVersion(bucket, key) ?? randomUUID().replace(/-/g, '')) : undefined;
+        const versionId =
+          versioned.has(bucket) && record.eventName.startsWith('ObjectCreated')
+            ? (s3Front.claimVersion(bucket, key) ?? randomUUID().replace(/-/g, ''))
+            : undefined;
         for (const target of targets) {
           if (!eventMatches(record.eventName, target.events) || !key.startsWith(target.prefix) || !key.endsWith(target.suffix)) continue;
           const body = JSON.stringify({
-            Records: [s3EventRecord({ region, eventName: record.eventName, bucket, key, size: record.s3.object.size, eTag: record.s3.object.eTag, versionId, configurationId: target.id, principalId: 'AWS:LOCAL' })],
+            Records: [
+              s3EventRecord({
+                region,
+                eventName: record.eventName,
+                bucket,
+                key,
+                size: record.s3.object.size,
+                eTag: record.s3.object.eTag,
+                versionId,
+                configurationId: target.id,
+                principalId: 'AWS:LOCAL',
+              }),
+            ],
           });
-          notify(bucket, target, body, `${record.eventName} ${bucket}/${key}`).catch((error: Error) => stamp(`!!! s3 notification to ${target.arn}: ${error.message}`));
+          notify(bucket, target, body, `${record.eventName} ${bucket}/${key}`).catch((error: Error) =>
+            stamp(`!!! s3 notification to ${target.arn}: ${error.message}`),
+          );
         }
       }
     });
@@ -715,26 +888,37 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
       if (taskDefinition === undefined) continue;
       const taskProps = model.properties(taskDefinition);
       const containers = (taskProps.ContainerDefinitions as Array<Record<string, unknown>>) ?? [];
-      const loadBalancers = (props.LoadBalancers as Array<{ ContainerName: string; ContainerPort: number; TargetGroupArn: string }> | undefined) ?? [];
+      const loadBalancers =
+        (props.LoadBalancers as Array<{ ContainerName: string; ContainerPort: number; TargetGroupArn: string }> | undefined) ?? [];
       const targets = new Map<string, string>();
       for (const container of containers) {
         const port = await freePort(host);
         const environment: Record<string, string> = {};
-        for (const variable of (container.Environment as Array<{ Name: string; Value: string }>) ?? []) environment[variable.Name] = rewriteIssuers(String(variable.Value));
-        const containerPorts = ((container.PortMappings as Array<{ ContainerPort: number }>) ?? []).map((mapping) => Number(mapping.ContainerPort));
+        for (const variable of (container.Environment as Array<{ Name: string; Value: string }>) ?? [])
+          environment[variable.Name] = rewriteIssuers(String(variable.Value));
+        const containerPorts = ((container.PortMappings as Array<{ ContainerPort: number }>) ?? []).map((mapping) =>
+          Number(mapping.ContainerPort),
+        );
         // The container listens on its port mapping's port; locally that port is remapped through
         // PORT (the variable the task's environment sets for it).
         if (containerPorts.length > 0) {
-          for (const [name, value] of Object.entries(environment)) if (value === String(containerPorts[0])) environment[name] = String(port);
+          for (const [name, value] of Object.entries(environment))
+            if (value === String(containerPorts[0])) environment[name] = String(port);
         }
         const image = imageFor(taskDefinition, container);
-        const task = runContainer(image, container.Command as string[] | undefined, { ...environment, ...awsEnvironment(String(taskProps.TaskRoleArn)) }, path.join(logs, `${service.logicalId}.log`));
+        const task = runContainer(
+          image,
+          container.Command as string[] | undefined,
+          { ...environment, ...awsEnvironment(String(taskProps.TaskRoleArn)) },
+          path.join(logs, `${service.logicalId}.log`),
+        );
         runningTasks.add(task);
         void task.exited.then((code) => {
           runningTasks.delete(task);
           stamp(`ecs      service ${service.name}/${String(container.Name)} exited ${code}`);
         });
-        for (const balancer of loadBalancers.filter((entry) => entry.ContainerName === container.Name)) targets.set(balancer.TargetGroupArn, `http://${host}:${port}`);
+        for (const balancer of loadBalancers.filter((entry) => entry.ContainerName === container.Name))
+          targets.set(balancer.TargetGroupArn, `http://${host}:${port}`);
       }
       for (const listener of model.ofType('AWS::ElasticLoadBalancingV2::Listener')) {
         const listenerProps = model.properties(listener);
@@ -743,9 +927,20 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
           .filter((rule) => model.properties(rule).ListenerArn === listener.ref)
           .map((rule) => model.properties(rule))
           .sort((left, right) => Number(left.Priority) - Number(right.Priority));
-        const uses = [...((listenerProps.DefaultActions as Array<{ TargetGroupArn?: string }>) ?? []), ...rules.flatMap((rule) => (rule.Actions as Array<{ TargetGroupArn?: string }>) ?? [])].some((action) => action.TargetGroupArn !== undefined && targets.has(action.TargetGroupArn));
+        const uses = [
+          ...((listenerProps.DefaultActions as Array<{ TargetGroupArn?: string }>) ?? []),
+          ...rules.flatMap((rule) => (rule.Actions as Array<{ TargetGroupArn?: string }>) ?? []),
+        ].some((action) => action.TargetGroupArn !== undefined && targets.has(action.TargetGroupArn));
         if (!uses) continue;
-        const server = await startListener({ host, port: options.ports?.alb ?? 0, defaultActions: (listenerProps.DefaultActions as Array<Record<string, unknown>>) ?? [], rules, targets, log: stamp, name: listener.logicalId });
+        const server = await startListener({
+          host,
+          port: options.ports?.alb ?? 0,
+          defaultActions: (listenerProps.DefaultActions as Array<Record<string, unknown>>) ?? [],
+          rules,
+          targets,
+          log: stamp,
+          name: listener.logicalId,
+        });
         closers.push(() => closeServer(server.server));
         exportUrl ??= server.url;
       }
@@ -753,25 +948,63 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
 
     // EventBridge Scheduler.
     const schedules = new Map<string, { resource: LocalResource; props: Record<string, unknown> }>();
-    for (const schedule of model.ofType('AWS::Scheduler::Schedule')) schedules.set(schedule.name, { resource: schedule, props: model.properties(schedule) });
+    for (const schedule of model.ofType('AWS::Scheduler::Schedule'))
+      schedules.set(schedule.name, { resource: schedule, props: model.properties(schedule) });
     const fire = async (name: string, scheduledTime: Date, manual: boolean): Promise<{ ok: boolean; detail: string }> => {
       // The schedule's name, or any part of its name, logical ID or construct path that is unique.
       const needle = name.toLowerCase();
       const candidates = [...schedules.values()].filter((candidate) =>
-        [candidate.resource.name, candidate.resource.logicalId, String(candidate.resource.definition.Metadata?.['aws:cdk:path'] ?? '')].some((label) => label.toLowerCase().includes(needle)),
+        [
+          candidate.resource.name,
+          candidate.resource.logicalId,
+          String(candidate.resource.definition.Metadata?.['aws:cdk:path'] ?? ''),
+        ].some((label) => label.toLowerCase().includes(needle)),
       );
       const entry = schedules.get(name) ?? (candidates.length === 1 ? candidates[0] : undefined);
       if (entry === undefined) {
         const known = [...schedules.keys()].join(', ');
-        return { ok: false, detail: candidates.length > 1 ? `"${name}" matches ${candidates.length} schedules: ${candidates.map((candidate) => candidate.resource.name).join(', ')}` : `no schedule matches "${name}"; schedules: ${known}` };
+        return {
+          ok: false,
+          detail:
+            candidates.length > 1
+              ? `"${name}" matches ${candidates.length} schedules: ${candidates.map((candidate) => candidate.resource.name).join(', ')}`
+              : `no schedule matches "${name}"; schedules: ${known}`,
+        };
       }
-      const target = entry.props.Target as { Arn: string; Input?: string; RoleArn?: string; RetryPolicy?: { MaximumRetryAttempts?: number; MaximumEventAgeInSeconds?: number }; DeadLetterConfig?: { Arn?: string } };
-      const input = (target.Input ?? '{}').replace(/<aws\.scheduler\.scheduled-time>/g, scheduledTime.toISOString().replace(/\.\d{3}Z$/, 'Z')).replace(/<aws\.scheduler\.execution-id>/g, randomUUID()).replace(/<aws\.scheduler\.schedule-arn>/g, entry.resource.attributes.Arn).replace(/<aws\.scheduler\.attempt-number>/g, '1');
+      const target = entry.props.Target as {
+        Arn: string;
+        Input?: string;
+        RoleArn?: string;
+        RetryPolicy?: { MaximumRetryAttempts?: number; MaximumEventAgeInSeconds?: number };
+        DeadLetterConfig?: { Arn?: string };
+      };
+      const input = (target.Input ?? '{}')
+        .replace(/<aws\.scheduler\.scheduled-time>/g, scheduledTime.toISOString().replace(/\.\d{3}Z$/, 'Z'))
+        .replace(/<aws\.scheduler\.execution-id>/g, randomUUID())
+        .replace(/<aws\.scheduler\.schedule-arn>/g, entry.resource.attributes.Arn)
+        .replace(/<aws\.scheduler\.attempt-number>/g, '1');
       const flow = `schedule ${entry.resource.name}${manual ? ' (on demand)' : ''}`;
       const role = principals.find((principal) => principal.roleArn === target.RoleArn);
-      const targetResource = model.findByIdentity(target.Arn) ?? (functionFor(target.Arn) === undefined ? undefined : functionResources.get(functionFor(target.Arn)!.spec.arn));
-      const action = targetResource?.type === 'AWS::Lambda::Function' ? 'lambda:InvokeFunction' : targetResource?.type === 'AWS::SQS::Queue' ? 'sqs:SendMessage' : targetResource?.type === 'AWS::SNS::Topic' ? 'sns:Publish' : targetResource?.type === 'AWS::StepFunctions::StateMachine' ? 'states:StartExecution' : 'unknown';
-      const decision = evaluate({ identity: role?.statements ?? [], principal: { type: 'AWS', id: target.RoleArn ?? '' }, action, resource: target.Arn, context: {} });
+      const targetResource =
+        model.findByIdentity(target.Arn) ??
+        (functionFor(target.Arn) === undefined ? undefined : functionResources.get(functionFor(target.Arn)!.spec.arn));
+      const action =
+        targetResource?.type === 'AWS::Lambda::Function'
+          ? 'lambda:InvokeFunction'
+          : targetResource?.type === 'AWS::SQS::Queue'
+            ? 'sqs:SendMessage'
+            : targetResource?.type === 'AWS::SNS::Topic'
+              ? 'sns:Publish'
+              : targetResource?.type === 'AWS::StepFunctions::StateMachine'
+                ? 'states:StartExecution'
+                : 'unknown';
+      const decision = evaluate({
+        identity: role?.statements ?? [],
+        principal: { type: 'AWS', id: target.RoleArn ?? '' },
+        action,
+        resource: target.Arn,
+        context: {},
+      });
       const attempts = 1 + Number(target.RetryPolicy?.MaximumRetryAttempts ?? 185);
       let delivered = false;
       let reason = '';
@@ -787,7 +1020,11 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
               void invokeAsync(target.Arn, JSON.parse(input), flow);
             } else if (action === 'states:StartExecution') {
               const machine = stateMachines.find((candidate) => candidate.arn === target.Arn);
-              await fetch(stepFunctionsUrl, { method: 'POST', headers: { 'x-amz-target': 'AWSStepFunctions.StartExecution' }, body: JSON.stringify({ stateMachineArn: machine?.arn, input }) });
+              await fetch(stepFunctionsUrl, {
+                method: 'POST',
+                headers: { 'x-amz-target': 'AWSStepFunctions.StartExecution' },
+                body: JSON.stringify({ stateMachineArn: machine?.arn, input }),
+              });
             } else {
               await deliverTo(target.Arn, input, flow);
             }
@@ -818,7 +1055,10 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
     // TTL: a periodic sweep deletes expired items, as DynamoDB does (within minutes).
     const ttlTables = model
       .ofType('AWS::DynamoDB::Table')
-      .map((table) => ({ table, ttl: model.properties(table).TimeToLiveSpecification as { AttributeName?: string; Enabled?: boolean } | undefined }))
+      .map((table) => ({
+        table,
+        ttl: model.properties(table).TimeToLiveSpecification as { AttributeName?: string; Enabled?: boolean } | undefined,
+      }))
       .filter((entry) => entry.ttl?.Enabled === true && entry.ttl.AttributeName !== undefined);
     if (ttlTables.length > 0) {
       const dynamo = new DynamoDBClient({ endpoint: engines.dynamodb, region, credentials: DEVELOPER_CREDENTIALS });
@@ -850,13 +1090,27 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
     const controlUrl = `http://${host}:${(control.address() as { port: number }).port}`;
 
     const byPath = (resources: LocalResource[], value: (resource: LocalResource) => string) =>
-      Object.fromEntries(resources.map((resource) => [String(resource.definition.Metadata?.['aws:cdk:path'] ?? `${resource.stack.stackName}/${resource.logicalId}`).replace(/\/Resource$/, ''), value(resource)]));
+      Object.fromEntries(
+        resources.map((resource) => [
+          String(resource.definition.Metadata?.['aws:cdk:path'] ?? `${resource.stack.stackName}/${resource.logicalId}`).replace(
+            /\/Resource$/,
+            '',
+          ),
+          value(resource),
+        ]),
+      );
     const tokens: TokenClient[] =
       identity === undefined
         ? []
         : tokenClients
             .filter((client) => client.flows.includes('client_credentials') && client.clientSecret !== undefined)
-            .map((client) => ({ name: client.name, url: identity!.tokenUrl, clientId: client.clientId, clientSecret: client.clientSecret, scopes: client.scopes }));
+            .map((client) => ({
+              name: client.name,
+              url: identity!.tokenUrl,
+              clientId: client.clientId,
+              clientSecret: client.clientSecret,
+              scopes: client.scopes,
+            }));
     const mostPrivileged = [...tokens].sort((a, b) => b.scopes.length - a.scopes.length)[0];
     const endpoints: Endpoints = {
       apiUrl: firstApiUrl,
@@ -871,7 +1125,16 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
       queues: byPath(model.ofType('AWS::SQS::Queue'), (queue) => queue.ref),
       topics: byPath(model.ofType('AWS::SNS::Topic'), (topic) => topic.ref),
       stateMachines: byPath(model.ofType('AWS::StepFunctions::StateMachine'), (machine) => machine.ref),
-      schedules: Object.fromEntries([...schedules].map(([name, { props }]) => [name, { expression: String(props.ScheduleExpression), timezone: String(props.ScheduleExpressionTimezone ?? 'UTC'), state: String(props.State ?? 'ENABLED') }])),
+      schedules: Object.fromEntries(
+        [...schedules].map(([name, { props }]) => [
+          name,
+          {
+            expression: String(props.ScheduleExpression),
+            timezone: String(props.ScheduleExpressionTimezone ?? 'UTC'),
+            state: String(props.State ?? 'ENABLED'),
+          },
+        ]),
+      ),
       exportUrl,
       controlUrl,
       token: mostPrivileged,
@@ -891,7 +1154,9 @@ async function createTables(model: CloudModel, engines: Engines): Promise<void> 
     for (const table of model.ofType('AWS::DynamoDB::Table')) {
       const props = model.properties(table);
       const payPerRequest = props.BillingMode === 'PAY_PER_REQUEST';
-      const throughput = payPerRequest ? { ReadCapacityUnits: 5, WriteCapacityUnits: 5 } : (props.ProvisionedThroughput as { ReadCapacityUnits: number; WriteCapacityUnits: number });
+      const throughput = payPerRequest
+        ? { ReadCapacityUnits: 5, WriteCapacityUnits: 5 }
+        : (props.ProvisionedThroughput as { ReadCapacityUnits: number; WriteCapacityUnits: number });
       const input: CreateTableCommandInput = {
         TableName: table.name,
         AttributeDefinitions: props.AttributeDefinitions as CreateTableCommandInput['AttributeDefinitions'],
@@ -912,7 +1177,8 @@ async function createTables(model: CloudModel, engines: Engines): Promise<void> 
       try {
         await client.send(new CreateTableCommand(input));
       } catch (error) {
-        if (!(error instanceof ResourceInUseException)) throw new Error(`table ${table.logicalId}: ${(error as Error).message}`);
+        if (!(error instanceof ResourceInUseException))
+          throw new Error(`table ${table.logicalId}: ${(error as Error).message}`, { cause: error });
       }
     }
   } finally {
@@ -921,14 +1187,20 @@ async function createTables(model: CloudModel, engines: Engines): Promise<void> 
 }
 
 async function createBuckets(model: CloudModel, engines: Engines): Promise<void> {
-  const client = new S3Client({ endpoint: engines.s3, region: model.region, credentials: { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' }, forcePathStyle: true });
+  const client = new S3Client({
+    endpoint: engines.s3,
+    region: model.region,
+    credentials: { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' },
+    forcePathStyle: true,
+  });
   try {
     for (const bucket of model.ofType('AWS::S3::Bucket')) {
       try {
         await client.send(new CreateBucketCommand({ Bucket: bucket.name }));
       } catch (error) {
         const name = (error as Error).name;
-        if (name !== 'BucketAlreadyOwnedByYou' && name !== 'BucketAlreadyExists') throw new Error(`bucket ${bucket.logicalId}: ${(error as Error).message}`);
+        if (name !== 'BucketAlreadyOwnedByYou' && name !== 'BucketAlreadyExists')
+          throw new Error(`bucket ${bucket.logicalId}: ${(error as Error).message}`, { cause: error });
       }
     }
   } finally {
@@ -939,11 +1211,21 @@ async function createBuckets(model: CloudModel, engines: Engines): Promise<void>
 async function createQueuesAndTopics(model: CloudModel, engines: Engines, sns: SNSClient, visibilityScale: number): Promise<void> {
   const queues = model.ofType('AWS::SQS::Queue');
   // Dead-letter queues first: a redrive policy must name an existing queue.
-  const ordered = [...queues.filter((queue) => model.properties(queue).RedrivePolicy === undefined), ...queues.filter((queue) => model.properties(queue).RedrivePolicy !== undefined)];
+  const ordered = [
+    ...queues.filter((queue) => model.properties(queue).RedrivePolicy === undefined),
+    ...queues.filter((queue) => model.properties(queue).RedrivePolicy !== undefined),
+  ];
   for (const queue of ordered) {
     const props = model.properties(queue);
     const attributes: Record<string, string> = {};
-    for (const key of ['DelaySeconds', 'MaximumMessageSize', 'MessageRetentionPeriod', 'ReceiveMessageWaitTimeSeconds', 'FifoQueue', 'ContentBasedDeduplication']) {
+    for (const key of [
+      'DelaySeconds',
+      'MaximumMessageSize',
+      'MessageRetentionPeriod',
+      'ReceiveMessageWaitTimeSeconds',
+      'FifoQueue',
+      'ContentBasedDeduplication',
+    ]) {
       if (props[key] !== undefined) attributes[key] = String(props[key]);
     }
     const visibility = Number(props.VisibilityTimeout ?? 30);
@@ -953,7 +1235,8 @@ async function createQueuesAndTopics(model: CloudModel, engines: Engines, sns: S
   }
   for (const topic of model.ofType('AWS::SNS::Topic')) {
     const created = await sns.send(new CreateTopicCommand({ Name: topic.name }));
-    if (created.TopicArn !== topic.ref) throw new Error(`topic ${topic.logicalId}: the engine named it ${created.TopicArn}, expected ${topic.ref}`);
+    if (created.TopicArn !== topic.ref)
+      throw new Error(`topic ${topic.logicalId}: the engine named it ${created.TopicArn}, expected ${topic.ref}`);
   }
 }
 
@@ -962,10 +1245,17 @@ function subscriptionsOf(model: CloudModel, log: (line: string) => void): SnsSub
   const subscriptions: SnsSubscription[] = [];
   const add = (topicArn: string, protocol: string, endpoint: string, props: Record<string, unknown>, id: string) => {
     if (protocol !== 'sqs' && protocol !== 'lambda') {
-      log(`!!! NOT EMULATED: ${protocol} subscription of ${topicArn.split(':').pop()} to ${endpoint} (sqs and lambda subscriptions are delivered locally)`);
+      log(
+        `!!! NOT EMULATED: ${protocol} subscription of ${topicArn.split(':').pop()} to ${endpoint} (sqs and lambda subscriptions are delivered locally)`,
+      );
       return;
     }
-    const policy = props.FilterPolicy === undefined ? undefined : typeof props.FilterPolicy === 'string' ? (JSON.parse(props.FilterPolicy) as Record<string, unknown>) : (props.FilterPolicy as Record<string, unknown>);
+    const policy =
+      props.FilterPolicy === undefined
+        ? undefined
+        : typeof props.FilterPolicy === 'string'
+          ? (JSON.parse(props.FilterPolicy) as Record<string, unknown>)
+          : (props.FilterPolicy as Record<string, unknown>);
     subscriptions.push({
       arn: `${topicArn}:${id}`,
       topicArn,
@@ -978,7 +1268,9 @@ function subscriptionsOf(model: CloudModel, log: (line: string) => void): SnsSub
     });
   };
   for (const topic of model.ofType('AWS::SNS::Topic')) {
-    for (const [index, inline] of ((model.properties(topic).Subscription as Array<{ Endpoint: string; Protocol: string }> | undefined) ?? []).entries()) {
+    for (const [index, inline] of (
+      (model.properties(topic).Subscription as Array<{ Endpoint: string; Protocol: string }> | undefined) ?? []
+    ).entries()) {
       add(topic.ref, inline.Protocol, inline.Endpoint, {}, `inline-${index}`);
     }
   }
@@ -1004,7 +1296,6 @@ async function sweepExpired(client: DynamoDBClient, model: CloudModel, table: Lo
     start = page.LastEvaluatedKey as Record<string, never> | undefined;
   } while (start !== undefined);
 }
-
 
 function envelopeFor(message: SnsMessage, subscription: SnsSubscription): string {
   return envelope(message, subscription, subscription.topicArn.split(':')[3] ?? 'us-east-1');

@@ -41,10 +41,20 @@ export function loadPlugins(): Plugins {
   let identity: LocalIdentity | undefined;
   if (start !== undefined && verify !== undefined) {
     identity = {
-      start: (pools) => (start as unknown as (options: { host: string; port: number; pools: typeof pools }) => ReturnType<LocalIdentity['start']>)({ host: '127.0.0.1', port: 0, pools }),
+      start: (pools) =>
+        (start as unknown as (options: { host: string; port: number; pools: typeof pools }) => ReturnType<LocalIdentity['start']>)({
+          host: '127.0.0.1',
+          port: 0,
+          pools,
+        }),
       // The provider publishes each pool's keys under its issuer, as Cognito does.
       verify: (token, options) =>
-        (verify as unknown as (token: string, options: { issuer: string; jwksUrl: string; scopes: string[] }) => ReturnType<LocalIdentity['verify']>)(token, {
+        (
+          verify as unknown as (
+            token: string,
+            options: { issuer: string; jwksUrl: string; scopes: string[] },
+          ) => ReturnType<LocalIdentity['verify']>
+        )(token, {
           ...options,
           jwksUrl: `${options.issuer}/.well-known/jwks.json`,
         }),
@@ -52,15 +62,33 @@ export function loadPlugins(): Plugins {
   } else standIns.push('identity provider (Cognito authorizers refuse every request)');
   // State machine tasks run in the runner's process, so the gateway never sees their calls: with
   // the IAM modules present, each Task's calls are mapped and authorized before it runs.
-  const authorize = load<(input: Record<string, unknown>) => { allowed: boolean; message?: string; action?: string }>('iam/authorize', 'authorize');
-  const mapTask = load<(resource: string, parameters: unknown, env: { account: string; region: string }) => { ok: boolean; requests?: unknown[]; reason?: string }>('iam/states-tasks', 'mapStateMachineTask');
+  const authorize = load<(input: Record<string, unknown>) => { allowed: boolean; message?: string; action?: string }>(
+    'iam/authorize',
+    'authorize',
+  );
+  const mapTask = load<
+    (
+      resource: string,
+      parameters: unknown,
+      env: { account: string; region: string },
+    ) => { ok: boolean; requests?: unknown[]; reason?: string }
+  >('iam/states-tasks', 'mapStateMachineTask');
   let checkTask: TaskCheck | undefined;
   if (authorize !== undefined && mapTask !== undefined) {
     checkTask = (input) => {
       const mapped = mapTask(input.resource, input.parameters, { account: input.account, region: input.region });
       if (!mapped.ok) return { allowed: false, action: input.resource, message: `local IAM cannot map this task: ${mapped.reason ?? ''}` };
-      const result = authorize({ principal: input.principal, requests: mapped.requests, resourcePolicies: input.resourcePolicies, account: input.account, region: input.region, log: input.log });
-      return result.allowed ? { allowed: true } : { allowed: false, action: result.action ?? input.resource, message: result.message ?? 'AccessDenied' };
+      const result = authorize({
+        principal: input.principal,
+        requests: mapped.requests,
+        resourcePolicies: input.resourcePolicies,
+        account: input.account,
+        region: input.region,
+        log: input.log,
+      });
+      return result.allowed
+        ? { allowed: true }
+        : { allowed: false, action: result.action ?? input.resource, message: result.message ?? 'AccessDenied' };
     };
   } else standIns.push('state machine task IAM checks (tasks run without them)');
   return { startGateway, evaluate, identity, checkTask, standIns };

@@ -4,18 +4,22 @@ import type { CloudModel } from './model';
 /** Every IAM role with the statements of the policies attached to it (inline and AWS::IAM::Policy). */
 export function principalsOf(model: CloudModel): Principal[] {
   const principals: Principal[] = [];
-  const policies = [...model.ofType('AWS::IAM::Policy'), ...model.ofType('AWS::IAM::ManagedPolicy')].map((policy) => model.properties(policy));
+  const policies = [...model.ofType('AWS::IAM::Policy'), ...model.ofType('AWS::IAM::ManagedPolicy')].map((policy) =>
+    model.properties(policy),
+  );
   for (const role of model.ofType('AWS::IAM::Role')) {
     const props = model.properties(role);
     const statements: PolicyStatement[] = [];
-    for (const inline of (props.Policies as Array<{ PolicyDocument: { Statement: PolicyStatement[] } }> | undefined) ?? []) statements.push(...inline.PolicyDocument.Statement);
+    for (const inline of (props.Policies as Array<{ PolicyDocument: { Statement: PolicyStatement[] } }> | undefined) ?? [])
+      statements.push(...inline.PolicyDocument.Statement);
     for (const policy of policies) {
       const roles = (policy.Roles as string[] | undefined) ?? [];
       if (roles.includes(role.ref)) statements.push(...((policy.PolicyDocument as { Statement: PolicyStatement[] }).Statement ?? []));
     }
     for (const managed of (props.ManagedPolicyArns as string[] | undefined) ?? []) {
       const local = model.ofType('AWS::IAM::ManagedPolicy').find((policy) => policy.ref === managed);
-      if (local !== undefined) statements.push(...((model.properties(local).PolicyDocument as { Statement: PolicyStatement[] }).Statement ?? []));
+      if (local !== undefined)
+        statements.push(...((model.properties(local).PolicyDocument as { Statement: PolicyStatement[] }).Statement ?? []));
     }
     principals.push({ name: `${role.stack.stackName}/${role.logicalId}`, roleArn: role.attributes.Arn, statements });
   }
@@ -62,7 +66,10 @@ export function resourcePoliciesOf(model: CloudModel): Array<{ resourceArn: stri
   return [...byArn].map(([resourceArn, statements]) => ({ resourceArn, statements }));
 }
 
-export function invokeConfigOf(model: CloudModel, functionArn: string): { maximumRetryAttempts: number; onFailure: string | undefined } | undefined {
+export function invokeConfigOf(
+  model: CloudModel,
+  functionArn: string,
+): { maximumRetryAttempts: number; onFailure: string | undefined } | undefined {
   for (const config of model.ofType('AWS::Lambda::EventInvokeConfig')) {
     const props = model.properties(config);
     const fn = model.findByIdentity(String(props.FunctionName));

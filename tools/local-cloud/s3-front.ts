@@ -21,7 +21,11 @@ export async function startS3Front(options: { host: string; s3: string; versione
     const [, bucket, ...rest] = url.pathname.split('/');
     const key = decodeURIComponent(rest.join('/'));
     const isObjectWrite =
-      (request.method === 'PUT' && key !== '' && !url.searchParams.has('partNumber') && !url.searchParams.has('tagging') && !url.searchParams.has('acl')) ||
+      (request.method === 'PUT' &&
+        key !== '' &&
+        !url.searchParams.has('partNumber') &&
+        !url.searchParams.has('tagging') &&
+        !url.searchParams.has('acl')) ||
       (request.method === 'POST' && key !== '' && url.searchParams.has('uploadId'));
     const versionId = isObjectWrite && options.versionedBuckets.has(bucket) ? randomBytes(16).toString('base64url') : undefined;
     const target = new URL(request.url ?? '/', options.s3);

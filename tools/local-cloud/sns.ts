@@ -41,15 +41,37 @@ export async function startSnsFront(options: {
   deliver: (subscription: SnsSubscription, message: SnsMessage, body: string) => Promise<void>;
   subscriptions: () => SnsSubscription[];
   topicExists: (arn: string) => boolean;
-}): Promise<{ url: string; publish(topicArn: string, message: string, subject?: string, attributes?: Record<string, MessageAttribute>): Promise<string>; close(): Promise<void> }> {
-  const publish = async (topicArn: string, message: string, subject?: string, attributes: Record<string, MessageAttribute> = {}): Promise<string> => {
+}): Promise<{
+  url: string;
+  publish(topicArn: string, message: string, subject?: string, attributes?: Record<string, MessageAttribute>): Promise<string>;
+  close(): Promise<void>;
+}> {
+  const publish = async (
+    topicArn: string,
+    message: string,
+    subject?: string,
+    attributes: Record<string, MessageAttribute> = {},
+  ): Promise<string> => {
     const messageId = randomUUID();
     const snsMessage: SnsMessage = { messageId, topicArn, message, subject, attributes };
     const deliveries = options
       .subscriptions()
       .filter((subscription) => subscription.topicArn === topicArn)
-      .filter((subscription) => subscription.filterPolicy === undefined || filterMatches(subscription.filterPolicy, subscription.filterPolicyScope === 'MessageBody' ? parseBody(message) : attributesAsObject(attributes)))
-      .map((subscription) => options.deliver(subscription, snsMessage, subscription.rawMessageDelivery ? message : envelope(snsMessage, subscription, options.region)));
+      .filter(
+        (subscription) =>
+          subscription.filterPolicy === undefined ||
+          filterMatches(
+            subscription.filterPolicy,
+            subscription.filterPolicyScope === 'MessageBody' ? parseBody(message) : attributesAsObject(attributes),
+          ),
+      )
+      .map((subscription) =>
+        options.deliver(
+          subscription,
+          snsMessage,
+          subscription.rawMessageDelivery ? message : envelope(snsMessage, subscription, options.region),
+        ),
+      );
     await Promise.all(deliveries);
     return messageId;
   };
@@ -81,7 +103,10 @@ export async function startSnsFront(options: {
         response.end(xml);
       };
       const fail = (status: number, code: string, message: string) =>
-        reply(status, `<ErrorResponse xmlns="http://sns.amazonaws.com/doc/2010-03-31/"><Error><Type>Sender</Type><Code>${code}</Code><Message>${escapeXml(message)}</Message></Error><RequestId>${requestId}</RequestId></ErrorResponse>`);
+        reply(
+          status,
+          `<ErrorResponse xmlns="http://sns.amazonaws.com/doc/2010-03-31/"><Error><Type>Sender</Type><Code>${code}</Code><Message>${escapeXml(message)}</Message></Error><RequestId>${requestId}</RequestId></ErrorResponse>`,
+        );
       const topicArn = form.get('TopicArn') ?? form.get('TargetArn') ?? '';
       if (!options.topicExists(topicArn)) return fail(404, 'NotFound', 'Topic does not exist');
       if (action === 'Publish') {
@@ -89,7 +114,10 @@ export async function startSnsFront(options: {
         if (message === null) return fail(400, 'InvalidParameter', 'Invalid parameter: Message');
         publish(topicArn, message, form.get('Subject') ?? undefined, formAttributes(form, 'MessageAttributes'))
           .then((messageId) =>
-            reply(200, `<PublishResponse xmlns="http://sns.amazonaws.com/doc/2010-03-31/"><PublishResult><MessageId>${messageId}</MessageId></PublishResult><ResponseMetadata><RequestId>${requestId}</RequestId></ResponseMetadata></PublishResponse>`),
+            reply(
+              200,
+              `<PublishResponse xmlns="http://sns.amazonaws.com/doc/2010-03-31/"><PublishResult><MessageId>${messageId}</MessageId></PublishResult><ResponseMetadata><RequestId>${requestId}</RequestId></ResponseMetadata></PublishResponse>`,
+            ),
           )
           .catch((error: Error) => fail(500, 'InternalError', error.message));
         return;
@@ -104,7 +132,12 @@ export async function startSnsFront(options: {
           attributes: formAttributes(form, `${prefix}.MessageAttributes`),
         });
       }
-      Promise.all(entries.map(async (entry) => ({ id: entry.id, messageId: await publish(topicArn, entry.message, entry.subject, entry.attributes) })))
+      Promise.all(
+        entries.map(async (entry) => ({
+          id: entry.id,
+          messageId: await publish(topicArn, entry.message, entry.subject, entry.attributes),
+        })),
+      )
         .then((results) =>
           reply(
             200,
@@ -146,7 +179,14 @@ export function envelope(message: SnsMessage, subscription: SnsSubscription, reg
     UnsubscribeURL: `https://sns.${region}.amazonaws.com/?Action=Unsubscribe&SubscriptionArn=${subscription.arn}`,
     ...(Object.keys(message.attributes).length === 0
       ? {}
-      : { MessageAttributes: Object.fromEntries(Object.entries(message.attributes).map(([name, value]) => [name, { Type: value.DataType, Value: value.StringValue ?? value.BinaryValue }])) }),
+      : {
+          MessageAttributes: Object.fromEntries(
+            Object.entries(message.attributes).map(([name, value]) => [
+              name,
+              { Type: value.DataType, Value: value.StringValue ?? value.BinaryValue },
+            ]),
+          ),
+        }),
   });
 }
 
@@ -198,7 +238,9 @@ function valuesAt(message: unknown, key: string): unknown[] {
   const collect = (value: unknown): unknown[] => (Array.isArray(value) ? value.flatMap(collect) : [value]);
   if (message === null || typeof message !== 'object') return [];
   const items = Array.isArray(message) ? message : [message];
-  return items.flatMap((item) => (item !== null && typeof item === 'object' && key in (item as object) ? collect((item as Record<string, unknown>)[key]) : []));
+  return items.flatMap((item) =>
+    item !== null && typeof item === 'object' && key in (item as object) ? collect((item as Record<string, unknown>)[key]) : [],
+  );
 }
 
 function conditionMatches(condition: unknown, values: unknown[]): boolean {
@@ -210,13 +252,24 @@ function conditionMatches(condition: unknown, values: unknown[]): boolean {
   if (values.length === 0) return false;
   if ('prefix' in rule) {
     const prefix = rule.prefix as string | { 'equals-ignore-case': string };
-    return values.some((value) => typeof value === 'string' && (typeof prefix === 'string' ? value.startsWith(prefix) : value.toLowerCase().startsWith(prefix['equals-ignore-case'].toLowerCase())));
+    return values.some(
+      (value) =>
+        typeof value === 'string' &&
+        (typeof prefix === 'string'
+          ? value.startsWith(prefix)
+          : value.toLowerCase().startsWith(prefix['equals-ignore-case'].toLowerCase())),
+    );
   }
   if ('suffix' in rule) {
     const suffix = rule.suffix as string | { 'equals-ignore-case': string };
-    return values.some((value) => typeof value === 'string' && (typeof suffix === 'string' ? value.endsWith(suffix) : value.toLowerCase().endsWith(suffix['equals-ignore-case'].toLowerCase())));
+    return values.some(
+      (value) =>
+        typeof value === 'string' &&
+        (typeof suffix === 'string' ? value.endsWith(suffix) : value.toLowerCase().endsWith(suffix['equals-ignore-case'].toLowerCase())),
+    );
   }
-  if ('equals-ignore-case' in rule) return values.some((value) => typeof value === 'string' && value.toLowerCase() === String(rule['equals-ignore-case']).toLowerCase());
+  if ('equals-ignore-case' in rule)
+    return values.some((value) => typeof value === 'string' && value.toLowerCase() === String(rule['equals-ignore-case']).toLowerCase());
   if ('anything-but' in rule) {
     const excluded = rule['anything-but'];
     if (Array.isArray(excluded)) return values.every((value) => !excluded.includes(value));
@@ -235,7 +288,18 @@ function conditionMatches(condition: unknown, values: unknown[]): boolean {
       for (let index = 0; index < parts.length; index += 2) {
         const operator = parts[index];
         const bound = Number(parts[index + 1]);
-        const ok = operator === '=' ? number === bound : operator === '<' ? number < bound : operator === '<=' ? number <= bound : operator === '>' ? number > bound : operator === '>=' ? number >= bound : false;
+        const ok =
+          operator === '='
+            ? number === bound
+            : operator === '<'
+              ? number < bound
+              : operator === '<='
+                ? number <= bound
+                : operator === '>'
+                  ? number > bound
+                  : operator === '>='
+                    ? number >= bound
+                    : false;
         if (!ok) return false;
       }
       return true;

@@ -53,7 +53,16 @@ export async function startStepFunctions(options: {
     );
     const run = engine.run(JSON.parse(input) as never, {
       overrides: { taskResourceLocalHandlers: handlers as never },
-      context: { Execution: { Id: executionArn, Name: name, Input: JSON.parse(input), StartTime: new Date(execution.startDate).toISOString(), RoleArn: '' }, StateMachine: { Id: machine.arn, Name: machine.name } } as never,
+      context: {
+        Execution: {
+          Id: executionArn,
+          Name: name,
+          Input: JSON.parse(input),
+          StartTime: new Date(execution.startDate).toISOString(),
+          RoleArn: '',
+        },
+        StateMachine: { Id: machine.arn, Name: machine.name },
+      } as never,
     });
     aborts.set(executionArn, () => run.abort());
     const done = run.result.then(
@@ -63,8 +72,15 @@ export async function startStepFunctions(options: {
       },
       (error: unknown) => {
         const failure = error instanceof ExecutionError ? (error.cause as Error) : (error as Error);
-        Object.assign(execution, { status: execution.status === 'ABORTED' ? 'ABORTED' : 'FAILED', stopDate: Date.now(), error: failure?.name, cause: failure?.message });
-        options.log(`states   ${machine.name} ${name} → ${execution.status} ${failure?.name ?? ''}: ${failure?.message ?? ''} (${execution.stopDate! - execution.startDate} ms)`);
+        Object.assign(execution, {
+          status: execution.status === 'ABORTED' ? 'ABORTED' : 'FAILED',
+          stopDate: Date.now(),
+          error: failure?.name,
+          cause: failure?.message,
+        });
+        options.log(
+          `states   ${machine.name} ${name} → ${execution.status} ${failure?.name ?? ''}: ${failure?.message ?? ''} (${execution.stopDate! - execution.startDate} ms)`,
+        );
       },
     );
     running.add(done);
@@ -90,7 +106,9 @@ export async function startStepFunctions(options: {
     const chunks: Buffer[] = [];
     request.on('data', (chunk: Buffer) => chunks.push(chunk));
     request.on('end', () => {
-      const action = String(request.headers['x-amz-target'] ?? '').split('.').pop();
+      const action = String(request.headers['x-amz-target'] ?? '')
+        .split('.')
+        .pop();
       const body = JSON.parse(Buffer.concat(chunks).toString('utf8') || '{}') as Record<string, string>;
       const reply = (status: number, payload: unknown) => {
         response.writeHead(status, { 'content-type': 'application/x-amz-json-1.0' });
@@ -105,7 +123,8 @@ export async function startStepFunctions(options: {
           const existing = executions.get(`${machine.arn.replace(':stateMachine:', ':execution:')}:${name}`);
           if (existing !== undefined) {
             // Same name and input while it runs: idempotent, as Step Functions is; otherwise refused.
-            if (existing.status === 'RUNNING' && existing.input === (body.input ?? '{}')) return reply(200, { executionArn: existing.executionArn, startDate: existing.startDate / 1000 });
+            if (existing.status === 'RUNNING' && existing.input === (body.input ?? '{}'))
+              return reply(200, { executionArn: existing.executionArn, startDate: existing.startDate / 1000 });
             return fail('ExecutionAlreadyExists', `Execution Already Exists: '${existing.executionArn}'`);
           }
           const execution = start(machine, name, body.input ?? '{}');
@@ -117,7 +136,11 @@ export async function startStepFunctions(options: {
           return reply(200, describe(execution));
         }
         case 'ListExecutions': {
-          const list = [...executions.values()].filter((execution) => execution.stateMachineArn === body.stateMachineArn && (body.statusFilter === undefined || execution.status === body.statusFilter));
+          const list = [...executions.values()].filter(
+            (execution) =>
+              execution.stateMachineArn === body.stateMachineArn &&
+              (body.statusFilter === undefined || execution.status === body.statusFilter),
+          );
           return reply(200, { executions: list.map(describe) });
         }
         case 'StopExecution': {

@@ -34,7 +34,8 @@ export function staleness(projectDirectory: string, assemblyDirectory: string, s
   const manifest = path.join(assemblyDirectory, 'manifest.json');
   if (!fs.existsSync(manifest)) return `${path.relative(projectDirectory, assemblyDirectory) || assemblyDirectory} has no cloud assembly`;
   const text = fs.readFileSync(manifest, 'utf8');
-  if (!text.includes(`"displayName": "${stage}"`) && !text.includes(`"displayName":"${stage}"`)) return `the assembly has no stage "${stage}"`;
+  if (!text.includes(`"displayName": "${stage}"`) && !text.includes(`"displayName":"${stage}"`))
+    return `the assembly has no stage "${stage}"`;
   const source = newestSourceTime(projectDirectory);
   if (source > fs.statSync(manifest).mtimeMs) return 'sources changed since the last synth';
   return undefined;
@@ -42,11 +43,17 @@ export function staleness(projectDirectory: string, assemblyDirectory: string, s
 
 /** Synthesizes one stage with bundling (the CDK CLI, as `npm run synth` does, for one environment). */
 export function synthesize(projectDirectory: string, assemblyDirectory: string, stage: string, log: (line: string) => void): void {
-  log(`synth    cdk synth '${stage}/*' -c environments=${stage} → ${path.relative(projectDirectory, assemblyDirectory) || assemblyDirectory} (bundles every function; about a minute)`);
+  log(
+    `synth    cdk synth '${stage}/*' -c environments=${stage} → ${path.relative(projectDirectory, assemblyDirectory) || assemblyDirectory} (bundles every function; about a minute)`,
+  );
   const cli = path.join(projectDirectory, 'node_modules', 'aws-cdk', 'bin', 'cdk');
-  const result = spawnSync(process.execPath, [cli, 'synth', `${stage}/*`, '--quiet', '-c', `environments=${stage}`, '-o', assemblyDirectory], {
-    cwd: projectDirectory,
-    stdio: ['ignore', 'inherit', 'inherit'],
-  });
+  const result = spawnSync(
+    process.execPath,
+    [cli, 'synth', `${stage}/*`, '--quiet', '-c', `environments=${stage}`, '-o', assemblyDirectory],
+    {
+      cwd: projectDirectory,
+      stdio: ['ignore', 'inherit', 'inherit'],
+    },
+  );
   if (result.status !== 0) throw new Error(`cdk synth failed (exit ${result.status})`);
 }

@@ -31,7 +31,10 @@ Exit codes: 0 no blocking change, 1 stateful resource replaced or removed, 2 usa
 /** Raised for bad arguments or a failed git/synth step: exit code 2. */
 class UsageError extends Error {
   /** @param showUsage print the usage text after the message (bad arguments) */
-  constructor(message: string, readonly showUsage = false) {
+  constructor(
+    message: string,
+    readonly showUsage = false,
+  ) {
     super(message);
     this.name = 'UsageError';
   }
@@ -56,7 +59,8 @@ export function parseArgs(argv: readonly string[]): CliOptions {
   };
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i];
-    const [flag, inline] = arg.startsWith('--') && arg.includes('=') ? [arg.slice(0, arg.indexOf('=')), arg.slice(arg.indexOf('=') + 1)] : [arg, undefined];
+    const [flag, inline] =
+      arg.startsWith('--') && arg.includes('=') ? [arg.slice(0, arg.indexOf('=')), arg.slice(arg.indexOf('=') + 1)] : [arg, undefined];
     if (flag === '--allow-stateful-replacement') options.allowStatefulReplacement = true;
     else if (flag === '-h' || flag === '--help') options.help = true;
     else if (flag in valued) {
@@ -145,8 +149,7 @@ function synthBase(repoRoot: string, rev: string, place: SynthPlace, notes: stri
       notes.push(`Base revision \`${rev}\` has no cdk.json: every stack is shown as new.`);
       return {};
     }
-    const lockChanged =
-      spawnSync('git', ['diff', '--quiet', commit, '--', 'package-lock.json'], { cwd: repoRoot }).status !== 0;
+    const lockChanged = spawnSync('git', ['diff', '--quiet', commit, '--', 'package-lock.json'], { cwd: repoRoot }).status !== 0;
     if (!lockChanged && fs.existsSync(path.join(repoRoot, 'node_modules'))) {
       // Same lock file: the installed dependencies are exactly the base's.
       linkNodeModules(repoRoot, worktree);
@@ -182,7 +185,8 @@ export function copyWorkingTree(repoRoot: string, destination: string): void {
     }
     fs.mkdirSync(path.dirname(to), { recursive: true });
     if (stats.isSymbolicLink()) fs.symlinkSync(fs.readlinkSync(from), to);
-    else if (stats.isDirectory()) fs.cpSync(from, to, { recursive: true, verbatimSymlinks: true }); // a submodule
+    else if (stats.isDirectory())
+      fs.cpSync(from, to, { recursive: true, verbatimSymlinks: true }); // a submodule
     else {
       fs.copyFileSync(from, to);
       fs.chmodSync(to, stats.mode & 0o777);

@@ -205,9 +205,7 @@ function summarizeStack(stackId: string, oldTemplate: Template | undefined, newT
   }
 
   const iamStatements = diff.iamChanges.statements.hasChanges ? cleanRows(diff.iamChanges.summarizeStatements()) : [];
-  const iamManagedPolicies = diff.iamChanges.managedPolicies.hasChanges
-    ? cleanRows(diff.iamChanges.summarizeManagedPolicies())
-    : [];
+  const iamManagedPolicies = diff.iamChanges.managedPolicies.hasChanges ? cleanRows(diff.iamChanges.summarizeManagedPolicies()) : [];
   const securityGroupRules = diff.securityGroupChanges.hasChanges ? cleanRows(diff.securityGroupChanges.summarize()) : [];
   const outputChanges = diff.outputs.logicalIds.filter((id) => diff.outputs.get(id).isDifferent).sort();
 
@@ -375,7 +373,12 @@ function outputsOf(template: Template | undefined): Outputs {
  * stack changes: a resource the output names is replaced (a new task definition revision, a
  * replaced queue's new ARN...), or the output's value itself changes (an image URI).
  */
-function findStaleConsumers(base: TemplateMap, head: TemplateMap, stacks: readonly StackSummary[], stackNames?: Readonly<Record<string, string>>): StaleConsumer[] {
+function findStaleConsumers(
+  base: TemplateMap,
+  head: TemplateMap,
+  stacks: readonly StackSummary[],
+  stackNames?: Readonly<Record<string, string>>,
+): StaleConsumer[] {
   const byId = new Map(stacks.map((stack) => [stack.stackId, stack]));
   const displayId = (stackName: string) => stackNames?.[stackName] ?? Object.keys(head).find((id) => id.replace(/\//g, '-') === stackName);
   const stale = new Map<string, StaleConsumer>();
@@ -402,9 +405,12 @@ function findStaleConsumers(base: TemplateMap, head: TemplateMap, stacks: readon
         const replaced = byId.get(producerStackId)?.replaced ?? [];
         const reasons = referencedLogicalIds(newValue).flatMap((id) => {
           const change = replaced.find((c) => c.logicalId === id);
-          return change === undefined ? [] : [`\`${id}\` (\`${change.resourceType}\`) is ${change.certainReplacement === false ? 'possibly replaced' : 'replaced'}`];
+          return change === undefined
+            ? []
+            : [`\`${id}\` (\`${change.resourceType}\`) is ${change.certainReplacement === false ? 'possibly replaced' : 'replaced'}`];
         });
-        if (reasons.length === 0 && oldValue !== undefined && JSON.stringify(oldValue) !== JSON.stringify(newValue)) reasons.push('its value changes');
+        if (reasons.length === 0 && oldValue !== undefined && JSON.stringify(oldValue) !== JSON.stringify(newValue))
+          reasons.push('its value changes');
         if (reasons.length === 0) continue;
         const key = `${consumerStackId}|${producerStackId}|${output}`;
         const known = stale.get(key);

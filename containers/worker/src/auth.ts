@@ -30,7 +30,9 @@ export function tokenCheckSettingsFrom(env: Readonly<Record<string, string | und
   const required = (name: string): string => {
     const value = env[name]?.trim();
     if (value === undefined || value === '') {
-      throw new TokenCheckConfigurationError(`Environment variable ${name} is not set: the export service never serves without a token check`);
+      throw new TokenCheckConfigurationError(
+        `Environment variable ${name} is not set: the export service never serves without a token check`,
+      );
     }
     return value;
   };
@@ -150,7 +152,15 @@ export class BearerTokenCheck {
         (error instanceof WaitPeriodNotYetEndedJwkError && !this.keysFetched);
       if (keysUnavailable) {
         // The caller's token may be fine: the signing keys could not be fetched. Not their fault.
-        return { ok: false, refusal: { status: 503, error: 'ServiceUnavailable', message: 'Tokens cannot be checked right now; retry shortly', headers: { 'Retry-After': '5' } } };
+        return {
+          ok: false,
+          refusal: {
+            status: 503,
+            error: 'ServiceUnavailable',
+            message: 'Tokens cannot be checked right now; retry shortly',
+            headers: { 'Retry-After': '5' },
+          },
+        };
       }
       return this.refuse(401, 'The access token is not valid for this service', `Bearer realm="${REALM}", error="invalid_token"`);
     }

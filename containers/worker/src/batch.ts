@@ -20,7 +20,12 @@ export interface RetryOptions {
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** Writes up to 25 items, retrying what DynamoDB returns unprocessed with exponential backoff. */
-export async function batchWrite(client: DynamoDBClient, tableName: string, items: Record<string, AttributeValue>[], options: RetryOptions = {}): Promise<void> {
+export async function batchWrite(
+  client: DynamoDBClient,
+  tableName: string,
+  items: Record<string, AttributeValue>[],
+  options: RetryOptions = {},
+): Promise<void> {
   let requests: WriteRequest[] = items.map((Item) => ({ PutRequest: { Item } }));
   const maxAttempts = options.maxAttempts ?? 10;
   for (let attempt = 0; requests.length > 0; attempt += 1) {

@@ -71,7 +71,13 @@ export async function runImport(options: ImportJobOptions): Promise<ImportResult
       shouldStop: () => options.signal?.aborted === true,
       log: options.log,
     });
-    return { importId: options.importId, ...run.progress, status: run.status, alreadyDone: run.alreadyDone, resumedAfterLine: run.resumedAfterLine };
+    return {
+      importId: options.importId,
+      ...run.progress,
+      status: run.status,
+      alreadyDone: run.alreadyDone,
+      resumedAfterLine: run.resumedAfterLine,
+    };
   } finally {
     // A stopped run leaves the rest of the object unread: close the connection.
     (body as Readable | undefined)?.destroy();

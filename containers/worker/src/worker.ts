@@ -48,7 +48,10 @@ function clients(env: Env) {
   return {
     // The Lambdas' timeouts: a stalled call fails and is retried instead of holding the job.
     dynamo: new DynamoDBClient({ requestHandler: SDK_HTTP_TIMEOUTS }),
-    s3: new S3Client({ requestHandler: SDK_HTTP_TIMEOUTS, forcePathStyle: env.AWS_ENDPOINT_URL_S3 !== undefined && env.AWS_ENDPOINT_URL_S3 !== '' }),
+    s3: new S3Client({
+      requestHandler: SDK_HTTP_TIMEOUTS,
+      forcePathStyle: env.AWS_ENDPOINT_URL_S3 !== undefined && env.AWS_ENDPOINT_URL_S3 !== '',
+    }),
   };
 }
 
@@ -81,7 +84,8 @@ async function importCommand(env: Env, logger: Logger, stop: AbortSignal): Promi
   const versionId = env.IMPORT_VERSION_ID || undefined;
   const importId = env.IMPORT_ID || key;
   const format = (env.IMPORT_FORMAT || importFormatOf(key)) as ImportFormat;
-  if (format !== 'jsonl' && format !== 'csv') throw new ConfigurationError(`IMPORT_FORMAT must be jsonl or csv, not ${JSON.stringify(format)}`);
+  if (format !== 'jsonl' && format !== 'csv')
+    throw new ConfigurationError(`IMPORT_FORMAT must be jsonl or csv, not ${JSON.stringify(format)}`);
   // The import's own time (the Lambda path's createdAt too), so both paths stamp users alike.
   const submittedAt = env.IMPORT_SUBMITTED_AT ? new Date(env.IMPORT_SUBMITTED_AT) : undefined;
   if (submittedAt !== undefined && Number.isNaN(submittedAt.getTime())) {
@@ -129,9 +133,9 @@ async function importCommand(env: Env, logger: Logger, stop: AbortSignal): Promi
   } catch (error) {
     // `<ErrorName>: <message>`: the record-outcome step shows it as the failed import's message.
     const reason = String(error);
-    await checkpointsOf(dynamo, checkpointsTable).markFailed(importId, reason).catch((markError: unknown) =>
-      logger.warn('Could not mark the import failed', { error: String(markError) }),
-    );
+    await checkpointsOf(dynamo, checkpointsTable)
+      .markFailed(importId, reason)
+      .catch((markError: unknown) => logger.warn('Could not mark the import failed', { error: String(markError) }));
     throw error;
   } finally {
     s3.destroy();

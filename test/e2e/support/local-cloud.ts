@@ -33,11 +33,15 @@ export function devAssembly(): string {
   const directory = path.join(os.tmpdir(), `local-cloud-cdkout-dev-${sourceHash()}`);
   if (fs.existsSync(path.join(directory, 'manifest.json'))) return directory;
   const partial = `${directory}.partial-${process.pid}`;
-  const result = spawnSync(process.execPath, [path.join(PROJECT, 'node_modules', 'aws-cdk', 'bin', 'cdk'), 'synth', 'dev/*', '--quiet', '-c', 'environments=dev', '-o', partial], {
-    cwd: PROJECT,
-    stdio: ['ignore', 'ignore', 'pipe'],
-    encoding: 'utf8',
-  });
+  const result = spawnSync(
+    process.execPath,
+    [path.join(PROJECT, 'node_modules', 'aws-cdk', 'bin', 'cdk'), 'synth', 'dev/*', '--quiet', '-c', 'environments=dev', '-o', partial],
+    {
+      cwd: PROJECT,
+      stdio: ['ignore', 'ignore', 'pipe'],
+      encoding: 'utf8',
+    },
+  );
   if (result.status !== 0) throw new Error(`cdk synth failed: ${result.stderr}`);
   try {
     fs.renameSync(partial, directory);
@@ -50,7 +54,10 @@ export function devAssembly(): string {
 }
 
 /** A copy of an assembly whose templates `edit` changes (the negative tests' "copy of the template"). */
-export function editedAssembly(source: string, edit: (template: { Resources: Record<string, { Type: string; Properties?: Record<string, unknown> }> }, file: string) => void): string {
+export function editedAssembly(
+  source: string,
+  edit: (template: { Resources: Record<string, { Type: string; Properties?: Record<string, unknown> }> }, file: string) => void,
+): string {
   const directory = fs.mkdtempSync(path.join(os.tmpdir(), 'local-cloud-edited-'));
   fs.cpSync(source, directory, { recursive: true });
   const walk = (folder: string) => {
@@ -112,7 +119,11 @@ export async function startLocalCloud(assembly: string, extraArguments: string[]
     workDirectory,
     output: () => output,
     invokeSchedule: (name) => {
-      const result = spawnSync(...node([cli, 'invoke-schedule', name, '--work', workDirectory]), { cwd: PROJECT, encoding: 'utf8', env: { ...process.env, NODE_NO_WARNINGS: '1' } });
+      const result = spawnSync(...node([cli, 'invoke-schedule', name, '--work', workDirectory]), {
+        cwd: PROJECT,
+        encoding: 'utf8',
+        env: { ...process.env, NODE_NO_WARNINGS: '1' },
+      });
       return { status: result.status, stdout: result.stdout };
     },
     stop: async () => {
@@ -148,14 +159,21 @@ export async function eventually<T>(probe: () => Promise<T | undefined>, timeout
  */
 export async function accessToken(endpoints: Endpoints, scope: string): Promise<string> {
   const client = endpoints.tokens.find((candidate) => candidate.scopes.includes(scope));
-  if (client === undefined) throw new Error(`no client in endpoints.json may ask for ${scope}: ${endpoints.tokens.map((token) => `${token.name} [${token.scopes.join(' ')}]`).join(', ')}`);
+  if (client === undefined)
+    throw new Error(
+      `no client in endpoints.json may ask for ${scope}: ${endpoints.tokens.map((token) => `${token.name} [${token.scopes.join(' ')}]`).join(', ')}`,
+    );
   const response = await fetch(client.url, {
     method: 'POST',
-    headers: { authorization: `Basic ${Buffer.from(`${client.clientId}:${client.clientSecret ?? ''}`).toString('base64')}`, 'content-type': 'application/x-www-form-urlencoded' },
+    headers: {
+      authorization: `Basic ${Buffer.from(`${client.clientId}:${client.clientSecret ?? ''}`).toString('base64')}`,
+      'content-type': 'application/x-www-form-urlencoded',
+    },
     body: new URLSearchParams({ grant_type: 'client_credentials', scope }).toString(),
   });
   const body = (await response.json()) as { access_token?: string; error?: string };
-  if (response.status !== 200 || body.access_token === undefined) throw new Error(`token endpoint answered ${response.status}: ${JSON.stringify(body)}`);
+  if (response.status !== 200 || body.access_token === undefined)
+    throw new Error(`token endpoint answered ${response.status}: ${JSON.stringify(body)}`);
   return body.access_token;
 }
 

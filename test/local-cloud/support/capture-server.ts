@@ -41,10 +41,7 @@ export async function startCaptureServer(): Promise<{ endpoint: string; requests
 }
 
 /** Sends one command and returns the request the server saw (the reply is ignored). */
-export async function captureOne(
-  server: { requests: CapturedRequest[] },
-  send: () => Promise<unknown>,
-): Promise<CapturedRequest> {
+export async function captureOne(server: { requests: CapturedRequest[] }, send: () => Promise<unknown>): Promise<CapturedRequest> {
   const before = server.requests.length;
   await send().catch(() => undefined);
   if (server.requests.length !== before + 1) throw new Error(`expected one request, saw ${server.requests.length - before}`);

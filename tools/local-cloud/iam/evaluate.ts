@@ -121,11 +121,7 @@ function accountOf(arn: string): string | undefined {
  * account's identity policies, so it grants nothing on its own, but its Deny still applies to every
  * principal of the account.
  */
-function principalMatches(
-  statement: PolicyStatement,
-  principal: EvaluationInput['principal'],
-  effect: 'Allow' | 'Deny',
-): boolean {
+function principalMatches(statement: PolicyStatement, principal: EvaluationInput['principal'], effect: 'Allow' | 'Deny'): boolean {
   if (statement.Principal !== undefined) return principalListed(statement.Principal, principal, effect);
   if (statement.NotPrincipal !== undefined) {
     return !principalListed(statement.NotPrincipal as PolicyStatement['Principal'], principal, 'Deny');
@@ -206,10 +202,7 @@ const OPERATORS: Record<string, { test: ValueTest; negated?: boolean }> = {
  * `ForAnyValue:` when at least one does. Operators this evaluator cannot evaluate (IpAddress, Binary,
  * policy variables...) make the statement not match, and the reason says which.
  */
-function conditionsHold(
-  condition: PolicyStatement['Condition'],
-  context: Context,
-): { hold: boolean; unsupported?: string } {
+function conditionsHold(condition: PolicyStatement['Condition'], context: Context): { hold: boolean; unsupported?: string } {
   if (!condition) return { hold: true };
   let hold = true;
   for (const [rawOperator, block] of Object.entries(condition)) {

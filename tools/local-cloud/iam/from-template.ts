@@ -62,7 +62,11 @@ export function collectRoleStatements(resources: Record<string, TemplateResource
       if (typeof name === 'string') roleByName.set(name, id);
     }
     if (resource.Type === 'AWS::IAM::ManagedPolicy') {
-      const arn = context.refs?.[id] ?? (resource.Properties?.ManagedPolicyName ? `arn:aws:iam::${context.account}:policy/${resource.Properties.ManagedPolicyName}` : undefined);
+      const arn =
+        context.refs?.[id] ??
+        (resource.Properties?.ManagedPolicyName
+          ? `arn:aws:iam::${context.account}:policy/${resource.Properties.ManagedPolicyName}`
+          : undefined);
       const statements = statementsOf(resource.Properties?.PolicyDocument);
       if (arn) managedByArn.set(arn, statements);
       managedByArn.set(id, statements);
@@ -87,7 +91,10 @@ export function collectRoleStatements(resources: Record<string, TemplateResource
         const key = roleKey(arn);
         const statements = key === undefined ? undefined : managedByArn.get(key);
         if (statements) roles.get(id)!.push(...statements);
-        else warnings.push(`role ${id}: managed policy ${JSON.stringify(arn)} is not defined in the template (AWS managed policies are not known locally); its permissions are not granted`);
+        else
+          warnings.push(
+            `role ${id}: managed policy ${JSON.stringify(arn)} is not defined in the template (AWS managed policies are not known locally); its permissions are not granted`,
+          );
       }
     }
     if (resource.Type === 'AWS::IAM::Policy' || resource.Type === 'AWS::IAM::ManagedPolicy') {
@@ -147,7 +154,9 @@ export function collectResourcePolicies(resources: Record<string, TemplateResour
       case 'AWS::Lambda::Permission': {
         const name: unknown = properties.FunctionName;
         if (typeof name !== 'string') break;
-        const arn = name.startsWith('arn:') ? name.split(':').slice(0, 7).join(':') : `arn:aws:lambda:${context.region}:${context.account}:function:${name}`;
+        const arn = name.startsWith('arn:')
+          ? name.split(':').slice(0, 7).join(':')
+          : `arn:aws:lambda:${context.region}:${context.account}:function:${name}`;
         add(arn, [lambdaPermissionStatement(properties, arn)]);
         break;
       }

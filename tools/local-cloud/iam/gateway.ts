@@ -79,7 +79,11 @@ function xmlEscape(text: string): string {
 }
 
 function jsonError(status: number, type: string, message: string, contentType: string, extra: Record<string, string> = {}): Denial {
-  return { status, headers: { 'content-type': contentType, 'x-amzn-requestid': randomUUID(), ...extra }, body: JSON.stringify({ __type: type, message, Message: message }) };
+  return {
+    status,
+    headers: { 'content-type': contentType, 'x-amzn-requestid': randomUUID(), ...extra },
+    body: JSON.stringify({ __type: type, message, Message: message }),
+  };
 }
 
 function queryXmlError(status: number, code: string, message: string, namespace?: string): Denial {
@@ -95,7 +99,10 @@ function queryXmlError(status: number, code: string, message: string, namespace?
 function s3XmlError(code: string, message: string, method: string): Denial {
   const requestId = randomUUID();
   // S3 answers a denied HEAD with headers only.
-  const body = method === 'HEAD' ? '' : `<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>${code}</Code><Message>${xmlEscape(message)}</Message><RequestId>${requestId}</RequestId><HostId>local</HostId></Error>`;
+  const body =
+    method === 'HEAD'
+      ? ''
+      : `<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>${code}</Code><Message>${xmlEscape(message)}</Message><RequestId>${requestId}</RequestId><HostId>local</HostId></Error>`;
   return { status: 403, headers: { 'content-type': 'application/xml', 'x-amz-request-id': requestId }, body };
 }
 
@@ -113,7 +120,9 @@ export function accessDeniedResponse(service: string, method: string, headers: h
       return s3XmlError('AccessDenied', message, method);
     case 'sqs':
       return isJsonProtocol(headers)
-        ? jsonError(403, 'com.amazon.coral.service#AccessDeniedException', message, 'application/x-amz-json-1.0', { 'x-amzn-query-error': 'AccessDenied;Sender' })
+        ? jsonError(403, 'com.amazon.coral.service#AccessDeniedException', message, 'application/x-amz-json-1.0', {
+            'x-amzn-query-error': 'AccessDenied;Sender',
+          })
         : queryXmlError(403, 'AccessDenied', message);
     case 'sns':
       return queryXmlError(403, 'AuthorizationError', message, 'http://sns.amazonaws.com/doc/2010-03-31/');
@@ -143,7 +152,9 @@ export function unknownKeyResponse(service: string, method: string, headers: htt
       return queryXmlError(403, 'InvalidClientTokenId', message, 'http://sns.amazonaws.com/doc/2010-03-31/');
     case 'sqs':
       return isJsonProtocol(headers)
-        ? jsonError(403, 'com.amazon.coral.service#InvalidClientTokenId', message, 'application/x-amz-json-1.0', { 'x-amzn-query-error': 'InvalidClientTokenId;Sender' })
+        ? jsonError(403, 'com.amazon.coral.service#InvalidClientTokenId', message, 'application/x-amz-json-1.0', {
+            'x-amzn-query-error': 'InvalidClientTokenId;Sender',
+          })
         : queryXmlError(403, 'InvalidClientTokenId', message);
     case 'lambda':
     case 'scheduler':
@@ -191,7 +202,11 @@ export async function startAwsGateway(opts: AwsGatewayOptions): Promise<AwsGatew
     const caller = parseCredential(req.headers, url.searchParams);
     if (!caller) {
       opts.log(`[local-iam] DENIED unsigned request ${method} ${url.pathname}: no SigV4 credential`);
-      return send(res, { status: 403, headers: { 'content-type': 'application/json' }, body: JSON.stringify({ __type: 'MissingAuthenticationTokenException', message: 'Request is missing Authentication Token' }) });
+      return send(res, {
+        status: 403,
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ __type: 'MissingAuthenticationTokenException', message: 'Request is missing Authentication Token' }),
+      });
     }
     const service = caller.service;
     const principal = opts.principals.get(caller.accessKeyId);
@@ -236,7 +251,11 @@ export async function startAwsGateway(opts: AwsGatewayOptions): Promise<AwsGatew
     if (!backend) {
       const message = `no local engine serves ${service}`;
       opts.log(`[local-iam] ${principal.name} ${mapped.operation}: ${message}`);
-      return send(res, { status: 501, headers: { 'content-type': 'application/json' }, body: JSON.stringify({ __type: 'NotImplemented', message }) });
+      return send(res, {
+        status: 501,
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ __type: 'NotImplemented', message }),
+      });
     }
     if (!needsBody && expectsContinue) res.writeContinue();
     forward(req, res, backend, body, opts.log, `${principal.name} ${mapped.operation}`);
@@ -245,7 +264,12 @@ export async function startAwsGateway(opts: AwsGatewayOptions): Promise<AwsGatew
   const server = http.createServer((req, res) => {
     handle(req, res).catch((error: Error) => {
       opts.log(`[local-iam] gateway error on ${req.method} ${req.url}: ${error.message}`);
-      if (!res.headersSent) send(res, { status: 500, headers: { 'content-type': 'application/json' }, body: JSON.stringify({ __type: 'InternalFailure', message: error.message }) });
+      if (!res.headersSent)
+        send(res, {
+          status: 500,
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify({ __type: 'InternalFailure', message: error.message }),
+        });
       else res.destroy();
     });
   });
@@ -285,7 +309,14 @@ function forward(
   delete headers[SOURCE_ARN_HEADER];
   if (body) headers['content-length'] = String(body.length);
   const upstream = http.request(
-    { protocol: target.protocol, hostname: target.hostname, port: target.port, method: req.method, path: `${target.pathname}${target.search}`, headers },
+    {
+      protocol: target.protocol,
+      hostname: target.hostname,
+      port: target.port,
+      method: req.method,
+      path: `${target.pathname}${target.search}`,
+      headers,
+    },
     (reply) => {
       res.writeHead(reply.statusCode ?? 502, reply.headers);
       reply.pipe(res);

@@ -26,9 +26,7 @@ export interface IamRequest {
   context?: Record<string, string | string[]>;
 }
 
-export type MappedRequest =
-  | { ok: true; operation: string; requests: IamRequest[] }
-  | { ok: false; operation?: string; reason: string };
+export type MappedRequest = { ok: true; operation: string; requests: IamRequest[] } | { ok: false; operation?: string; reason: string };
 
 export interface MappingEnvironment {
   account: string;
@@ -116,10 +114,23 @@ function formBody(request: AwsHttpRequest): URLSearchParams {
 // DynamoDB (AWS JSON 1.0, X-Amz-Target: DynamoDB_20120810.<Operation>)
 
 const DYNAMODB_TABLE_OPERATIONS = new Set([
-  'GetItem', 'PutItem', 'UpdateItem', 'DeleteItem', 'Query', 'Scan',
-  'DescribeTable', 'CreateTable', 'DeleteTable', 'UpdateTable',
-  'DescribeTimeToLive', 'UpdateTimeToLive', 'DescribeContinuousBackups', 'UpdateContinuousBackups',
-  'ListTagsOfResource', 'TagResource', 'UntagResource',
+  'GetItem',
+  'PutItem',
+  'UpdateItem',
+  'DeleteItem',
+  'Query',
+  'Scan',
+  'DescribeTable',
+  'CreateTable',
+  'DeleteTable',
+  'UpdateTable',
+  'DescribeTimeToLive',
+  'UpdateTimeToLive',
+  'DescribeContinuousBackups',
+  'UpdateContinuousBackups',
+  'ListTagsOfResource',
+  'TagResource',
+  'UntagResource',
 ]);
 
 function mapDynamoDb(request: AwsHttpRequest, env: MappingEnvironment): MappedRequest {
@@ -133,7 +144,11 @@ function mapDynamoDb(request: AwsHttpRequest, env: MappingEnvironment): MappedRe
     if (!name) return { ok: false, operation, reason: `dynamodb ${operation} without TableName` };
     const table = tableArn(name);
     const resource = (operation === 'Query' || operation === 'Scan') && body.IndexName ? `${table}/index/${body.IndexName}` : table;
-    return { ok: true, operation, requests: [{ action: `dynamodb:${operation}`, resource, context: dynamoContext(operation, body, table, env) }] };
+    return {
+      ok: true,
+      operation,
+      requests: [{ action: `dynamodb:${operation}`, resource, context: dynamoContext(operation, body, table, env) }],
+    };
   }
   if (operation === 'BatchGetItem' || operation === 'BatchWriteItem') {
     const tables = Object.keys(body.RequestItems ?? {});
@@ -142,13 +157,24 @@ function mapDynamoDb(request: AwsHttpRequest, env: MappingEnvironment): MappedRe
   }
   if (operation === 'TransactWriteItems' || operation === 'TransactGetItems') {
     // Transactions are authorized item by item against the single-item actions.
-    const actionOf: Record<string, string> = { Put: 'PutItem', Update: 'UpdateItem', Delete: 'DeleteItem', ConditionCheck: 'ConditionCheckItem', Get: 'GetItem' };
+    const actionOf: Record<string, string> = {
+      Put: 'PutItem',
+      Update: 'UpdateItem',
+      Delete: 'DeleteItem',
+      ConditionCheck: 'ConditionCheckItem',
+      Get: 'GetItem',
+    };
     const requests: IamRequest[] = [];
     for (const item of body.TransactItems ?? []) {
       for (const [kind, detail] of Object.entries<any>(item)) {
-        if (!actionOf[kind] || !detail?.TableName) return { ok: false, operation, reason: `dynamodb ${operation} item "${kind}" is not understood` };
+        if (!actionOf[kind] || !detail?.TableName)
+          return { ok: false, operation, reason: `dynamodb ${operation} item "${kind}" is not understood` };
         const table = tableArn(detail.TableName);
-        requests.push({ action: `dynamodb:${actionOf[kind]}`, resource: table, context: dynamoContext(actionOf[kind], detail, table, env) });
+        requests.push({
+          action: `dynamodb:${actionOf[kind]}`,
+          resource: table,
+          context: dynamoContext(actionOf[kind], detail, table, env),
+        });
       }
     }
     if (!requests.length) return { ok: false, operation, reason: `dynamodb ${operation} without TransactItems` };
@@ -282,7 +308,13 @@ function copySourceRequest(value: string): IamRequest | undefined {
 
 function s3HeaderContext(request: AwsHttpRequest): Record<string, string> {
   const context: Record<string, string> = {};
-  for (const name of ['x-amz-acl', 'x-amz-server-side-encryption', 'x-amz-server-side-encryption-aws-kms-key-id', 'x-amz-storage-class', 'x-amz-copy-source']) {
+  for (const name of [
+    'x-amz-acl',
+    'x-amz-server-side-encryption',
+    'x-amz-server-side-encryption-aws-kms-key-id',
+    'x-amz-storage-class',
+    'x-amz-copy-source',
+  ]) {
     const value = header(request, name);
     if (value !== undefined) context[`s3:${name}`] = value;
   }
@@ -290,13 +322,35 @@ function s3HeaderContext(request: AwsHttpRequest): Record<string, string> {
 }
 
 const S3_BUCKET_SUBRESOURCES: Record<string, Partial<Record<string, [string, string]>>> = {
-  policy: { GET: ['GetBucketPolicy', 's3:GetBucketPolicy'], PUT: ['PutBucketPolicy', 's3:PutBucketPolicy'], DELETE: ['DeleteBucketPolicy', 's3:DeleteBucketPolicy'] },
-  notification: { GET: ['GetBucketNotificationConfiguration', 's3:GetBucketNotification'], PUT: ['PutBucketNotificationConfiguration', 's3:PutBucketNotification'] },
+  policy: {
+    GET: ['GetBucketPolicy', 's3:GetBucketPolicy'],
+    PUT: ['PutBucketPolicy', 's3:PutBucketPolicy'],
+    DELETE: ['DeleteBucketPolicy', 's3:DeleteBucketPolicy'],
+  },
+  notification: {
+    GET: ['GetBucketNotificationConfiguration', 's3:GetBucketNotification'],
+    PUT: ['PutBucketNotificationConfiguration', 's3:PutBucketNotification'],
+  },
   versioning: { GET: ['GetBucketVersioning', 's3:GetBucketVersioning'], PUT: ['PutBucketVersioning', 's3:PutBucketVersioning'] },
-  cors: { GET: ['GetBucketCors', 's3:GetBucketCORS'], PUT: ['PutBucketCors', 's3:PutBucketCORS'], DELETE: ['DeleteBucketCors', 's3:PutBucketCORS'] },
-  tagging: { GET: ['GetBucketTagging', 's3:GetBucketTagging'], PUT: ['PutBucketTagging', 's3:PutBucketTagging'], DELETE: ['DeleteBucketTagging', 's3:PutBucketTagging'] },
-  lifecycle: { GET: ['GetBucketLifecycleConfiguration', 's3:GetLifecycleConfiguration'], PUT: ['PutBucketLifecycleConfiguration', 's3:PutLifecycleConfiguration'], DELETE: ['DeleteBucketLifecycle', 's3:PutLifecycleConfiguration'] },
-  encryption: { GET: ['GetBucketEncryption', 's3:GetEncryptionConfiguration'], PUT: ['PutBucketEncryption', 's3:PutEncryptionConfiguration'] },
+  cors: {
+    GET: ['GetBucketCors', 's3:GetBucketCORS'],
+    PUT: ['PutBucketCors', 's3:PutBucketCORS'],
+    DELETE: ['DeleteBucketCors', 's3:PutBucketCORS'],
+  },
+  tagging: {
+    GET: ['GetBucketTagging', 's3:GetBucketTagging'],
+    PUT: ['PutBucketTagging', 's3:PutBucketTagging'],
+    DELETE: ['DeleteBucketTagging', 's3:PutBucketTagging'],
+  },
+  lifecycle: {
+    GET: ['GetBucketLifecycleConfiguration', 's3:GetLifecycleConfiguration'],
+    PUT: ['PutBucketLifecycleConfiguration', 's3:PutLifecycleConfiguration'],
+    DELETE: ['DeleteBucketLifecycle', 's3:PutLifecycleConfiguration'],
+  },
+  encryption: {
+    GET: ['GetBucketEncryption', 's3:GetEncryptionConfiguration'],
+    PUT: ['PutBucketEncryption', 's3:PutEncryptionConfiguration'],
+  },
   acl: { GET: ['GetBucketAcl', 's3:GetBucketAcl'], PUT: ['PutBucketAcl', 's3:PutBucketAcl'] },
   location: { GET: ['GetBucketLocation', 's3:GetBucketLocation'] },
   versions: { GET: ['ListObjectVersions', 's3:ListBucketVersions'] },
@@ -313,7 +367,21 @@ function mapS3Bucket(request: AwsHttpRequest, method: string, bucket: string, bu
     return { ok: true, operation: entry[0], requests: [{ action: entry[1], resource: bucketArn, context }] };
   }
   if (method === 'POST' && query.has('delete')) return mapDeleteObjects(request, bucket);
-  const known = [...query.keys()].filter((name) => !['list-type', 'prefix', 'delimiter', 'max-keys', 'continuation-token', 'start-after', 'fetch-owner', 'encoding-type', 'marker', 'x-id'].includes(name) && !name.startsWith('x-amz-'));
+  const known = [...query.keys()].filter(
+    (name) =>
+      ![
+        'list-type',
+        'prefix',
+        'delimiter',
+        'max-keys',
+        'continuation-token',
+        'start-after',
+        'fetch-owner',
+        'encoding-type',
+        'marker',
+        'x-id',
+      ].includes(name) && !name.startsWith('x-amz-'),
+  );
   if (known.length) return unmapped('s3', `${method} bucket ?${known.join('&')}`);
   switch (method) {
     case 'GET':
@@ -354,7 +422,10 @@ function mapDeleteObjects(request: AwsHttpRequest, bucket: string): MappedReques
     const key = /<Key>([\s\S]*?)<\/Key>/.exec(match[1])?.[1];
     if (key === undefined) continue;
     const versioned = /<VersionId>/.test(match[1]);
-    requests.push({ action: versioned ? 's3:DeleteObjectVersion' : 's3:DeleteObject', resource: `arn:aws:s3:::${bucket}/${unescapeXml(key)}` });
+    requests.push({
+      action: versioned ? 's3:DeleteObjectVersion' : 's3:DeleteObject',
+      resource: `arn:aws:s3:::${bucket}/${unescapeXml(key)}`,
+    });
   }
   if (!requests.length) return { ok: false, operation: 'DeleteObjects', reason: 's3 DeleteObjects without any <Object><Key>' };
   return { ok: true, operation: 'DeleteObjects', requests };
@@ -376,15 +447,23 @@ function unescapeXml(text: string): string {
 
 /** Batch operations are authorized as their single-message action. */
 const SQS_ACTIONS: Record<string, string> = {
-  SendMessage: 'SendMessage', SendMessageBatch: 'SendMessage',
+  SendMessage: 'SendMessage',
+  SendMessageBatch: 'SendMessage',
   ReceiveMessage: 'ReceiveMessage',
-  DeleteMessage: 'DeleteMessage', DeleteMessageBatch: 'DeleteMessage',
-  ChangeMessageVisibility: 'ChangeMessageVisibility', ChangeMessageVisibilityBatch: 'ChangeMessageVisibility',
-  GetQueueAttributes: 'GetQueueAttributes', SetQueueAttributes: 'SetQueueAttributes',
-  PurgeQueue: 'PurgeQueue', DeleteQueue: 'DeleteQueue',
+  DeleteMessage: 'DeleteMessage',
+  DeleteMessageBatch: 'DeleteMessage',
+  ChangeMessageVisibility: 'ChangeMessageVisibility',
+  ChangeMessageVisibilityBatch: 'ChangeMessageVisibility',
+  GetQueueAttributes: 'GetQueueAttributes',
+  SetQueueAttributes: 'SetQueueAttributes',
+  PurgeQueue: 'PurgeQueue',
+  DeleteQueue: 'DeleteQueue',
   ListDeadLetterSourceQueues: 'ListDeadLetterSourceQueues',
-  TagQueue: 'TagQueue', UntagQueue: 'UntagQueue', ListQueueTags: 'ListQueueTags',
-  AddPermission: 'AddPermission', RemovePermission: 'RemovePermission',
+  TagQueue: 'TagQueue',
+  UntagQueue: 'UntagQueue',
+  ListQueueTags: 'ListQueueTags',
+  AddPermission: 'AddPermission',
+  RemovePermission: 'RemovePermission',
 };
 
 /**
@@ -440,13 +519,21 @@ function mapSqs(request: AwsHttpRequest, env: MappingEnvironment): MappedRequest
 // SNS (query protocol: form body Action=Publish&TopicArn=...)
 
 const SNS_TOPIC_ACTIONS: Record<string, string> = {
-  Publish: 'Publish', PublishBatch: 'Publish',
-  Subscribe: 'Subscribe', DeleteTopic: 'DeleteTopic',
-  GetTopicAttributes: 'GetTopicAttributes', SetTopicAttributes: 'SetTopicAttributes',
-  ListSubscriptionsByTopic: 'ListSubscriptionsByTopic', ConfirmSubscription: 'ConfirmSubscription',
-  AddPermission: 'AddPermission', RemovePermission: 'RemovePermission',
-  TagResource: 'TagResource', UntagResource: 'UntagResource', ListTagsForResource: 'ListTagsForResource',
-  GetDataProtectionPolicy: 'GetDataProtectionPolicy', PutDataProtectionPolicy: 'PutDataProtectionPolicy',
+  Publish: 'Publish',
+  PublishBatch: 'Publish',
+  Subscribe: 'Subscribe',
+  DeleteTopic: 'DeleteTopic',
+  GetTopicAttributes: 'GetTopicAttributes',
+  SetTopicAttributes: 'SetTopicAttributes',
+  ListSubscriptionsByTopic: 'ListSubscriptionsByTopic',
+  ConfirmSubscription: 'ConfirmSubscription',
+  AddPermission: 'AddPermission',
+  RemovePermission: 'RemovePermission',
+  TagResource: 'TagResource',
+  UntagResource: 'UntagResource',
+  ListTagsForResource: 'ListTagsForResource',
+  GetDataProtectionPolicy: 'GetDataProtectionPolicy',
+  PutDataProtectionPolicy: 'PutDataProtectionPolicy',
 };
 
 function mapSns(request: AwsHttpRequest, env: MappingEnvironment): MappedRequest {
@@ -456,7 +543,8 @@ function mapSns(request: AwsHttpRequest, env: MappingEnvironment): MappedRequest
   if (SNS_TOPIC_ACTIONS[operation]) {
     const topic = form.get('TopicArn') ?? form.get('TargetArn') ?? form.get('ResourceArn');
     if (!topic) {
-      if (operation === 'Publish' && form.get('PhoneNumber')) return { ok: true, operation, requests: [{ action: 'sns:Publish', resource: '*' }] };
+      if (operation === 'Publish' && form.get('PhoneNumber'))
+        return { ok: true, operation, requests: [{ action: 'sns:Publish', resource: '*' }] };
       return { ok: false, operation, reason: `sns ${operation} without TopicArn` };
     }
     return { ok: true, operation, requests: [{ action: `sns:${SNS_TOPIC_ACTIONS[operation]}`, resource: topic }] };
@@ -483,7 +571,18 @@ function mapSns(request: AwsHttpRequest, env: MappingEnvironment): MappedRequest
 // Step Functions (AWS JSON 1.0, X-Amz-Target: AWSStepFunctions.<Operation>)
 
 const SFN_BY_FIELD: Array<[string, string[]]> = [
-  ['stateMachineArn', ['StartExecution', 'StartSyncExecution', 'DescribeStateMachine', 'ListExecutions', 'UpdateStateMachine', 'DeleteStateMachine', 'ValidateStateMachineDefinition']],
+  [
+    'stateMachineArn',
+    [
+      'StartExecution',
+      'StartSyncExecution',
+      'DescribeStateMachine',
+      'ListExecutions',
+      'UpdateStateMachine',
+      'DeleteStateMachine',
+      'ValidateStateMachineDefinition',
+    ],
+  ],
   ['executionArn', ['DescribeExecution', 'StopExecution', 'GetExecutionHistory', 'DescribeStateMachineForExecution', 'RedriveExecution']],
   ['activityArn', ['GetActivityTask', 'DescribeActivity', 'DeleteActivity']],
   ['mapRunArn', ['DescribeMapRun', 'UpdateMapRun']],
@@ -502,7 +601,17 @@ function mapStepFunctions(request: AwsHttpRequest): MappedRequest {
   if (operation === 'ListMapRuns' && typeof body.executionArn === 'string') {
     return { ok: true, operation, requests: [{ action: 'states:ListMapRuns', resource: body.executionArn }] };
   }
-  if (['SendTaskSuccess', 'SendTaskFailure', 'SendTaskHeartbeat', 'ListStateMachines', 'ListActivities', 'CreateStateMachine', 'CreateActivity'].includes(operation)) {
+  if (
+    [
+      'SendTaskSuccess',
+      'SendTaskFailure',
+      'SendTaskHeartbeat',
+      'ListStateMachines',
+      'ListActivities',
+      'CreateStateMachine',
+      'CreateActivity',
+    ].includes(operation)
+  ) {
     // Task tokens do not name their state machine, and the List/Create operations take no resource.
     return { ok: true, operation, requests: [{ action: `states:${operation}`, resource: '*' }] };
   }
@@ -518,7 +627,8 @@ function mapEcs(request: AwsHttpRequest, env: MappingEnvironment): MappedRequest
   const body = jsonBody(request);
   const prefix = `arn:aws:ecs:${env.region}:${env.account}`;
   const clusterName = (value: unknown) => (typeof value === 'string' ? value.split('/').pop()! : 'default');
-  const clusterArn = (value: unknown) => (typeof value === 'string' && value.startsWith('arn:') ? value : `${prefix}:cluster/${clusterName(value)}`);
+  const clusterArn = (value: unknown) =>
+    typeof value === 'string' && value.startsWith('arn:') ? value : `${prefix}:cluster/${clusterName(value)}`;
   const taskArn = (task: string, cluster: unknown) => (task.startsWith('arn:') ? task : `${prefix}:task/${clusterName(cluster)}/${task}`);
   const clusterContext = { 'ecs:cluster': clusterArn(body.cluster) };
 
@@ -534,14 +644,31 @@ function mapEcs(request: AwsHttpRequest, env: MappingEnvironment): MappedRequest
     }
     case 'DescribeTasks':
     case 'StopTask': {
-      const tasks: string[] = operation === 'StopTask' ? (typeof body.task === 'string' ? [body.task] : []) : body.tasks ?? [];
+      const tasks: string[] = operation === 'StopTask' ? (typeof body.task === 'string' ? [body.task] : []) : (body.tasks ?? []);
       if (!tasks.length) return { ok: false, operation, reason: `ecs ${operation} without tasks` };
-      return { ok: true, operation, requests: tasks.map((task) => ({ action: `ecs:${operation}`, resource: taskArn(task, body.cluster), context: clusterContext })) };
+      return {
+        ok: true,
+        operation,
+        requests: tasks.map((task) => ({ action: `ecs:${operation}`, resource: taskArn(task, body.cluster), context: clusterContext })),
+      };
     }
     case 'ListTasks':
-      return { ok: true, operation, requests: [{ action: 'ecs:ListTasks', resource: `${prefix}:container-instance/${clusterName(body.cluster)}/*`, context: clusterContext }] };
+      return {
+        ok: true,
+        operation,
+        requests: [
+          { action: 'ecs:ListTasks', resource: `${prefix}:container-instance/${clusterName(body.cluster)}/*`, context: clusterContext },
+        ],
+      };
     case 'DescribeClusters':
-      return { ok: true, operation, requests: ((body.clusters as string[] | undefined) ?? ['default']).map((cluster) => ({ action: 'ecs:DescribeClusters', resource: clusterArn(cluster) })) };
+      return {
+        ok: true,
+        operation,
+        requests: ((body.clusters as string[] | undefined) ?? ['default']).map((cluster) => ({
+          action: 'ecs:DescribeClusters',
+          resource: clusterArn(cluster),
+        })),
+      };
     case 'DescribeTaskDefinition':
     case 'ListTaskDefinitions':
     case 'ListClusters':
@@ -555,7 +682,11 @@ function mapEcs(request: AwsHttpRequest, env: MappingEnvironment): MappedRequest
 export function runTaskPassRoles(taskDefinitionArn: string, overrides: any, env: MappingEnvironment): IamRequest[] {
   const roles = new Set<string>(env.passRolesOf?.(taskDefinitionArn) ?? []);
   for (const role of [overrides?.taskRoleArn, overrides?.executionRoleArn]) if (typeof role === 'string') roles.add(role);
-  return [...roles].map((role) => ({ action: 'iam:PassRole', resource: role, context: { 'iam:PassedToService': 'ecs-tasks.amazonaws.com' } }));
+  return [...roles].map((role) => ({
+    action: 'iam:PassRole',
+    resource: role,
+    context: { 'iam:PassedToService': 'ecs-tasks.amazonaws.com' },
+  }));
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -635,18 +766,28 @@ function mapScheduler(request: AwsHttpRequest, env: MappingEnvironment): MappedR
       group = body.GroupName ?? group;
       passRole = body.Target?.RoleArn;
     }
-    const operation = ({ POST: 'CreateSchedule', PUT: 'UpdateSchedule', GET: 'GetSchedule', DELETE: 'DeleteSchedule' } as Record<string, string>)[method];
+    const operation = (
+      { POST: 'CreateSchedule', PUT: 'UpdateSchedule', GET: 'GetSchedule', DELETE: 'DeleteSchedule' } as Record<string, string>
+    )[method];
     if (!operation) return unmapped('scheduler', `${method} schedule`);
     const requests: IamRequest[] = [{ action: `scheduler:${operation}`, resource: `${prefix}:schedule/${group}/${name}` }];
-    if (passRole) requests.push({ action: 'iam:PassRole', resource: passRole, context: { 'iam:PassedToService': 'scheduler.amazonaws.com' } });
+    if (passRole)
+      requests.push({ action: 'iam:PassRole', resource: passRole, context: { 'iam:PassedToService': 'scheduler.amazonaws.com' } });
     return { ok: true, operation, requests };
   }
-  if (request.path === '/schedules' && method === 'GET') return { ok: true, operation: 'ListSchedules', requests: [{ action: 'scheduler:ListSchedules', resource: '*' }] };
+  if (request.path === '/schedules' && method === 'GET')
+    return { ok: true, operation: 'ListSchedules', requests: [{ action: 'scheduler:ListSchedules', resource: '*' }] };
   const group = /^\/schedule-groups\/([^/]+)$/.exec(request.path);
   if (group) {
-    const operation = ({ POST: 'CreateScheduleGroup', GET: 'GetScheduleGroup', DELETE: 'DeleteScheduleGroup' } as Record<string, string>)[method];
+    const operation = ({ POST: 'CreateScheduleGroup', GET: 'GetScheduleGroup', DELETE: 'DeleteScheduleGroup' } as Record<string, string>)[
+      method
+    ];
     if (!operation) return unmapped('scheduler', `${method} schedule group`);
-    return { ok: true, operation, requests: [{ action: `scheduler:${operation}`, resource: `${prefix}:schedule-group/${decodeURIComponent(group[1])}` }] };
+    return {
+      ok: true,
+      operation,
+      requests: [{ action: `scheduler:${operation}`, resource: `${prefix}:schedule-group/${decodeURIComponent(group[1])}` }],
+    };
   }
   return unmapped('scheduler', `${method} ${request.path}`);
 }

@@ -1,4 +1,12 @@
-import { AwsHttpRequest, IamRequest, mapAwsRequest, MappedRequest, MappingEnvironment, queueArnFromUrl, runTaskPassRoles } from './requests';
+import {
+  AwsHttpRequest,
+  IamRequest,
+  mapAwsRequest,
+  MappedRequest,
+  MappingEnvironment,
+  queueArnFromUrl,
+  runTaskPassRoles,
+} from './requests';
 
 /**
  * The IAM calls a state machine's role makes for one Task state, from the state's `Resource` and its
@@ -37,9 +45,14 @@ export function mapStateMachineTask(resource: string, parameters: Record<string,
       const definition = params.TaskDefinition;
       if (typeof definition !== 'string') return missing('TaskDefinition');
       const clusterName = typeof params.Cluster === 'string' ? params.Cluster.split('/').pop() : 'default';
-      const clusterArn = typeof params.Cluster === 'string' && params.Cluster.startsWith('arn:') ? params.Cluster : `${prefix('ecs')}:cluster/${clusterName}`;
+      const clusterArn =
+        typeof params.Cluster === 'string' && params.Cluster.startsWith('arn:')
+          ? params.Cluster
+          : `${prefix('ecs')}:cluster/${clusterName}`;
       const taskDefinition = definition.startsWith('arn:') ? definition : `${prefix('ecs')}:task-definition/${definition}`;
-      const overrides = params.Overrides ? { taskRoleArn: params.Overrides.TaskRoleArn, executionRoleArn: params.Overrides.ExecutionRoleArn } : undefined;
+      const overrides = params.Overrides
+        ? { taskRoleArn: params.Overrides.TaskRoleArn, executionRoleArn: params.Overrides.ExecutionRoleArn }
+        : undefined;
       const requests: IamRequest[] = [
         { action: 'ecs:RunTask', resource: taskDefinition, context: { 'ecs:cluster': clusterArn } },
         ...runTaskPassRoles(taskDefinition, overrides, env),
@@ -98,7 +111,11 @@ export function mapStateMachineTask(resource: string, parameters: Record<string,
 }
 
 function unmapped(resource: string): MappedRequest {
-  return { ok: false, operation: resource, reason: `task resource ${resource} is not mapped to IAM actions locally; denied (the local gateway never allows by default)` };
+  return {
+    ok: false,
+    operation: resource,
+    reason: `task resource ${resource} is not mapped to IAM actions locally; denied (the local gateway never allows by default)`,
+  };
 }
 
 const JSON_TARGETS: Record<string, { signing: string; target: string }> = {
@@ -113,14 +130,27 @@ const JSON_TARGETS: Record<string, { signing: string; target: string }> = {
  * `arn:aws:states:::aws-sdk:<service>:<apiAction>` takes the SDK's own input, so it maps through the
  * same request mapper as a real SDK call, by building the request that call would send.
  */
-function mapSdkIntegration(service: string, api: string, params: Record<string, any>, env: MappingEnvironment, operation?: string): MappedRequest {
+function mapSdkIntegration(
+  service: string,
+  api: string,
+  params: Record<string, any>,
+  env: MappingEnvironment,
+  operation?: string,
+): MappedRequest {
   const action = `${api[0].toUpperCase()}${api.slice(1)}`;
   const label = operation ?? `aws-sdk:${service}:${api}`;
   const base = { query: new URLSearchParams(), headers: {} as Record<string, string> };
   let request: AwsHttpRequest | undefined;
   const json = JSON_TARGETS[service];
   if (json) {
-    request = { ...base, service: json.signing, method: 'POST', path: '/', headers: { 'x-amz-target': `${json.target}.${action}` }, body: Buffer.from(JSON.stringify(params)) };
+    request = {
+      ...base,
+      service: json.signing,
+      method: 'POST',
+      path: '/',
+      headers: { 'x-amz-target': `${json.target}.${action}` },
+      body: Buffer.from(JSON.stringify(params)),
+    };
   } else if (service === 'sns') {
     const form = new URLSearchParams({ Action: action });
     for (const [key, value] of Object.entries(params)) if (typeof value === 'string') form.set(key, value);

@@ -28,7 +28,11 @@ export interface LocalIdentityProvider {
    * authorizer lists no scopes (API Gateway then wants an ID token). The client_credentials grant
    * cannot produce one, so this is the local way to get one.
    */
-  issueIdToken(poolId: string, clientId: string, user: { sub?: string; username: string; email?: string; groups?: string[] }): Promise<string>;
+  issueIdToken(
+    poolId: string,
+    clientId: string,
+    user: { sub?: string; username: string; email?: string; groups?: string[] },
+  ): Promise<string>;
 }
 
 const TOKEN_LIFETIME_SECONDS = 3600;
@@ -44,7 +48,8 @@ type Client = LocalIdentityProviderOptions['pools'][number]['clients'][number];
 class OAuthError extends Error {
   constructor(
     readonly status: 400 | 401,
-    readonly code: 'invalid_request' | 'invalid_client' | 'invalid_grant' | 'unauthorized_client' | 'unsupported_grant_type' | 'invalid_scope',
+    readonly code:
+      'invalid_request' | 'invalid_client' | 'invalid_grant' | 'unauthorized_client' | 'unsupported_grant_type' | 'invalid_scope',
     readonly description: string,
     readonly basicAuthUsed = false,
   ) {
@@ -121,7 +126,8 @@ export async function startLocalIdentityProvider(opts: LocalIdentityProviderOpti
       if (colon < 0) throw new OAuthError(401, 'invalid_client', 'malformed Basic credentials', true);
       clientId = formDecode(decoded.slice(0, colon));
       clientSecret = formDecode(decoded.slice(colon + 1));
-      if (form.has('client_secret')) throw new OAuthError(400, 'invalid_request', 'client credentials given both in the header and in the body');
+      if (form.has('client_secret'))
+        throw new OAuthError(400, 'invalid_request', 'client credentials given both in the header and in the body');
     } else {
       clientId = form.get('client_id') ?? undefined;
       clientSecret = form.get('client_secret') ?? undefined;
@@ -141,7 +147,8 @@ export async function startLocalIdentityProvider(opts: LocalIdentityProviderOpti
     const form = new URLSearchParams(await readBody(req));
     const grantType = form.get('grant_type');
     if (!grantType) throw new OAuthError(400, 'invalid_request', 'grant_type is required');
-    if (grantType !== 'client_credentials') throw new OAuthError(400, 'unsupported_grant_type', `grant_type ${grantType} is not supported locally`);
+    if (grantType !== 'client_credentials')
+      throw new OAuthError(400, 'unsupported_grant_type', `grant_type ${grantType} is not supported locally`);
     const { poolId, client } = authenticateClient(req, form);
     if (!client.flows.includes('client_credentials')) {
       throw new OAuthError(400, 'unauthorized_client', 'this client may not use the client_credentials flow');
@@ -175,7 +182,8 @@ export async function startLocalIdentityProvider(opts: LocalIdentityProviderOpti
         .then((body) => json(res, 200, body))
         .catch((error: unknown) => {
           if (error instanceof OAuthError) {
-            const challenge: Record<string, string> = error.status === 401 && error.basicAuthUsed ? { 'www-authenticate': 'Basic realm="local-cognito"' } : {};
+            const challenge: Record<string, string> =
+              error.status === 401 && error.basicAuthUsed ? { 'www-authenticate': 'Basic realm="local-cognito"' } : {};
             return json(res, error.status, { error: error.code, error_description: error.description }, challenge);
           }
           return json(res, 400, { error: 'invalid_request', error_description: (error as Error).message });
