@@ -75,15 +75,31 @@ export class ImportCheckpointsStore implements ImportCheckpoints {
     }
   }
 
+  /**
+   * Marks the import failed, unless it already succeeded: an attempt overtaken by another (it meets
+   * StaleCheckpointError) fails after the other one has finished, and its failure must not turn
+   * the finished import into a failed one for record-outcome and GET /imports/{id}.
+   */
   async markFailed(importId: string, reason: string): Promise<void> {
-    await this.client.send(
-      new UpdateCommand({
-        TableName: this.tableName,
-        Key: { importId },
-        UpdateExpression: 'SET #status = :failed, failure = :reason, updatedAt = :now',
-        ExpressionAttributeNames: { '#status': 'status' },
-        ExpressionAttributeValues: { ':failed': 'FAILED', ':reason': reason.slice(0, 1000), ':now': new Date().toISOString() },
-      }),
-    );
+    try {
+      await this.client.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: { importId },
+          UpdateExpression: 'SET #status = :failed, failure = :reason, updatedAt = :now',
+          ConditionExpression: 'attribute_not_exists(#status) OR #status <> :succeeded',
+          ExpressionAttributeNames: { '#status': 'status' },
+          ExpressionAttributeValues: {
+            ':failed': 'FAILED',
+            ':succeeded': 'SUCCEEDED',
+            ':reason': reason.slice(0, 1000),
+            ':now': new Date().toISOString(),
+          },
+        }),
+      );
+    } catch (error) {
+      if (error instanceof ConditionalCheckFailedException) return; // it succeeded: the success stands
+      throw error;
+    }
   }
 }

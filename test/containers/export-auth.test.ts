@@ -1,3 +1,4 @@
+import { request as httpRequest } from 'node:http';
 import { createTableFromTemplate, startLocalDynamo, type LocalDynamo } from '../support/local-dynamodb';
 import { localAwsEnv } from '../support/local-aws-env';
 import { startLocalTokenIssuer, type LocalTokenIssuer } from '../support/local-token-issuer';
@@ -270,5 +271,60 @@ describe('the export server without a token check', () => {
 
     expect(await exitOf(unconfigured)).toBe(1);
     expect(unconfigured.lines.join('\n')).toContain('AUTH_JWKS_URL must be https');
+  });
+});
+
+describe('a hostile caller (review)', () => {
+  /** A request with the path exactly as written (fetch would normalise `..` and `//`). */
+  const raw = (path: string, headers: Record<string, string | string[]> = {}, method = 'GET') =>
+    new Promise<{ status: number; body: string }>((resolve, reject) => {
+      const request = httpRequest(`${url}${path}`, { method, headers }, (response) => {
+        let body = '';
+        response.setEncoding('utf8');
+        response.on('data', (chunk: string) => (body += chunk));
+        response.on('end', () => resolve({ status: response.statusCode ?? 0, body }));
+      });
+      request.on('error', reject);
+      request.setHeader('host', '127.0.0.1');
+      request.path = path;
+      request.end();
+    });
+
+  it('a token whose scope holds the export scope only inside a longer scope', async () => {
+    const token = await issuer.sign({ claims: { scope: `${EXPORT_SCOPE}all user-data-api/exports.readall x${EXPORT_SCOPE}` } });
+    expect((await exportWith(bearer(token))).status).toBe(403);
+  });
+
+  it('a token without client_id, and one without token_use, even with the export scope', async () => {
+    await expectRefused(await exportWith(bearer(await issuer.sign({ omit: ['client_id'] }))), 401, INVALID_TOKEN);
+    await expectRefused(await exportWith(bearer(await issuer.sign({ omit: ['token_use'] }))), 401, INVALID_TOKEN);
+  });
+
+  it('a token whose header names no key ID', async () => {
+    await expectRefused(await exportWith(bearer(await issuer.sign({ header: { kid: null } }))), 401, INVALID_TOKEN);
+  });
+
+  it('a valid token in a second Authorization header after an invalid first one is not looked at', async () => {
+    const response = await raw('/exports/users.csv', { authorization: ['Bearer not-a-token', `Bearer ${await issuer.sign()}`] });
+    expect(response.status).toBe(401);
+  });
+
+  it('paths that only resolve to the health check are not the health check', async () => {
+    for (const path of ['//healthz', '/exports/../healthz', '/healthz/', '/HEALTHZ', '/healthz%2f']) {
+      expect({ path, status: (await raw(path)).status }).toEqual({ path, status: 401 });
+    }
+  });
+
+  it('a query string on the health check reveals nothing more', async () => {
+    expect(await raw('/healthz?debug=1&verbose=true')).toEqual({ status: 200, body: '{"status":"ok"}' });
+  });
+
+  it('OPTIONS on the export without a token', async () => {
+    expect((await raw('/exports/users.csv', {}, 'OPTIONS')).status).toBe(401);
+  });
+
+  it('a header larger than the server accepts is refused without reaching the check', async () => {
+    const response = await raw('/exports/users.csv', { authorization: `Bearer ${'a'.repeat(20_000)}` });
+    expect(response.status).toBe(431);
   });
 });

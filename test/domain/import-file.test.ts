@@ -303,6 +303,58 @@ describe('runImport, the import engine', () => {
     expect(users.table.size).toBe(10);
   });
 
+  it('counts exactly once across a write that applied but answered an error, repeats across chunks and a user created between attempts', async () => {
+    const users = memoryUsers();
+    const failOnce = new Set([userIdForEmail('d@example.com')]);
+    // DynamoDB applied the put, then the answer was lost (5xx / timeout after the SDK's last retry).
+    const writer: ImportUserWriter = {
+      createIfAbsent: async (user) => {
+        const outcome = await users.writer.createIfAbsent(user);
+        if (failOnce.delete(user.id)) throw new Error('socket hang up');
+        return outcome;
+      },
+    };
+    const checkpoints = memoryCheckpoints();
+    const options = {
+      importId: 'import-r',
+      records: () =>
+        linesOf([
+          valid(1, 'a@example.com'),
+          valid(2, 'b@example.com'),
+          valid(3, 'A@example.com'),
+          valid(4, 'c@example.com'),
+          valid(5, 'c@example.com'),
+          valid(6, 'd@example.com'),
+          valid(7, 'e@example.com'),
+          valid(8, 'e@example.com'),
+        ]),
+      checkpoints: checkpoints.store,
+      users: writer,
+      chunkRecords: 2,
+    };
+
+    await expect(runImport(options)).rejects.toThrow('socket hang up');
+    expect(checkpoints.items.get('import-r')).toMatchObject({ lastLine: 4, loaded: 3, duplicates: 1 });
+    // POST /users creates e@ between the two attempts.
+    users.table.set(userIdForEmail('e@example.com'), {});
+    const second = await runImport(options);
+
+    expect(second).toMatchObject({
+      status: 'SUCCEEDED',
+      resumedAfterLine: 4,
+      progress: { lastLine: 8, loaded: 4, existing: 1, duplicates: 3, invalid: 0 },
+    });
+    expect(second.progress.problems.map(({ line, kind }) => `${line} ${kind}`)).toEqual([
+      '3 duplicate',
+      '5 duplicate',
+      '8 duplicate',
+      '7 existing',
+    ]);
+    expect(users.table.size).toBe(5);
+    const rerun = await runImport(options);
+    expect(rerun).toMatchObject({ alreadyDone: true, progress: { loaded: 4, existing: 1, duplicates: 3 } });
+  });
+
   it('fails a file whose every record is invalid with NoValidRecordsError, naming the first problems', async () => {
     const checkpoints = memoryCheckpoints();
 

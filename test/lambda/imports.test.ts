@@ -7,6 +7,7 @@ import { ConditionalCheckFailedException, GetItemCommand, PutItemCommand } from 
 import { UserImportStore } from '../../lambda/store/user-import-store';
 import { importIdFor } from '../../lambda/domain/import-job';
 import { ImportsStore } from '../../lambda/store/imports-store';
+import { ImportCheckpointsStore } from '../../lambda/store/import-checkpoints-store';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { apiEvent, fixture, lambdaContext } from '../support/events';
 import { useLocalAws } from '../support/local-aws-env';
@@ -257,5 +258,33 @@ describe('UserImportStore', () => {
 
     expect(outcome).toEqual({ created: false, owner: { importId: 'import-a', importLine: 7 } });
     expect(sent).toEqual(['PutCommand']);
+  });
+});
+
+describe('ImportCheckpointsStore', () => {
+  const progress = { lastLine: 10, loaded: 9, existing: 0, duplicates: 1, invalid: 0, problems: [] };
+
+  it('never turns a succeeded import into a failed one (an overtaken attempt failing after the other finished)', async () => {
+    const store = new ImportCheckpointsStore(DynamoDBDocumentClient.from(dynamo.client), checkpointsTable);
+    const importId = importIdFor('imports/overtaken.csv', 'v1');
+    await store.save(importId, 'SUCCEEDED', progress);
+
+    await store.markFailed(importId, 'StaleCheckpointError: Import has a later checkpoint than line 5: another attempt is running it');
+
+    expect(await store.get(importId)).toMatchObject({ status: 'SUCCEEDED', failure: undefined, loaded: 9 });
+  });
+
+  it('still marks a running import failed, keeping its progress for the next attempt', async () => {
+    const store = new ImportCheckpointsStore(DynamoDBDocumentClient.from(dynamo.client), checkpointsTable);
+    const importId = importIdFor('imports/stopped.csv', 'v1');
+    await store.save(importId, 'RUNNING', progress);
+
+    await store.markFailed(importId, 'ImportStoppedError: stopped after line 10');
+
+    expect(await store.get(importId)).toMatchObject({
+      status: 'FAILED',
+      failure: 'ImportStoppedError: stopped after line 10',
+      lastLine: 10,
+    });
   });
 });
