@@ -97,17 +97,19 @@ function expectEveryUserOnce(users: Map<string, Record<string, string>>, count: 
 
 it('loads a multi-chunk import completely and exits 0', async () => {
   const tables = await freshTables();
-  await upload('imports/large.jsonl', jsonLines(2_500));
+  // Two chunks of the default 1,000 records: enough to cross a chunk boundary.
+  const total = 1_200;
+  await upload('imports/large.jsonl', jsonLines(total));
 
   const worker = spawnWorker(bundle, ['import'], importEnv(tables, 'imports/large.jsonl', 'large'));
   const { code } = await worker.exited;
 
   expect(code).toBe(0);
-  expectEveryUserOnce(await storedUsers(tables.users), 2_500);
+  expectEveryUserOnce(await storedUsers(tables.users), total);
   expect(await checkpoint(tables, 'large')).toMatchObject({
     status: 'SUCCEEDED',
-    lastLine: '2500',
-    loaded: '2500',
+    lastLine: String(total),
+    loaded: String(total),
     existing: '0',
     invalid: '0',
   });
@@ -115,8 +117,9 @@ it('loads a multi-chunk import completely and exits 0', async () => {
 
 it('resumes an import killed halfway and ends with every record loaded exactly once', async () => {
   const tables = await freshTables();
-  // Small chunks and few writes in flight, so the kill lands mid-import after several checkpoints.
-  const total = 5_000;
+  // Small chunks and few writes in flight, so the kill lands mid-import after several checkpoints
+  // (at 1,000 of 2,500 records: four checkpoints written, 1,500 records still to go).
+  const total = 2_500;
   await upload('imports/killed.csv', csv(total));
   const env = importEnv(tables, 'imports/killed.csv', 'killed', { IMPORT_CHUNK_SIZE: '250', IMPORT_CONCURRENCY: '4' });
 

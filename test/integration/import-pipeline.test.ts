@@ -10,7 +10,7 @@ import { ENVIRONMENTS } from '../../lib/config';
 import { addEnvironments } from '../../lib/platform';
 import { IMPORT_STATES } from '../../lib/constructs/import-pipeline';
 import { activityDay } from '../../lambda/domain/activity';
-import { importIdFor, type ImportExecutionInput } from '../../lambda/domain/import-job';
+import { IMPORT_CHUNK_RECORDS, importIdFor, type ImportExecutionInput } from '../../lambda/domain/import-job';
 import { userIdForEmail } from '../../lambda/domain/user-id';
 import { gzipSync } from 'node:zlib';
 import type { APIGatewayProxyResult } from 'aws-lambda';
@@ -297,11 +297,13 @@ async function objectText(key: string): Promise<string> {
 }
 
 describe('the synthesized import state machine, run locally', () => {
-  it('imports a clean file of 3000 records and records the outcome', async () => {
+  it('imports a clean file of more than one chunk and records the outcome', async () => {
+    // Two chunks (IMPORT_CHUNK_RECORDS is 1,000): as many records as it takes to cross a chunk boundary.
+    const total = IMPORT_CHUNK_RECORDS + 200;
     const succeededBefore = await counter('importsSucceeded');
     const createdBefore = await counter('usersCreated');
 
-    const run = await runImport('clean.jsonl', jsonLines(3000, 'clean.example'));
+    const run = await runImport('clean.jsonl', jsonLines(total, 'clean.example'));
 
     expect(run.status).toBe('SUCCEEDED');
     expect(run.visited).toEqual([
@@ -314,7 +316,7 @@ describe('the synthesized import state machine, run locally', () => {
       IMPORT_STATES.succeeded,
     ]);
     const users = await usersOfImport(run.input.importId);
-    expect(users).toHaveLength(3000);
+    expect(users).toHaveLength(total);
     const sample = users.find((user) => user.email?.S === 'user42@clean.example');
     expect(sample).toMatchObject({
       id: { S: userIdForEmail('user42@clean.example') },
@@ -324,13 +326,13 @@ describe('the synthesized import state machine, run locally', () => {
     const item = await importItem(run.input.importId);
     expect(item).toMatchObject({
       status: { S: 'SUCCEEDED' },
-      validRecords: { N: '3000' },
+      validRecords: { N: String(total) },
       invalidRecords: { N: '0' },
-      loaded: { N: '3000' },
+      loaded: { N: String(total) },
       duplicates: { N: '0' },
     });
     expect(await counter('importsSucceeded')).toBe(succeededBefore + 1);
-    expect(await counter('usersCreated')).toBe(createdBefore + 3000);
+    expect(await counter('usersCreated')).toBe(createdBefore + total);
   });
 
   it('imports the valid rows of a CSV and reports each invalid line with its reason', async () => {
@@ -601,7 +603,8 @@ describe.each([
   });
 
   it('creates each user once when two imports of the same file overlap, stamped and counted by the import that created it', async () => {
-    const total = 1_500;
+    // Across a chunk boundary (IMPORT_CHUNK_RECORDS is 1,000): the imports overlap in both chunks.
+    const total = IMPORT_CHUNK_RECORDS + 200;
     const domain = `${path}.overlap.example`;
     const body = ['name,email', ...Array.from({ length: total }, (_, index) => `User ${index},user${index}@${domain}`)].join('\n') + '\n';
     const createdBefore = await counter('usersCreated');
@@ -635,19 +638,21 @@ describe('Load on the Lambda path', () => {
     const hurried = importStateMachine(dev.jobs, () => lambdaContext('import-task', LOAD_TIME_RESERVE_MS + 1), {
       [IMPORT_STATES.runJob]: localImportJob(dev),
     });
+    // Two chunks (IMPORT_CHUNK_RECORDS is 1,000), so two Loads.
+    const total = IMPORT_CHUNK_RECORDS + 200;
     const createdBefore = await counter('usersCreated');
 
-    const run = await runImport('budget.jsonl', jsonLines(1_500, 'budget.example'), hurried);
+    const run = await runImport('budget.jsonl', jsonLines(total, 'budget.example'), hurried);
 
     expect(run.status).toBe('SUCCEEDED');
     expect(run.visited.filter((state) => state === IMPORT_STATES.load)).toHaveLength(2);
-    expect(await usersOfImport(run.input.importId)).toHaveLength(1_500);
+    expect(await usersOfImport(run.input.importId)).toHaveLength(total);
     expect(await importItem(run.input.importId)).toMatchObject({
-      validRecords: { N: '1500' },
-      loaded: { N: '1500' },
+      validRecords: { N: String(total) },
+      loaded: { N: String(total) },
       duplicates: { N: '0' },
     });
-    expect(await counter('usersCreated')).toBe(createdBefore + 1_500);
+    expect(await counter('usersCreated')).toBe(createdBefore + total);
   });
 
   it('creates each user once when POST /users and an import create the same emails at once', async () => {

@@ -103,7 +103,8 @@ describe('pr-diff across directories', () => {
       fs.symlinkSync(path.join(REPO_ROOT, 'node_modules'), path.join(repo, 'node_modules'), 'dir');
       fs.writeFileSync(path.join(repo, '.gitignore'), 'node_modules\ncdk.out\n');
       fs.writeFileSync(path.join(repo, 'package.json'), JSON.stringify({ name: 'fixture', version: '1.0.0', private: true }));
-      fs.writeFileSync(path.join(repo, 'cdk.json'), JSON.stringify({ app: 'npx tsx app.ts' }));
+      // tsx by its path rather than through npx: the same app, without npx's lookup on each of the four synths.
+      fs.writeFileSync(path.join(repo, 'cdk.json'), JSON.stringify({ app: `${TSX} app.ts` }));
       fs.writeFileSync(
         path.join(repo, 'app.ts'),
         [
@@ -112,7 +113,9 @@ describe('pr-diff across directories', () => {
           "import { RetentionDays } from 'aws-cdk-lib/aws-logs';",
           "import { Bucket } from 'aws-cdk-lib/aws-s3';",
           `import { AppFunction } from ${JSON.stringify(APP_FUNCTION)};`,
-          'const app = new App();',
+          // FIXTURE_SKIP_BUNDLING leaves esbuild out (after the CLI's context, which asks for bundling):
+          // the asset hashes are source fingerprints, the same with or without bundling.
+          "const app = new App(process.env.FIXTURE_SKIP_BUNDLING ? { postCliContext: { 'aws:cdk:bundling-stacks': [] } } : {});",
           "const stack = new Stack(new Stage(app, 'dev'), 'Api');",
           "const common = { projectRoot: __dirname, serviceName: 'fixture', invocation: { kind: 'api' as const }, logRetention: RetentionDays.ONE_WEEK };",
           "new AppFunction(stack, 'Hello', { ...common, handlerFile: path.join(__dirname, 'handlers', 'hello.ts'), description: 'hello', provisionedConcurrency: 1 });",
@@ -135,13 +138,16 @@ describe('pr-diff across directories', () => {
       git('commit', '--quiet', '-m', 'fixture');
     });
 
-    const diffPr = () => {
-      const result = spawnSync(TSX, [CLI, '--base', 'HEAD'], { cwd: repo, encoding: 'utf8', timeout: 120_000 });
+    const diffPr = (bundling: 'bundle' | 'skip-bundling') => {
+      const env = bundling === 'skip-bundling' ? { ...process.env, FIXTURE_SKIP_BUNDLING: '1' } : process.env;
+      const result = spawnSync(TSX, [CLI, '--base', 'HEAD'], { cwd: repo, encoding: 'utf8', timeout: 120_000, env });
       return { status: result.status, stdout: result.stdout, stderr: result.stderr };
     };
 
+    // Bundling skipped: the asset hashes are the same without it, and the next test, which bundles for
+    // real, shows the unchanged function, its Version and the provider's function unchanged too.
     it('shows no change when the working tree is the base revision', () => {
-      const { status, stdout, stderr } = diffPr();
+      const { status, stdout, stderr } = diffPr('skip-bundling');
       expect({ status, stderr: status === 0 ? '' : stderr }).toEqual({ status: 0, stderr: '' });
       expect(stdout.split('\n')[0]).toBe('✅ **No infrastructure changes.**');
       expect(stdout).toContain('Unchanged stacks: `dev/Api`.');
@@ -154,7 +160,8 @@ describe('pr-diff across directories', () => {
         "import { FAREWELL } from './farewell';\nexport const handler = async () => ({ statusCode: 200, body: FAREWELL });\n",
       );
       try {
-        const { status, stdout, stderr } = diffPr();
+        // With real bundling: esbuild must find the untracked file in the copied working tree.
+        const { status, stdout, stderr } = diffPr('bundle');
         expect({ status, stderr: status === 0 ? '' : stderr }).toEqual({ status: 0, stderr: '' });
         expect(stdout.split('\n')[0]).toMatch(/^✅ \*\*OK\*\*/);
         // Every resource row of the summary: only Bye's function, whose Code changes; Hello, its

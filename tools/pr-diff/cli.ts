@@ -89,12 +89,26 @@ function git(cwd: string, args: string[]): string {
  * Synthesize the CDK app in `projectDir` into `outDir` with the CDK CLI.
  * No lookups (they would need AWS credentials: commit them in cdk.context.json),
  * no notices or telemetry (no network), no CDK::Metadata (it changes on every edit).
+ * `--no-validation`: the CLI's own validation pass about doubles a synth's CPU and changes no
+ * template; cdk-nag's gate is the app's own and still fails the synth (test/infra/synth-gate.test.ts).
  */
 function synth(projectDir: string, outDir: string, label: string): void {
   process.stderr.write(`pr-diff: synthesizing ${label} into ${outDir}\n`);
   const result = spawnSync(
     'npx',
-    ['--no-install', 'cdk', 'synth', '--quiet', '--no-notices', '--no-version-reporting', '--no-lookups', '--no-staging', '-o', outDir],
+    [
+      '--no-install',
+      'cdk',
+      'synth',
+      '--quiet',
+      '--no-notices',
+      '--no-version-reporting',
+      '--no-lookups',
+      '--no-staging',
+      '--no-validation',
+      '-o',
+      outDir,
+    ],
     // The CLI's stdout goes to our stderr: our stdout is the Markdown summary only.
     { cwd: projectDir, stdio: ['ignore', 2, 'inherit'], env: { ...process.env, CDK_DISABLE_CLI_TELEMETRY: 'true' } },
   );
