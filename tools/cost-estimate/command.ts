@@ -164,7 +164,9 @@ function breakEvenText(report: BreakEvenReport, env: string, table: PriceTable, 
   lines.push(
     `The Lambda steps cannot take more than ${mb(imports.lambdaLimitBytes)} (${Math.round(imports.lambdaLimitRows).toLocaleString('en-GB')} rows) at the measured rates before a step reaches its timeout; the configured threshold sends files above ${mb(imports.configuredThresholdBytes)} to Fargate.`,
     imports.rows !== undefined && (imports.bytes ?? 0) > imports.configuredThresholdBytes
-      ? 'Between the threshold and the cost break-even the Fargate path is there because Lambda cannot finish in time, not because it is cheaper.'
+      ? imports.lambdaLimitBytes < (imports.bytes ?? 0)
+        ? `Between the threshold and the cost break-even the Fargate path costs more than Lambda would, and above ${mb(imports.lambdaLimitBytes)} Lambda cannot finish in time.`
+        : "Between the threshold and the cost break-even the Fargate path costs a little more than Lambda would: the threshold comes from Load's time per invocation, not from cost."
       : 'Every file the threshold sends to Fargate is also cheaper there.',
     '',
     'What both paths pay alike (the upload, SQS, StartImport, the users written) is left out of both.',
