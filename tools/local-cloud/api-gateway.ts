@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import * as http from 'node:http';
 import Ajv from 'ajv-draft-04';
 import type { CloudModel, LocalResource } from './model';
-import { closeServer, listen } from './iam-standin';
+import { closeServer, listen } from './runtime';
 import type { InvokeOutcome } from './lambda';
 
 /** Verifies a Cognito user pool token for a method (the local identity provider's verifier). */

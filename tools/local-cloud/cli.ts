@@ -70,7 +70,7 @@ async function main(argv: string[]): Promise<void> {
   });
   fs.mkdirSync(workDirectory, { recursive: true });
   fs.writeFileSync(endpointsFile, `${JSON.stringify(platform.endpoints, null, 2)}\n`);
-  log(banner(platform.endpoints, stage, assemblyDirectory, Date.now() - started, plugins.standIns));
+  log(banner(platform.endpoints, stage, assemblyDirectory, Date.now() - started));
 
   let stopping = false;
   const stop = async () => {
@@ -90,7 +90,7 @@ async function main(argv: string[]): Promise<void> {
   process.on('SIGTERM', () => void stop());
 }
 
-function banner(endpoints: Endpoints, stage: string, assemblyDirectory: string, startupMs: number, standIns: string[]): string {
+function banner(endpoints: Endpoints, stage: string, assemblyDirectory: string, startupMs: number): string {
   const stacks = readAssembly(assemblyDirectory, stage);
   const types = classifyResourceTypes(stacks, EMULATED_TYPES, INERT_TYPES);
   const lines = [
@@ -116,7 +116,6 @@ function banner(endpoints: Endpoints, stage: string, assemblyDirectory: string, 
     `  endpoints       ${path.relative(projectDirectory, endpointsFile)}    logs: ${path.relative(projectDirectory, path.join(workDirectory, 'logs'))}/`,
     `  not emulated    ${types.inert.map((entry) => `${entry.type} ×${entry.count}`).join(', ')}`,
     '  not modelled    S3 versioning (s3rver keeps one version; events carry a generated versionId), KMS encryption, VPC/security groups, alarms',
-    ...standIns.map((standIn) => `  !!! STAND-IN   ${standIn}`),
     'Ctrl-C stops everything.',
     '',
   ];

@@ -1,5 +1,5 @@
 import * as http from 'node:http';
-import { closeServer, listen } from './iam-standin';
+import { closeServer, listen } from './runtime';
 
 export async function freePort(host: string): Promise<number> {
   const server = http.createServer();

@@ -19,16 +19,7 @@ import { readAssembly } from './assembly';
 import { startRestApi, type CognitoVerifier, type RestApiServer } from './api-gateway';
 import { buildLocalImage, runContainer, type LocalImage } from './containers';
 import { startEngines, type Engines } from './engines';
-import {
-  allowAllEvaluate,
-  closeServer,
-  listen,
-  startAllowAllGateway,
-  type AwsGateway,
-  type EvaluatePolicies,
-  type Principal,
-  type StartAwsGateway,
-} from './iam-standin';
+import { closeServer, listen, type AwsGateway, type EvaluatePolicies, type Principal, type StartAwsGateway } from './runtime';
 import { LocalFunction, type InvokeOutcome } from './lambda';
 import {
   deliverToQueue,
@@ -70,9 +61,9 @@ export interface PlatformOptions {
   /** Go on when the assembly has resource types the runner does not know (listed loudly). */
   readonly allowUnsupported?: boolean;
   readonly log?: (line: string) => void;
-  /** The IAM gateway and evaluator (stand-ins allow everything). */
-  readonly startGateway?: StartAwsGateway;
-  readonly evaluate?: EvaluatePolicies;
+  /** The IAM gateway and the policy evaluator (tools/local-cloud/iam/). */
+  readonly startGateway: StartAwsGateway;
+  readonly evaluate: EvaluatePolicies;
   /** The local identity provider, when one is available. */
   readonly identity?: LocalIdentity;
   /** Authorizes a state machine Task's calls against the machine's role (see plugins.ts). */
@@ -243,7 +234,7 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
     const model = new CloudModel(stacks, { region, sqsEndpoint: `http://${host}:${gatewayPort}` });
     const logs = path.join(options.workDirectory, 'logs');
     fs.mkdirSync(logs, { recursive: true });
-    const evaluate = options.evaluate ?? allowAllEvaluate;
+    const evaluate = options.evaluate;
 
     await createTables(model, engines);
     await createBuckets(model, engines);
@@ -620,7 +611,7 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
 
     // The AWS gateway: one endpoint for every service, identifying callers by access key.
     const resourcePolicies = resourcePoliciesOf(model);
-    const startGateway = options.startGateway ?? startAllowAllGateway;
+    const startGateway = options.startGateway;
     // The gateway module listens itself: a port in use gets the same clear error as the runner's own servers.
     const inUse = (error: NodeJS.ErrnoException) => {
       throw error.code === 'EADDRINUSE'

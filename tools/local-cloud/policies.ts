@@ -1,4 +1,4 @@
-import type { PolicyStatement, Principal } from './iam-standin';
+import type { PolicyStatement, Principal } from './runtime';
 import type { CloudModel } from './model';
 
 /** Every IAM role with the statements of the policies attached to it (inline and AWS::IAM::Policy). */

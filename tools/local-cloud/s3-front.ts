@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import * as http from 'node:http';
-import { closeServer, listen } from './iam-standin';
+import { closeServer, listen } from './runtime';
 
 /**
  * s3rver keeps one version per key. For buckets whose template enables versioning, this front

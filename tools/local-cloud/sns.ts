@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import * as http from 'node:http';
-import { closeServer, listen } from './iam-standin';
+import { closeServer, listen } from './runtime';
 
 export interface MessageAttribute {
   readonly DataType: string;

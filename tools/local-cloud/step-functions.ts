@@ -1,7 +1,7 @@
 import './promise-with-resolvers';
 import * as http from 'node:http';
 import { ExecutionError, StateMachine } from 'aws-local-stepfunctions';
-import { closeServer, listen } from './iam-standin';
+import { closeServer, listen } from './runtime';
 
 type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
 
