@@ -1,9 +1,9 @@
 import { spawnSync } from 'node:child_process';
 import * as http from 'node:http';
 import { DynamoDBClient, ScanCommand } from '@aws-sdk/client-dynamodb';
-import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { PutObjectCommand } from '@aws-sdk/client-s3';
 import { pngImage } from '../test/support/images';
-import { accessToken, devAssembly, scopeNamed, startLocalCloud } from '../test/e2e/support/local-cloud';
+import { accessToken, devAssembly, localS3Client, scopeNamed, startLocalCloud } from '../test/e2e/support/local-cloud';
 
 /**
  * The local cloud (`npm start`) as a developer meets it, each figure with a baseline measured in
@@ -81,14 +81,7 @@ export async function benchLocalCloud(): Promise<void> {
 
     // Files through S3 → SNS → SQS → Lambda → DynamoDB.
     const { region, credentials } = cloud.endpoints;
-    const s3 = new S3Client({
-      endpoint: cloud.endpoints.s3Endpoint,
-      region,
-      credentials,
-      forcePathStyle: true,
-      requestChecksumCalculation: 'WHEN_REQUIRED',
-      responseChecksumValidation: 'WHEN_REQUIRED',
-    });
+    const s3 = localS3Client(cloud.endpoints);
     const dynamo = new DynamoDBClient({ endpoint: cloud.endpoints.gatewayUrl, region, credentials });
     const bucket = cloud.endpoints.uploadsBucket as string;
     const filesTable = Object.entries(cloud.endpoints.tables).find(([name]) => name.endsWith('FilesTable'))?.[1] as string;

@@ -1,6 +1,6 @@
 import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { ListExecutionsCommand, SFNClient } from '@aws-sdk/client-sfn';
-import { devAssembly, editedAssembly, eventually, startLocalCloud, type RunningCloud } from './support/local-cloud';
+import { devAssembly, editedAssembly, eventually, localS3Client, startLocalCloud, type RunningCloud } from './support/local-cloud';
 
 /**
  * The runner delivers what the templates say, not what the app intends: in a copy of the dev
@@ -22,14 +22,7 @@ beforeAll(async () => {
   });
   cloud = await startLocalCloud(assembly);
   const { region, credentials } = cloud.endpoints;
-  s3 = new S3Client({
-    endpoint: cloud.endpoints.s3Endpoint,
-    region,
-    credentials,
-    forcePathStyle: true,
-    requestChecksumCalculation: 'WHEN_REQUIRED',
-    responseChecksumValidation: 'WHEN_REQUIRED',
-  });
+  s3 = localS3Client(cloud.endpoints);
   sfn = new SFNClient({ endpoint: cloud.endpoints.gatewayUrl, region, credentials });
 }, 240_000);
 

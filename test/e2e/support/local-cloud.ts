@@ -3,6 +3,7 @@ import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { S3Client } from '@aws-sdk/client-s3';
 import type { Endpoints } from '../../../tools/local-cloud/platform';
 
 const PROJECT = path.join(__dirname, '..', '..', '..');
@@ -182,4 +183,19 @@ export function scopeNamed(endpoints: Endpoints, name: string): string {
   const scope = [...new Set(endpoints.tokens.flatMap((token) => token.scopes))].find((candidate) => candidate.endsWith(`/${name}`));
   if (scope === undefined) throw new Error(`no client is allowed a scope named ${name}`);
   return scope;
+}
+
+/**
+ * An S3 client for the local cloud's S3 endpoint, as a developer would make it: path-style, and
+ * checksums only where required (s3rver stores streamed bodies corrupted otherwise).
+ */
+export function localS3Client(endpoints: Endpoints): S3Client {
+  return new S3Client({
+    endpoint: endpoints.s3Endpoint,
+    region: endpoints.region,
+    credentials: endpoints.credentials,
+    forcePathStyle: true,
+    requestChecksumCalculation: 'WHEN_REQUIRED',
+    responseChecksumValidation: 'WHEN_REQUIRED',
+  });
 }
