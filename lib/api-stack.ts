@@ -64,7 +64,7 @@ export class ApiStack extends Stack {
 
     this.hello = new AppFunction(this, 'Hello', {
       handlerFile: 'hello.ts',
-      description: 'The smallest working example: Hello, {name}!',
+      description: 'GET /hello: the smallest working example, Hello, {name}!',
       serviceName: 'hello',
       // Reachable through the API; a direct invocation is synchronous too (the essay's `aws lambda invoke`).
       invocation: { kind: 'api' },

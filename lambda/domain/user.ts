@@ -30,15 +30,31 @@ function rule(problemOf: (value: string) => string | undefined) {
  * ada@example.com), the same for the API and imports; whitespace inside a value is the rules' to
  * judge (a name's inner spaces are collapsed by normaliseNewUser, an email's are refused).
  */
+const nameField = z.string().check(
+  z.trim(),
+  rule((name) => nameProblem(name, MAX_NAME_LENGTH)),
+);
+const emailField = z.string().check(z.trim(), rule(emailAddressProblem));
+/** E.164, for example +447700900123. */
+const phoneField = z.string().check(z.trim(), z.regex(/^\+[1-9][0-9]{6,14}$/, 'must be an E.164 phone number such as +447700900123'));
+
 export const newUserSchema = z.strictObject({
-  name: z.string().check(
-    z.trim(),
-    rule((name) => nameProblem(name, MAX_NAME_LENGTH)),
-  ),
-  email: z.string().check(z.trim(), rule(emailAddressProblem)),
-  /** E.164, for example +447700900123. */
-  phone: z.optional(z.string().check(z.trim(), z.regex(/^\+[1-9][0-9]{6,14}$/, 'must be an E.164 phone number such as +447700900123'))),
+  name: nameField,
+  email: emailField,
+  phone: z.optional(phoneField),
 });
+
+/**
+ * What a client sends to change a user (PATCH /users/{id}, a JSON merge patch): the fields to set,
+ * and `phone: null` to remove the phone. The email is not here: it is the user's identity (the ID
+ * is derived from it), so changing it means creating a new user.
+ */
+export const userChangesSchema = z.strictObject({
+  name: z.optional(nameField),
+  phone: z.optional(z.nullable(phoneField)),
+});
+
+export type UserChanges = z.infer<typeof userChangesSchema>;
 
 export type NewUser = z.infer<typeof newUserSchema>;
 
@@ -49,6 +65,8 @@ export interface User {
   readonly phone?: string;
   /** ISO 8601, UTC. */
   readonly createdAt: string;
+  /** ISO 8601, UTC: the last change (PATCH); absent on a user never changed. */
+  readonly updatedAt?: string;
 }
 
 /** A message for an issue that carries no message of ours (zod/mini ships no locale). */
@@ -76,6 +94,33 @@ export function parseNewUser(input: unknown): NewUser {
     throw new ValidationError('The user is not valid', problemsOf(result.error));
   }
   return result.data;
+}
+
+/**
+ * Validates an untrusted change against the changes schema, or throws a ValidationError naming
+ * each problem: an email (it cannot change), an unknown field, a bad value, or no field at all.
+ */
+export function parseUserChanges(input: unknown): UserChanges {
+  const isObject = typeof input === 'object' && input !== null && !Array.isArray(input);
+  if (isObject && 'email' in input) {
+    throw new ValidationError('The change is not valid', [
+      { path: 'email', message: 'cannot be changed: the email identifies the user (create a new user instead)' },
+    ]);
+  }
+  const result = z.safeParse(userChangesSchema, input, { reportInput: true });
+  if (!result.success) throw new ValidationError('The change is not valid', problemsOf(result.error));
+  if (result.data.name === undefined && result.data.phone === undefined) {
+    throw new ValidationError('The change is not valid', [{ path: '', message: 'names no field to change (name, phone)' }]);
+  }
+  return result.data;
+}
+
+/** The same normalising as a new user's: a name's whitespace collapsed, values trimmed; `phone: null` kept (it removes). */
+export function normaliseUserChanges(changes: UserChanges): UserChanges {
+  return {
+    ...(changes.name === undefined ? {} : { name: changes.name.trim().replace(/\s+/g, ' ') }),
+    ...(changes.phone === undefined ? {} : { phone: changes.phone === null ? null : changes.phone.trim() }),
+  };
 }
 
 /** Trims and collapses whitespace in names, lower-cases emails: two spellings of one address are one user. */

@@ -1,7 +1,7 @@
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
-import { DeleteCommand, GetCommand, PutCommand, ScanCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { DeleteCommand, GetCommand, PutCommand, ScanCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { ConflictError } from '../domain/errors';
-import type { User } from '../domain/user';
+import type { User, UserChanges } from '../domain/user';
 
 /** The users table's key: one partition key, `id` (see StatefulStack). */
 export const USERS_KEY_ATTRIBUTES = ['id'] as const;
@@ -17,8 +17,8 @@ export interface UsersPage {
  * `importId` and `importLine` on the users it creates), which is not part of a user.
  */
 function userOf(item: Record<string, unknown>): User {
-  const { id, name, email, phone, createdAt } = item as unknown as User;
-  return { id, name, email, ...(phone === undefined ? {} : { phone }), createdAt };
+  const { id, name, email, phone, createdAt, updatedAt } = item as unknown as User;
+  return { id, name, email, ...(phone === undefined ? {} : { phone }), createdAt, ...(updatedAt === undefined ? {} : { updatedAt }) };
 }
 
 /** Reads and writes user items. It knows DynamoDB; it does not know HTTP. */
@@ -49,6 +49,46 @@ export class UsersStore {
   async get(id: string): Promise<User | undefined> {
     const result = await this.client.send(new GetCommand({ TableName: this.tableName, Key: { id } }));
     return result.Item === undefined ? undefined : userOf(result.Item);
+  }
+
+  /**
+   * Applies a change to an existing user in one conditional UpdateItem and returns the user as
+   * stored after it; undefined when there is no such user (the condition keeps a change racing a
+   * DELETE from bringing back a partial user). `phone: null` removes the phone.
+   */
+  async update(id: string, changes: UserChanges, now: Date): Promise<User | undefined> {
+    const set = ['updatedAt = :updatedAt'];
+    const remove: string[] = [];
+    const values: Record<string, string> = { ':updatedAt': now.toISOString() };
+    // `name` is a DynamoDB reserved word, hence the placeholder.
+    const names: Record<string, string> = {};
+    if (changes.name !== undefined) {
+      set.push('#name = :name');
+      names['#name'] = 'name';
+      values[':name'] = changes.name;
+    }
+    if (changes.phone === null) remove.push('phone');
+    else if (changes.phone !== undefined) {
+      set.push('phone = :phone');
+      values[':phone'] = changes.phone;
+    }
+    try {
+      const result = await this.client.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: { id },
+          UpdateExpression: `SET ${set.join(', ')}${remove.length > 0 ? ` REMOVE ${remove.join(', ')}` : ''}`,
+          ConditionExpression: 'attribute_exists(id)',
+          ExpressionAttributeValues: values,
+          ...(Object.keys(names).length > 0 ? { ExpressionAttributeNames: names } : {}),
+          ReturnValues: 'ALL_NEW',
+        }),
+      );
+      return result.Attributes === undefined ? undefined : userOf(result.Attributes);
+    } catch (error) {
+      if (error instanceof ConditionalCheckFailedException) return undefined;
+      throw error;
+    }
   }
 
   /** Deletes a user; false when there was none. */

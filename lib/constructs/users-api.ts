@@ -3,7 +3,7 @@ import type { JsonSchema } from 'aws-cdk-lib/aws-apigateway';
 import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
 import type { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
-import { newUserSchema } from '../../lambda/domain/user';
+import { newUserSchema, userChangesSchema } from '../../lambda/domain/user';
 import { AppFunction, type TableAccess } from './app-function';
 import { USERS_READ, USERS_WRITE, type Scope } from './identity';
 import type { PublicApi } from './public-api';
@@ -59,6 +59,7 @@ function constructIdOf(handlerFile: string): string {
  *   GET /users          list, paginated      read        users.read
  *   POST /users         create               PutItem     users.write
  *   GET /users/{id}     fetch one            read        users.read
+ *   PATCH /users/{id}   change name, phone   UpdateItem  users.write
  *   DELETE /users/{id}  delete one           DeleteItem  users.write
  *
  * A new route is one `route(...)` call: it makes the function, its grants and the method together.
@@ -83,6 +84,12 @@ export class UsersApi extends Construct {
       bodyModel: { name: 'CreateUser', schema: structuralModelOf(newUserSchema) },
     });
     this.route('GET', '/users/{id}', { handler: 'get-user.ts', scopes: [USERS_READ], tables: [users('read')] });
+    this.route('PATCH', '/users/{id}', {
+      handler: 'update-user.ts',
+      scopes: [USERS_WRITE],
+      tables: [users(['dynamodb:UpdateItem'])],
+      bodyModel: { name: 'UpdateUser', schema: structuralModelOf(userChangesSchema) },
+    });
     this.route('DELETE', '/users/{id}', { handler: 'delete-user.ts', scopes: [USERS_WRITE], tables: [users(['dynamodb:DeleteItem'])] });
   }
 

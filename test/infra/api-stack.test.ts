@@ -33,19 +33,33 @@ function actionsOf(template: Template, functionLogicalId: string): string[] {
 describe('users API', () => {
   const template = api('dev');
 
-  it('routes GET and POST /users, GET and DELETE /users/{id}, GET /imports/{id} and GET /hello', () => {
+  it('routes every method to the function made for it, and keeps the routes clients use', () => {
     const resources = template.findResources('AWS::ApiGateway::Resource');
+    const functions = template.findResources('AWS::Lambda::Function');
     const pathPartOf = (id: string) => resources[id].Properties.PathPart as string;
     const parentOf = (id: string): string | undefined => resources[id].Properties.ParentId.Ref as string | undefined;
     const pathOf = (id: string): string => {
       const parent = parentOf(id);
       return `${parent && resources[parent] ? pathOf(parent) : ''}/${pathPartOf(id)}`;
     };
-    const routes = Object.values(template.findResources('AWS::ApiGateway::Method'))
-      .map((method) => `${method.Properties.HttpMethod} ${pathOf(method.Properties.ResourceId.Ref)}`)
-      .sort();
+    // The function an integration invokes: its URI joins the function's (or its alias's) ARN in.
+    const invokedFunction = (method: Record<string, any>): string | undefined =>
+      JSON.stringify(method.Properties.Integration.Uri).match(/"Fn::GetAtt":\["([A-Za-z0-9]+)","Arn"\]/)?.[1] ??
+      JSON.stringify(method.Properties.Integration.Uri).match(/"Ref":"([A-Za-z0-9]+)"/)?.[1];
+    const methods = Object.values(template.findResources('AWS::ApiGateway::Method'));
+    const routes = methods.map((method) => `${method.Properties.HttpMethod} ${pathOf(method.Properties.ResourceId.Ref)}`);
 
-    expect(routes).toEqual(['DELETE /users/{id}', 'GET /hello', 'GET /imports/{id}', 'GET /users', 'GET /users/{id}', 'POST /users']);
+    // Each route's function says which route it serves (its description starts with the route): a
+    // route wired to another route's function (a PATCH calling the GET handler) fails here.
+    for (const [index, method] of methods.entries()) {
+      const description = functions[invokedFunction(method) ?? '']?.Properties.Description as string | undefined;
+      expect({ route: routes[index], serves: description?.split(':')[0] }).toEqual({ route: routes[index], serves: routes[index] });
+    }
+    expect(new Set(routes).size).toBe(routes.length);
+    // A route clients use never disappears unnoticed; a new one needs no edit here.
+    expect(routes).toEqual(
+      expect.arrayContaining(['DELETE /users/{id}', 'GET /hello', 'GET /imports/{id}', 'GET /users', 'GET /users/{id}', 'POST /users']),
+    );
   });
 
   it('runs one function per handler on ARM64 and Node.js 24, traced, with JSON logs in its own log group', () => {

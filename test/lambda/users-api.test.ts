@@ -4,6 +4,7 @@ import { handler as createUser } from '../../lambda/handlers/create-user';
 import { handler as deleteUser } from '../../lambda/handlers/delete-user';
 import { handler as getUser } from '../../lambda/handlers/get-user';
 import { handler as listUsers } from '../../lambda/handlers/list-users';
+import { handler as updateUser } from '../../lambda/handlers/update-user';
 import { apiEvent, lambdaContext } from '../support/events';
 import { useLocalAws } from '../support/local-aws-env';
 import { startLocalDynamo, type LocalDynamo } from '../support/local-dynamodb';
@@ -38,6 +39,10 @@ function get(id: string): Promise<APIGatewayProxyResult> {
 
 function remove(id: string): Promise<APIGatewayProxyResult> {
   return deleteUser(apiEvent({ method: 'DELETE', resource: '/users/{id}', path: `/users/${id}`, pathParameters: { id } }), context);
+}
+
+function patch(id: string, body: string | undefined): Promise<APIGatewayProxyResult> {
+  return updateUser(apiEvent({ method: 'PATCH', resource: '/users/{id}', path: `/users/${id}`, pathParameters: { id }, body }), context);
 }
 
 function list(query?: Record<string, string>): Promise<APIGatewayProxyResult> {
@@ -177,6 +182,101 @@ describe('GET /users/{id}', () => {
 
     expect(response.statusCode).toBe(404);
     expect(bodyOf(response).error).toBe('NotFound');
+  });
+});
+
+describe('PATCH /users/{id}', () => {
+  it('changes the name and phone, stamps updatedAt, and GET returns the changed user', async () => {
+    const created = bodyOf(await post(JSON.stringify({ name: 'Grace Hopper', email: 'grace-patch@example.com' })));
+
+    const response = await patch(created.id as string, JSON.stringify({ name: '  Grace   Brewster Hopper ', phone: '+12025550123' }));
+
+    expect(response.statusCode).toBe(200);
+    const changed = bodyOf(response);
+    expect(changed).toEqual({
+      ...created,
+      name: 'Grace Brewster Hopper',
+      phone: '+12025550123',
+      updatedAt: expect.stringMatching(/^\d{4}-\d{2}-\d{2}T/),
+    });
+    expect(bodyOf(await get(created.id as string))).toEqual(changed);
+  });
+
+  it('removes the phone for "phone": null and leaves the other fields as they were', async () => {
+    const created = bodyOf(await post(JSON.stringify({ name: 'Phone Owner', email: 'phone-owner@example.com', phone: '+447700900123' })));
+
+    const changed = bodyOf(await patch(created.id as string, JSON.stringify({ phone: null })));
+
+    expect(changed).not.toHaveProperty('phone');
+    expect(changed).toMatchObject({ name: 'Phone Owner', email: 'phone-owner@example.com', createdAt: created.createdAt });
+    expect((await storedItem(created.id as string))?.phone).toBeUndefined();
+  });
+
+  it('answers 400 for an email, naming why, and changes nothing', async () => {
+    const created = bodyOf(await post(JSON.stringify({ name: 'Fixed Email', email: 'fixed@example.com' })));
+
+    const response = await patch(created.id as string, JSON.stringify({ name: 'New Name', email: 'other@example.com' }));
+
+    expect(response.statusCode).toBe(400);
+    expect(bodyOf(response).details).toEqual([{ path: 'email', message: expect.stringContaining('cannot be changed') }]);
+    expect(bodyOf(await get(created.id as string))).toEqual(created);
+  });
+
+  it.each([
+    ['no field to change', '{}', ''],
+    ['an unknown field', '{"name": "Ada", "admin": true}', ''],
+    ['an invalid phone', '{"phone": "0123"}', 'phone'],
+    ['a blank name', '{"name": "   "}', 'name'],
+    ['a null name (only the phone can be removed)', '{"name": null}', 'name'],
+  ])('answers 400 for %s, naming the field', async (_case, body, path) => {
+    const created = bodyOf(
+      await post(JSON.stringify({ name: 'Patch Target', email: `patch-400-${path || 'none'}-${body.length}@example.com` })),
+    );
+
+    const response = await patch(created.id as string, body);
+
+    expect(response.statusCode).toBe(400);
+    expect(bodyOf(response)).toMatchObject({ error: 'BadRequest', details: [expect.objectContaining({ path })] });
+    expect(bodyOf(await get(created.id as string))).toEqual(created);
+  });
+
+  it.each([
+    ['malformed JSON', '{"name": "Ada",'],
+    ['an empty body', undefined],
+    ['a JSON array', '[{"name":"Ada"}]'],
+  ])('answers 400 for %s', async (_case, body) => {
+    const response = await patch('00000000-0000-5000-8000-000000000000', body);
+
+    expect(response.statusCode).toBe(400);
+    expect(bodyOf(response)).toMatchObject({ error: 'BadRequest', message: expect.any(String) });
+  });
+
+  it('answers 404 for no such user, and creates none', async () => {
+    const id = '00000000-0000-5000-8000-00000000beef';
+
+    const response = await patch(id, JSON.stringify({ name: 'Ghost' }));
+
+    expect(response.statusCode).toBe(404);
+    expect(bodyOf(response).error).toBe('NotFound');
+    expect(await storedItem(id)).toBeUndefined();
+    expect((await patch('../../etc/passwd', JSON.stringify({ name: 'Ghost' }))).statusCode).toBe(404);
+  });
+
+  it('answers 404 after the user is deleted, never bringing back a partial user', async () => {
+    const created = bodyOf(await post(JSON.stringify({ name: 'Deleted Soon', email: 'deleted-soon@example.com' })));
+    expect((await remove(created.id as string)).statusCode).toBe(204);
+
+    expect((await patch(created.id as string, JSON.stringify({ phone: '+447700900123' }))).statusCode).toBe(404);
+    expect(await storedItem(created.id as string)).toBeUndefined();
+  });
+
+  it('changes the user for its ID written in upper-case hex, as GET reads it', async () => {
+    const created = bodyOf(await post(JSON.stringify({ name: 'Upper Patch', email: 'upper-patch@example.com' })));
+
+    const response = await patch((created.id as string).toUpperCase(), JSON.stringify({ name: 'Upper Patched' }));
+
+    expect(response.statusCode).toBe(200);
+    expect(bodyOf(response)).toMatchObject({ id: created.id, name: 'Upper Patched' });
   });
 });
 

@@ -72,12 +72,12 @@ const templatesOf = (env: string) => Object.fromEntries(Object.entries(templates
 
 describe('cost estimate of the app', () => {
   it('shows the warm users functions prod pays for, and that dev pays for none', () => {
-    // 4 functions x 0.25 GB x 2,628,000 s a month x $0.0000033334 per GB-second (ARM64)
+    // 5 functions x 0.25 GB x 2,628,000 s a month x $0.0000033334 per GB-second (ARM64)
     expect(byName.prod.lineItems).toContainEqual({
       stack: 'prod/Api',
       item: 'Provisioned concurrency (256 MB, arm64)',
-      count: 4,
-      monthlyUsd: 8.76,
+      count: 5,
+      monthlyUsd: 10.95,
     });
     expect(byName.dev.lineItems.filter((item) => item.item.startsWith('Provisioned concurrency'))).toEqual([]);
     expect(byName.prod.fixedMonthlyUsd).toBeGreaterThan(byName.dev.fixedMonthlyUsd);
@@ -119,7 +119,7 @@ describe('worked examples, recomputed by hand', () => {
     }
   });
 
-  it("prices a million GET /users/{id} requests on prod's users API in eu-west-1 at $4.92 plus $8.76 of provisioned concurrency", () => {
+  it("prices a million GET /users/{id} requests on prod's users API in eu-west-1 at $4.92 plus $10.95 of provisioned concurrency", () => {
     const profile = {
       ...loadProfile('idle'),
       api: { requestsPerMonth: 1_000_000, mix: { 'GET /users/{id}': 1 }, m2mTokenRequestsPerMonth: 0 },
@@ -133,7 +133,7 @@ describe('worked examples, recomputed by hand', () => {
     expect(usd('Lambda compute')).toBe(0.17); // 1M x 0.05 s x 0.25 GB = 12,500 GB-s x $0.0000133334
     expect(usd('DynamoDB on-demand reads')).toBe(0.14); // 1M RRU x $0.1415 per million
     expect(usd('CloudWatch Logs')).toBe(0.91); // 1M x (1,000 + 600 bytes) = 1.6 GB x $0.57
-    expect(usd('Provisioned concurrency')).toBe(8.76); // 4 x 0.25 GB x 2,628,000 s x $0.0000033334
+    expect(usd('Provisioned concurrency')).toBe(10.95); // 5 x 0.25 GB x 2,628,000 s x $0.0000033334
     // 3.5 + 0.2 + 0.166668 + 0.1415 + 0.912
     expect(round(estimate.byFlow.API.usage)).toBe(4.92);
   });
@@ -177,7 +177,7 @@ describe('usage profiles', () => {
       // Provisioned concurrency, two M2M app clients and 5,000 token requests, 5M REST calls, Lambda,
       // 4M reads and 1.75M writes, 1,600 bytes of logs a request
       API:
-        8.76 +
+        10.95 +
         2 * P('cognitoM2mAppClientMonth') +
         5_000 * (P('cognitoM2mTokenPerThousand') / 1000) +
         5e6 * (P('restApiPerMillion') / 1e6 + lambdaReq + 0.05 * 0.25 * gbS + 1600 * logGb) +
@@ -215,8 +215,8 @@ describe('usage profiles', () => {
       // ALB with one LCU, two 1 vCPU / 2 GB tasks, and 300 scans of 100,000 users of 200 bytes (4,883 pages of 4 KB, half a unit each)
       Export: 24.24 + 57.67 + 300 * 4_883 * 0.5 * rru,
       'Data stored': 5 * P('dynamoStorageGbMonth') + 500 * P('s3StorageGbMonth'),
-      // Three NAT gateways (one per zone), two keys, 40 alarms, one dashboard
-      'Platform fixed': 3 * 730 * 0.048 + 2 + 4 + 3,
+      // Three NAT gateways (one per zone), two keys, 42 alarms, one dashboard
+      'Platform fixed': 3 * 730 * 0.048 + 2 + 4.2 + 3,
     };
     const estimate = estimateUsage('prod', templatesOf('prod'), loadProfile('growth'), table);
 
@@ -419,7 +419,8 @@ describe('an environment without the export service', () => {
     // What is left at list price: two customer keys, the alarms and dashboard, and one M2M client
     // (the users client: there is no export reader without the export service).
     expect(line('Cognito M2M app clients').map((candidate) => candidate.quantity)).toEqual([1]);
-    expect(idle.totalUsd).toBeLessThan(15.5);
+    // Just over $15 at list price (docs/decisions.md gives it to the cent, checked below).
+    expect(idle.totalUsd).toBeLessThan(16);
     // CloudWatch's always-free alarms and dashboards (per account: dev deploys to its own).
     expect(idle.totalAfterFreeTierUsd).toBeLessThan(15);
     expect(round(idle.byFlow.Export.total)).toBe(0);
