@@ -37,6 +37,7 @@ module.exports = {
       displayName: 'integration',
       testMatch: [
         '<rootDir>/test/lambda/**/*.test.ts',
+        '<rootDir>/test/store/**/*.test.ts',
         '<rootDir>/test/containers/**/*.test.ts',
         '<rootDir>/test/integration/**/*.test.ts',
         // The local cloud's IAM gateway and identity provider against real SDK clients and engines.
