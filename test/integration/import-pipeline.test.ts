@@ -229,18 +229,20 @@ interface RunResult {
   readonly visited: string[];
 }
 
-const localStateMachines = new WeakMap<ReturnType<typeof importStateMachine>, StateMachine>();
+const localStateMachines = new Map<string, StateMachine>();
 
 /**
- * The local engine's state machine for a definition, made once: making one validates the
- * definition against the Amazon States Language schemas (asl-validator compiles them anew each
- * time, about 0.2 s of CPU), and one validation per definition is all the check needs.
+ * The local engine's state machine for a definition, made once per definition text: making one
+ * validates the definition against the Amazon States Language schemas (asl-validator compiles them
+ * anew each time, about 0.2 s of CPU), and one validation per definition is all the check needs.
+ * Runs take their task handlers from `on`, so machines with the same definition share it.
  */
 function localStateMachine(on: ReturnType<typeof importStateMachine>): StateMachine {
-  let stateMachine = localStateMachines.get(on);
+  const text = JSON.stringify(on.definition);
+  let stateMachine = localStateMachines.get(text);
   if (stateMachine === undefined) {
     stateMachine = new StateMachine(on.definition as unknown as StateMachineDefinition, { validationOptions: { checkArn: false } });
-    localStateMachines.set(on, stateMachine);
+    localStateMachines.set(text, stateMachine);
   }
   return stateMachine;
 }
