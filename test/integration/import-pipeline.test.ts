@@ -29,7 +29,6 @@ import { importStateMachine, type LocalTaskHandler } from '../support/import-sta
 import { localAwsEnv, useLocalAws } from '../support/local-aws-env';
 import { startLocalDynamo, type LocalDynamo } from '../support/local-dynamodb';
 import { startLocalS3, type LocalS3 } from '../support/local-s3';
-import { createActivityTable, createUsersTable, statefulStackTemplate } from '../support/stateful-tables';
 import { createTableFromTemplate } from '../support/local-dynamodb';
 import { buildWorkerBundle, spawnWorker } from '../support/worker-process';
 import { IMPORT_CONTAINER_NAME } from '../../lib/constructs/import-job';
@@ -184,10 +183,13 @@ beforeAll(async () => {
   useLocalAws({ dynamodb: await startThrottlingProxy(dynamo.endpoint), s3: s3.endpoint });
   // The SDK's own retries would hide the throttling from the state machine's Retry, which is what is under test.
   process.env.AWS_MAX_ATTEMPTS = '1';
-  usersTable = await createUsersTable(dynamo);
-  activityTable = await createActivityTable(dynamo);
-  importsTable = await createTableFromTemplate(dynamo.client, statefulStackTemplate(), 'ImportsTable');
-  checkpointsTable = await createTableFromTemplate(dynamo.client, statefulStackTemplate(), 'ImportCheckpointsTable');
+  [devStage] = addEnvironments(testApp(), [ENVIRONMENTS.dev]);
+  // The tables exactly as the dev stage's stateful stack declares them.
+  const statefulTemplate = templateOf(devStage.stateful).toJSON() as Parameters<typeof createTableFromTemplate>[1];
+  usersTable = await createTableFromTemplate(dynamo.client, statefulTemplate, 'UsersTable');
+  activityTable = await createTableFromTemplate(dynamo.client, statefulTemplate, 'ActivityTable');
+  importsTable = await createTableFromTemplate(dynamo.client, statefulTemplate, 'ImportsTable');
+  checkpointsTable = await createTableFromTemplate(dynamo.client, statefulTemplate, 'ImportCheckpointsTable');
   Object.assign(process.env, {
     USERS_TABLE_NAME: usersTable,
     ACTIVITY_TABLE_NAME: activityTable,
@@ -198,7 +200,6 @@ beforeAll(async () => {
     IMPORT_RECORD_RETENTION_DAYS: '7',
     [IMPORT_CHUNK_SIZE_VARIABLE]: String(CHUNK),
   });
-  [devStage] = addEnvironments(testApp(), [ENVIRONMENTS.dev]);
   machine = importStateMachine(devStage.jobs, () => lambdaContext('import-task', 300_000), {
     [IMPORT_STATES.runJob]: localImportJob(devStage),
   });
