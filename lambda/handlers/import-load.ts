@@ -2,6 +2,7 @@ import type { Context } from 'aws-lambda';
 import { runImport } from '../domain/import-engine';
 import type { ImportLine } from '../domain/import-file';
 import {
+  IMPORT_CHUNK_SIZE_VARIABLE,
   importRunKeys,
   jobOutcome,
   parseChunk,
@@ -10,6 +11,7 @@ import {
   type TransformResult,
 } from '../domain/import-job';
 import type { NewUser } from '../domain/user';
+import { optionalIntEnv } from '../shared/env';
 import { logger } from '../shared/logger';
 import { uploadsBucket } from '../shared/bucket-stores';
 import { importCheckpointsStore, userImportStore } from '../shared/table-stores';
@@ -35,6 +37,7 @@ export const LOAD_TIME_RESERVE_MS = 60_000;
  */
 export const handler = stepFunctionsTask(
   async (input: LoadInput, context: Context): Promise<LoadResult> => {
+    const chunkRecords = optionalIntEnv(IMPORT_CHUNK_SIZE_VARIABLE, { min: 1 });
     const bucket = uploadsBucket();
     const keys = importRunKeys(input.importId);
 
@@ -54,6 +57,7 @@ export const handler = stepFunctionsTask(
       checkpoints: importCheckpointsStore(),
       users: userImportStore(),
       now: () => new Date(input.submittedAt),
+      chunkRecords,
       shouldStop: () => context.getRemainingTimeInMillis() < LOAD_TIME_RESERVE_MS,
       log: (message, details) => logger.debug(message, details),
     });

@@ -4,6 +4,7 @@ import {
   chunkText,
   importRunKeys,
   IMPORT_CHUNK_RECORDS,
+  IMPORT_CHUNK_SIZE_VARIABLE,
   PROBLEM_SAMPLE_SIZE,
   type ChunkLine,
   type ImportExecutionInput,
@@ -11,7 +12,7 @@ import {
   type ValidationResult,
 } from '../domain/import-job';
 import type { NewUser } from '../domain/user';
-import { requireIntEnv } from '../shared/env';
+import { optionalIntEnv, requireIntEnv } from '../shared/env';
 import { logger } from '../shared/logger';
 import { uploadsBucket } from '../shared/bucket-stores';
 import { stepFunctionsTask } from '../shared/tasks';
@@ -24,6 +25,7 @@ import { stepFunctionsTask } from '../shared/tasks';
 export const handler = stepFunctionsTask(
   async (input: ImportExecutionInput): Promise<ValidationResult> => {
     const threshold = requireIntEnv('LARGE_IMPORT_THRESHOLD_BYTES', { min: 1 });
+    const chunkRecords = optionalIntEnv(IMPORT_CHUNK_SIZE_VARIABLE, { min: 1 }) ?? IMPORT_CHUNK_RECORDS;
     const format = importFormatOf(input.key);
     const bucket = uploadsBucket();
     const keys = importRunKeys(input.importId);
@@ -54,7 +56,7 @@ export const handler = stepFunctionsTask(
       }
       validRecords += 1;
       chunk.push({ line: entry.line, record: entry.record });
-      if (chunk.length >= IMPORT_CHUNK_RECORDS) await flush();
+      if (chunk.length >= chunkRecords) await flush();
     }
     await flush();
     await bucket.putText(

@@ -97,11 +97,12 @@ function expectEveryUserOnce(users: Map<string, Record<string, string>>, count: 
 
 it('loads a multi-chunk import completely and exits 0', async () => {
   const tables = await freshTables();
-  // Two chunks of the default 1,000 records: enough to cross a chunk boundary.
-  const total = 1_200;
+  // Two chunks of 100 records (IMPORT_CHUNK_SIZE; deployed jobs use the default 1,000): enough to
+  // cross a chunk boundary.
+  const total = 150;
   await upload('imports/large.jsonl', jsonLines(total));
 
-  const worker = spawnWorker(bundle, ['import'], importEnv(tables, 'imports/large.jsonl', 'large'));
+  const worker = spawnWorker(bundle, ['import'], importEnv(tables, 'imports/large.jsonl', 'large', { IMPORT_CHUNK_SIZE: '100' }));
   const { code } = await worker.exited;
 
   expect(code).toBe(0);
@@ -118,14 +119,14 @@ it('loads a multi-chunk import completely and exits 0', async () => {
 it('resumes an import killed halfway and ends with every record loaded exactly once', async () => {
   const tables = await freshTables();
   // Small chunks and few writes in flight, so the kill lands mid-import after several checkpoints
-  // (at 1,000 of 2,500 records: four checkpoints written, 1,500 records still to go).
-  const total = 2_500;
+  // (at 200 of 600 records: four checkpoints written, eight chunks still to go).
+  const total = 600;
   await upload('imports/killed.csv', csv(total));
-  const env = importEnv(tables, 'imports/killed.csv', 'killed', { IMPORT_CHUNK_SIZE: '250', IMPORT_CONCURRENCY: '4' });
+  const env = importEnv(tables, 'imports/killed.csv', 'killed', { IMPORT_CHUNK_SIZE: '50', IMPORT_CONCURRENCY: '4' });
 
   const first = spawnWorker(bundle, ['import'], env);
   let progressAtKill = 0;
-  while (progressAtKill < 1_000) {
+  while (progressAtKill < 200) {
     await new Promise((resolve) => setTimeout(resolve, 20));
     progressAtKill = Number((await checkpoint(tables, 'killed'))?.lastLine ?? 0);
   }
@@ -250,12 +251,13 @@ it('exits non-zero when a CSV file lacks the required columns', async () => {
 
 it('stops cleanly on SIGTERM with its checkpoint written, and a new attempt completes with exact counts', async () => {
   const tables = await freshTables();
-  const total = 2_000;
+  // Stopped after three checkpoints of 25 records, with seventeen chunks still to go.
+  const total = 500;
   await upload('imports/stopped.csv', csv(total));
-  const env = importEnv(tables, 'imports/stopped.csv', 'stopped', { IMPORT_CHUNK_SIZE: '100', IMPORT_CONCURRENCY: '4' });
+  const env = importEnv(tables, 'imports/stopped.csv', 'stopped', { IMPORT_CHUNK_SIZE: '25', IMPORT_CONCURRENCY: '4' });
 
   const first = spawnWorker(bundle, ['import'], env);
-  while (Number((await checkpoint(tables, 'stopped'))?.lastLine ?? 0) < 300) {
+  while (Number((await checkpoint(tables, 'stopped'))?.lastLine ?? 0) < 75) {
     await new Promise((resolve) => setTimeout(resolve, 20));
   }
   first.child.kill('SIGTERM');

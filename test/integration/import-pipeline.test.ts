@@ -4,25 +4,31 @@ import type { AddressInfo } from 'node:net';
 import { GetItemCommand, ScanCommand, PutItemCommand } from '@aws-sdk/client-dynamodb';
 import { GetObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import type { CfnElement } from 'aws-cdk-lib';
-import { templateOf, testApp } from '../support/synth';
+import { stacksOf, templateOf, testApp } from '../support/synth';
 import { ExecutionError, StateMachine, type StateMachineDefinition } from 'aws-local-stepfunctions';
 import { ENVIRONMENTS } from '../../lib/config';
 import { addEnvironments } from '../../lib/platform';
 import { IMPORT_STATES } from '../../lib/constructs/import-pipeline';
 import { activityDay } from '../../lambda/domain/activity';
-import { IMPORT_CHUNK_RECORDS, importIdFor, type ImportExecutionInput } from '../../lambda/domain/import-job';
+import {
+  IMPORT_CHUNK_RECORDS,
+  IMPORT_CHUNK_SIZE_VARIABLE,
+  importIdFor,
+  importRunKeys,
+  type ImportExecutionInput,
+} from '../../lambda/domain/import-job';
 import { userIdForEmail } from '../../lambda/domain/user-id';
 import { gzipSync } from 'node:zlib';
 import type { APIGatewayProxyResult } from 'aws-lambda';
 import { handler as createUser } from '../../lambda/handlers/create-user';
-import { LOAD_TIME_RESERVE_MS } from '../../lambda/handlers/import-load';
+import { handler as load, LOAD_TIME_RESERVE_MS } from '../../lambda/handlers/import-load';
+import { handler as validate } from '../../lambda/handlers/import-validate';
 import { forEachLimited } from '../../lambda/domain/import-engine';
 import { apiEvent, lambdaContext } from '../support/events';
 import { importStateMachine, type LocalTaskHandler } from '../support/import-state-machine';
 import { localAwsEnv, useLocalAws } from '../support/local-aws-env';
 import { startLocalDynamo, type LocalDynamo } from '../support/local-dynamodb';
 import { startLocalS3, type LocalS3 } from '../support/local-s3';
-import { createActivityTable, createUsersTable, statefulStackTemplate } from '../support/stateful-tables';
 import { createTableFromTemplate } from '../support/local-dynamodb';
 import { buildWorkerBundle, spawnWorker } from '../support/worker-process';
 import { IMPORT_CONTAINER_NAME } from '../../lib/constructs/import-job';
@@ -40,10 +46,17 @@ let importsTable: string;
 let activityTable: string;
 let checkpointsTable: string;
 let workerBundle: string;
+let devStage: AppStage;
 let machine: ReturnType<typeof importStateMachine>;
 /** The same state machine with a 64-byte threshold: every file runs as the Fargate import job. */
 let fargateMachine: ReturnType<typeof importStateMachine>;
 const FARGATE_THRESHOLD = 64;
+/**
+ * Records per chunk in these tests, on both paths (IMPORT_CHUNK_SIZE; deployed imports use the
+ * default IMPORT_CHUNK_RECORDS, 1,000): a file of CHUNK + 50 records crosses a chunk boundary with
+ * a few hundred writes to dynalite instead of thousands.
+ */
+const CHUNK = 100;
 
 type Json = Parameters<LocalTaskHandler>[0];
 
@@ -71,6 +84,8 @@ function localImportJob(stage: AppStage) {
   }[];
   const container = containers.find((definition) => definition.Name === IMPORT_CONTAINER_NAME)!;
   const local: Record<string, string> = { IMPORT_BUCKET: BUCKET, USERS_TABLE_NAME: usersTable, CHECKPOINTS_TABLE_NAME: checkpointsTable };
+  // Not in the task definition (deployed jobs use the default): the tests' chunk size.
+  const testSettings = { [IMPORT_CHUNK_SIZE_VARIABLE]: String(CHUNK) };
   const baseEnvironment = Object.fromEntries(
     container.Environment.map(({ Name, Value }) => {
       if (typeof Value === 'string') return [Name, Value];
@@ -87,6 +102,7 @@ function localImportJob(stage: AppStage) {
     const environment = {
       ...localAwsEnv({ dynamodb: dynamo.endpoint, s3: s3.endpoint }),
       ...baseEnvironment,
+      ...testSettings,
       ...Object.fromEntries(override.Environment.map(({ Name, Value }) => [Name, Value])),
     };
     const { code } = await spawnWorker(workerBundle, ['import'], environment).exited;
@@ -167,10 +183,13 @@ beforeAll(async () => {
   useLocalAws({ dynamodb: await startThrottlingProxy(dynamo.endpoint), s3: s3.endpoint });
   // The SDK's own retries would hide the throttling from the state machine's Retry, which is what is under test.
   process.env.AWS_MAX_ATTEMPTS = '1';
-  usersTable = await createUsersTable(dynamo);
-  activityTable = await createActivityTable(dynamo);
-  importsTable = await createTableFromTemplate(dynamo.client, statefulStackTemplate(), 'ImportsTable');
-  checkpointsTable = await createTableFromTemplate(dynamo.client, statefulStackTemplate(), 'ImportCheckpointsTable');
+  [devStage] = addEnvironments(testApp(), [ENVIRONMENTS.dev]);
+  // The tables exactly as the dev stage's stateful stack declares them.
+  const statefulTemplate = templateOf(devStage.stateful).toJSON() as Parameters<typeof createTableFromTemplate>[1];
+  usersTable = await createTableFromTemplate(dynamo.client, statefulTemplate, 'UsersTable');
+  activityTable = await createTableFromTemplate(dynamo.client, statefulTemplate, 'ActivityTable');
+  importsTable = await createTableFromTemplate(dynamo.client, statefulTemplate, 'ImportsTable');
+  checkpointsTable = await createTableFromTemplate(dynamo.client, statefulTemplate, 'ImportCheckpointsTable');
   Object.assign(process.env, {
     USERS_TABLE_NAME: usersTable,
     ACTIVITY_TABLE_NAME: activityTable,
@@ -179,9 +198,11 @@ beforeAll(async () => {
     UPLOADS_BUCKET_NAME: BUCKET,
     LARGE_IMPORT_THRESHOLD_BYTES: String(ENVIRONMENTS.dev.imports.largeImportThresholdBytes),
     IMPORT_RECORD_RETENTION_DAYS: '7',
+    [IMPORT_CHUNK_SIZE_VARIABLE]: String(CHUNK),
   });
-  const [dev] = addEnvironments(testApp(), [ENVIRONMENTS.dev]);
-  machine = importStateMachine(dev.jobs, () => lambdaContext('import-task', 300_000), { [IMPORT_STATES.runJob]: localImportJob(dev) });
+  machine = importStateMachine(devStage.jobs, () => lambdaContext('import-task', 300_000), {
+    [IMPORT_STATES.runJob]: localImportJob(devStage),
+  });
   const small = { ...ENVIRONMENTS.dev, imports: { ...ENVIRONMENTS.dev.imports, largeImportThresholdBytes: FARGATE_THRESHOLD } };
   const [smallStage] = addEnvironments(testApp(), [small]);
   fargateMachine = importStateMachine(smallStage.jobs, () => lambdaContext('import-task', 300_000), {
@@ -209,6 +230,24 @@ interface RunResult {
   readonly visited: string[];
 }
 
+const localStateMachines = new Map<string, StateMachine>();
+
+/**
+ * The local engine's state machine for a definition, made once per definition text: making one
+ * validates the definition against the Amazon States Language schemas (asl-validator compiles them
+ * anew each time, about 0.2 s of CPU), and one validation per definition is all the check needs.
+ * Runs take their task handlers from `on`, so machines with the same definition share it.
+ */
+function localStateMachine(on: ReturnType<typeof importStateMachine>): StateMachine {
+  const text = JSON.stringify(on.definition);
+  let stateMachine = localStateMachines.get(text);
+  if (stateMachine === undefined) {
+    stateMachine = new StateMachine(on.definition as unknown as StateMachineDefinition, { validationOptions: { checkArn: false } });
+    localStateMachines.set(text, stateMachine);
+  }
+  return stateMachine;
+}
+
 /** Uploads `body` under imports/ and runs the synthesized state machine on it, locally, to the end. */
 async function runImport(
   fileName: string,
@@ -224,9 +263,7 @@ async function runImport(
     key,
     submittedAt,
   };
-  const stateMachine = new StateMachine(on.definition as unknown as StateMachineDefinition, {
-    validationOptions: { checkArn: false },
-  });
+  const stateMachine = localStateMachine(on);
   const taskStates = Object.keys(on.taskHandlers);
   const execution = stateMachine.run(input as never, {
     overrides: {
@@ -298,8 +335,8 @@ async function objectText(key: string): Promise<string> {
 
 describe('the synthesized import state machine, run locally', () => {
   it('imports a clean file of more than one chunk and records the outcome', async () => {
-    // Two chunks (IMPORT_CHUNK_RECORDS is 1,000): as many records as it takes to cross a chunk boundary.
-    const total = IMPORT_CHUNK_RECORDS + 200;
+    // Two chunks: as many records as it takes to cross a chunk boundary.
+    const total = CHUNK + 50;
     const succeededBefore = await counter('importsSucceeded');
     const createdBefore = await counter('usersCreated');
 
@@ -333,6 +370,9 @@ describe('the synthesized import state machine, run locally', () => {
     });
     expect(await counter('importsSucceeded')).toBe(succeededBefore + 1);
     expect(await counter('usersCreated')).toBe(createdBefore + total);
+    const keys = importRunKeys(run.input.importId);
+    const chunkLines = async (index: number) => (await objectText(keys.normalisedChunk(index))).trim().split('\n').length;
+    expect([await chunkLines(0), await chunkLines(1)]).toEqual([CHUNK, total - CHUNK]);
   });
 
   it('imports the valid rows of a CSV and reports each invalid line with its reason', async () => {
@@ -603,8 +643,8 @@ describe.each([
   });
 
   it('creates each user once when two imports of the same file overlap, stamped and counted by the import that created it', async () => {
-    // Across a chunk boundary (IMPORT_CHUNK_RECORDS is 1,000): the imports overlap in both chunks.
-    const total = IMPORT_CHUNK_RECORDS + 200;
+    // Across a chunk boundary: the imports overlap in both chunks.
+    const total = CHUNK + 50;
     const domain = `${path}.overlap.example`;
     const body = ['name,email', ...Array.from({ length: total }, (_, index) => `User ${index},user${index}@${domain}`)].join('\n') + '\n';
     const createdBefore = await counter('usersCreated');
@@ -634,12 +674,11 @@ describe.each([
 describe('Load on the Lambda path', () => {
   it('stops at its time budget with its checkpoint written, and the state machine runs it again until done', async () => {
     // Every invocation starts with just the reserve left: each Load loads one chunk and continues.
-    const [dev] = addEnvironments(testApp(), [ENVIRONMENTS.dev]);
-    const hurried = importStateMachine(dev.jobs, () => lambdaContext('import-task', LOAD_TIME_RESERVE_MS + 1), {
-      [IMPORT_STATES.runJob]: localImportJob(dev),
+    const hurried = importStateMachine(devStage.jobs, () => lambdaContext('import-task', LOAD_TIME_RESERVE_MS + 1), {
+      [IMPORT_STATES.runJob]: localImportJob(devStage),
     });
-    // Two chunks (IMPORT_CHUNK_RECORDS is 1,000), so two Loads.
-    const total = IMPORT_CHUNK_RECORDS + 200;
+    // Two chunks, so two Loads.
+    const total = CHUNK + 50;
     const createdBefore = await counter('usersCreated');
 
     const run = await runImport('budget.jsonl', jsonLines(total, 'budget.example'), hurried);
@@ -706,5 +745,72 @@ describe('Load on the Lambda path', () => {
 
     expect(responses.map((response) => response.statusCode).sort()).toEqual([201, ...Array(11).fill(409)]);
     expect(await counter('usersCreated')).toBe(createdBefore + 1);
+  });
+});
+
+describe('the records per chunk (IMPORT_CHUNK_SIZE, set by these tests only)', () => {
+  /** Runs `body` with IMPORT_CHUNK_SIZE set to `value` (unset when undefined), then restores the tests' setting. */
+  async function withChunkSize<T>(value: string | undefined, body: () => Promise<T>): Promise<T> {
+    if (value === undefined) delete process.env[IMPORT_CHUNK_SIZE_VARIABLE];
+    else process.env[IMPORT_CHUNK_SIZE_VARIABLE] = value;
+    try {
+      return await body();
+    } finally {
+      process.env[IMPORT_CHUNK_SIZE_VARIABLE] = String(CHUNK);
+    }
+  }
+
+  it('is set by no function or container of the synthesized app, so deployed imports use the default', () => {
+    type Resource = {
+      Properties?: {
+        Environment?: { Variables?: Record<string, unknown> };
+        ContainerDefinitions?: { Environment?: { Name: string }[] }[];
+      };
+    };
+    const settings = stacksOf(devStage).flatMap((stack) => {
+      const template = templateOf(stack);
+      const functions = Object.values(template.findResources('AWS::Lambda::Function') as Record<string, Resource>);
+      const tasks = Object.values(template.findResources('AWS::ECS::TaskDefinition') as Record<string, Resource>);
+      return [
+        ...functions.flatMap((fn) => Object.keys(fn.Properties?.Environment?.Variables ?? {})),
+        ...tasks.flatMap((task) => (task.Properties?.ContainerDefinitions ?? []).flatMap((c) => (c.Environment ?? []).map((e) => e.Name))),
+      ];
+    });
+    // The scan sees what the app does set: Validate's threshold, the import container's tables.
+    expect(settings).toEqual(expect.arrayContaining(['LARGE_IMPORT_THRESHOLD_BYTES', 'CHECKPOINTS_TABLE_NAME']));
+    expect(settings).not.toContain(IMPORT_CHUNK_SIZE_VARIABLE);
+  });
+
+  it('cuts a file into chunks of IMPORT_CHUNK_RECORDS when it is not set', async () => {
+    const key = 'imports/default-chunks.jsonl';
+    await s3.client.send(new PutObjectCommand({ Bucket: BUCKET, Key: key, Body: jsonLines(IMPORT_CHUNK_RECORDS + 1, 'default.example') }));
+    const input: ImportExecutionInput = { importId: 'default-chunks', bucket: BUCKET, key, submittedAt: '2026-11-20T10:00:00.000Z' };
+
+    const result = await withChunkSize(undefined, () => validate(input, lambdaContext('import-validate')));
+
+    expect(result).toMatchObject({ validRecords: IMPORT_CHUNK_RECORDS + 1, chunkCount: 2 });
+    const firstChunk = await objectText(importRunKeys(input.importId).validChunk(0));
+    expect(firstChunk.trim().split('\n')).toHaveLength(IMPORT_CHUNK_RECORDS);
+  });
+
+  it('fails Validate and Load loudly, naming the variable, when it is not a positive whole number', async () => {
+    const input: ImportExecutionInput = {
+      importId: 'bad-chunks',
+      bucket: BUCKET,
+      key: 'imports/bad-chunks.jsonl',
+      submittedAt: '2026-11-20T10:00:00.000Z',
+    };
+    const loadInput = { ...input, transform: { chunkCount: 0, records: 0 } };
+
+    for (const value of ['0', 'a thousand']) {
+      await withChunkSize(value, async () => {
+        await expect(validate(input, lambdaContext('import-validate'))).rejects.toThrow(
+          /IMPORT_CHUNK_SIZE must be a whole number of at least 1/,
+        );
+        await expect(load(loadInput, lambdaContext('import-load'))).rejects.toThrow(
+          /IMPORT_CHUNK_SIZE must be a whole number of at least 1/,
+        );
+      });
+    }
   });
 });

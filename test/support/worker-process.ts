@@ -1,22 +1,80 @@
 import { spawn, type ChildProcess } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 
-const BUILD_SCRIPT = path.join(__dirname, '..', '..', 'containers', 'worker', 'build.mjs');
+const ROOT = path.join(__dirname, '..', '..');
+const BUILD_SCRIPT = path.join(ROOT, 'containers', 'worker', 'build.mjs');
+/**
+ * Everything the bundle is built from: the worker and the lambda/ code it imports (a superset of
+ * what the Dockerfile copies), the locked dependencies (esbuild among them) and the TypeScript
+ * settings esbuild reads.
+ */
+const BUNDLE_INPUTS = ['containers/worker', 'lambda', 'package-lock.json', 'tsconfig.json'];
+const CACHE_DIR = path.join(os.tmpdir(), 'worker-bundle-cache');
+/** Bundles unused for this long are removed when a new one is built. */
+const CACHE_MAX_AGE_MS = 24 * 3600_000;
+
+/** A hash of every input file's path and content: any change to what the bundle is built from gives a new key. */
+function bundleKey(): string {
+  const hash = createHash('sha256').update(process.version);
+  const files = BUNDLE_INPUTS.flatMap((input) => {
+    const absolute = path.join(ROOT, input);
+    if (fs.statSync(absolute).isFile()) return [input];
+    return (fs.readdirSync(absolute, { recursive: true }) as string[])
+      .map((entry) => path.join(input, entry))
+      .filter((file) => !/(^|[\\/])(node_modules|dist)([\\/]|$)/.test(file) && fs.statSync(path.join(ROOT, file)).isFile());
+  });
+  for (const file of files.sort()) hash.update(`\0${file}\0`).update(fs.readFileSync(path.join(ROOT, file)));
+  return hash.digest('hex').slice(0, 24);
+}
 
 /**
- * Bundles the worker with containers/worker/build.mjs, the script the Dockerfile runs, into a
- * temporary folder: tests run the same file the image runs with `node dist/worker.js`.
+ * Bundles the worker with containers/worker/build.mjs, the script the Dockerfile runs: tests run
+ * the same file the image runs with `node dist/worker.js`. The bundle is kept in the temporary
+ * folder under a hash of its sources (bundleKey), so the test files that run the worker, and later
+ * runs, build it once per version of the sources instead of once per file.
  */
 export async function buildWorkerBundle(): Promise<string> {
-  const outfile = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'worker-bundle-')), 'worker.js');
+  const folder = path.join(CACHE_DIR, bundleKey());
+  const outfile = path.join(folder, 'worker.js');
+  if (fs.existsSync(outfile)) {
+    const now = new Date();
+    fs.utimesSync(folder, now, now);
+    return outfile;
+  }
+  fs.mkdirSync(CACHE_DIR, { recursive: true });
+  removeStaleBundles();
+  // Built beside the cache and renamed into place whole, so a file running at the same time never
+  // sees half a bundle; the one that renames second keeps using the first one's identical bundle.
+  const building = fs.mkdtempSync(path.join(CACHE_DIR, 'building-'));
   await new Promise<void>((resolve, reject) => {
-    const child = spawn(process.execPath, [BUILD_SCRIPT, outfile], { stdio: ['ignore', 'inherit', 'inherit'] });
+    const child = spawn(process.execPath, [BUILD_SCRIPT, path.join(building, 'worker.js')], { stdio: ['ignore', 'inherit', 'inherit'] });
     child.once('error', reject);
     child.once('exit', (code) => (code === 0 ? resolve() : reject(new Error(`build.mjs exited with ${code}`))));
+  }).catch((error: unknown) => {
+    fs.rmSync(building, { recursive: true, force: true });
+    throw error;
   });
+  try {
+    fs.renameSync(building, folder);
+  } catch (error) {
+    fs.rmSync(building, { recursive: true, force: true });
+    if (!fs.existsSync(outfile)) throw error;
+  }
   return outfile;
+}
+
+function removeStaleBundles(): void {
+  for (const entry of fs.readdirSync(CACHE_DIR)) {
+    const folder = path.join(CACHE_DIR, entry);
+    try {
+      if (Date.now() - fs.statSync(folder).mtimeMs > CACHE_MAX_AGE_MS) fs.rmSync(folder, { recursive: true, force: true });
+    } catch {
+      // Removed by another test file at the same moment.
+    }
+  }
 }
 
 export interface WorkerProcess {

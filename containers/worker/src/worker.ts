@@ -6,6 +6,7 @@ import { BearerTokenCheck, tokenCheckSettingsFrom } from './auth';
 import { SDK_HTTP_TIMEOUTS } from '../../../lambda/shared/clients/http-timeouts';
 import { startExportServer, type RunningServer } from './export-server';
 import { importFormatOf, type ImportFormat } from '../../../lambda/domain/import-file';
+import { IMPORT_CHUNK_SIZE_VARIABLE } from '../../../lambda/domain/import-job';
 import { ImportCheckpointsStore } from '../../../lambda/store/import-checkpoints-store';
 import { runImport, ImportStoppedError } from './import-job';
 
@@ -111,7 +112,7 @@ async function importCommand(env: Env, logger: Logger, stop: AbortSignal): Promi
       format,
       usersTable,
       checkpointsTable,
-      chunkSize: env.IMPORT_CHUNK_SIZE ? positiveInt(env, 'IMPORT_CHUNK_SIZE', 1) : undefined,
+      chunkSize: env[IMPORT_CHUNK_SIZE_VARIABLE] ? positiveInt(env, IMPORT_CHUNK_SIZE_VARIABLE, 1) : undefined,
       concurrency: env.IMPORT_CONCURRENCY ? positiveInt(env, 'IMPORT_CONCURRENCY', 1) : undefined,
       signal,
       log: (message, details) => logger.info(message, details),
