@@ -6,6 +6,7 @@ import { handler as createUser } from '../../lambda/handlers/create-user';
 import { handler as deleteUser } from '../../lambda/handlers/delete-user';
 import { handler as getUser } from '../../lambda/handlers/get-user';
 import { handler as listUsers } from '../../lambda/handlers/list-users';
+import { handler as updateUser } from '../../lambda/handlers/update-user';
 import { newUserSchema } from '../../lambda/domain/user';
 import { userIdForEmail } from '../../lambda/domain/user-id';
 import * as z from 'zod/mini';
@@ -106,6 +107,50 @@ describe('users API under arbitrary input', () => {
       }),
       RUNS,
     );
+  });
+
+  it('answers PATCH /users/{id} with a 2xx or a JSON 4xx, and leaves every user valid and with its email', async () => {
+    const emails = ['patch-one@example.com', 'patch-two@example.com'];
+    for (const email of emails) {
+      expect(
+        (await createUser(apiEvent({ method: 'POST', resource: '/users', body: JSON.stringify({ name: 'Patch Me', email }) }), context))
+          .statusCode,
+      ).toBe(201);
+    }
+    const changes = fc
+      .record(
+        {
+          name: fc.oneof(fc.string({ unit: 'grapheme', maxLength: 150 }), fc.constant(null), fc.integer()),
+          phone: fc.oneof(fc.string(), fc.stringMatching(/^\+[1-9][0-9]{6,14}$/), fc.constant(null)),
+          email: fc.emailAddress(),
+        },
+        { requiredKeys: [] },
+      )
+      .map((value) => JSON.stringify(value));
+    const ids = fc.oneof(fc.constantFrom(...emails.map(userIdForEmail)), fc.uuid(), fc.string({ unit: 'binary' }));
+
+    await fc.assert(
+      fc.asyncProperty(fc.oneof(bodies, changes), ids, fc.boolean(), async (body, id, base64) => {
+        const event = apiEvent({
+          method: 'PATCH',
+          resource: '/users/{id}',
+          path: `/users/${encodeURIComponent(id)}`,
+          pathParameters: { id },
+          body: base64 ? Buffer.from(body).toString('base64') : body,
+        });
+        expectClientSafe(await updateUser({ ...event, isBase64Encoded: base64 }, context));
+      }),
+      RUNS,
+    );
+
+    const stored = ((await dynamo.client.send(new ScanCommand({ TableName: tableName }))).Items ?? []).map((raw) => unmarshall(raw));
+    for (const email of emails) expect(stored.find((item) => item.id === userIdForEmail(email))?.email).toBe(email);
+    for (const item of stored) {
+      const { id, createdAt, updatedAt, ...input } = item;
+      expect(z.safeParse(newUserSchema, input).success).toBe(true);
+      expect(id).toBe(userIdForEmail(input.email as string));
+      if (updatedAt !== undefined) expect(Date.parse(updatedAt as string)).toBeGreaterThanOrEqual(Date.parse(createdAt as string));
+    }
   });
 
   it('answers GET /users with a 2xx or a JSON 4xx for any query string', async () => {
