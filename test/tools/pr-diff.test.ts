@@ -3,7 +3,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { App, Stack, Stage } from 'aws-cdk-lib';
-import type { StackProps } from 'aws-cdk-lib';
+import type { AppProps, StackProps } from 'aws-cdk-lib';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as ecs from 'aws-cdk-lib/aws-ecs';
 import * as iam from 'aws-cdk-lib/aws-iam';
@@ -47,11 +47,20 @@ class ApiStack extends Stack {
   }
 }
 
+/**
+ * An App for the fixtures, without the CDK's built-in CloudFormation validation (on in a plain App):
+ * it only checks templates, never changes them, and its WebAssembly engine takes about 2.7 s of CPU
+ * to start and 0.5 s per synth. These tests read the templates; the gate is test/infra/synth-gate.test.ts.
+ */
+function fixtureApp(props: AppProps): App {
+  return new App({ builtinCloudFormationValidation: false, ...props });
+}
+
 /** Synthesize the fixture app (stage `dev` with `Stateful` and `Api` stacks) into a fresh directory. */
 function synthVariant(root: string, name: string, overrides: Partial<Variant>): string {
   const variant = { ...BASE, ...overrides };
   const outdir = path.join(root, name);
-  const app = new App({ outdir, context: { 'aws:cdk:bundling-stacks': [] } });
+  const app = fixtureApp({ outdir, context: { 'aws:cdk:bundling-stacks': [] } });
   const stage = new Stage(app, 'dev');
   const stateful = new StatefulStack(stage, 'Stateful', variant);
   new ApiStack(stage, 'Api', stateful.table, variant);
@@ -70,7 +79,7 @@ function synthWorker(
   variant: { memoryMiB: number; reads: 'revision' | 'family'; references: 'weak' | 'strong' },
 ): string {
   const outdir = path.join(root, name);
-  const app = new App({ outdir, context: { '@aws-cdk/core:defaultCrossStackReferences': variant.references } });
+  const app = fixtureApp({ outdir, context: { '@aws-cdk/core:defaultCrossStackReferences': variant.references } });
   const stage = new Stage(app, 'prod', { env: { account: '111111111111', region: 'eu-west-1' } });
   const containers = new Stack(stage, 'Containers');
   const task = new ecs.FargateTaskDefinition(containers, 'ImportTask', { memoryLimitMiB: variant.memoryMiB, cpu: 256 });
