@@ -9,6 +9,7 @@ import * as ecs from 'aws-cdk-lib/aws-ecs';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { readAssemblyTemplates } from '../../tools/pr-diff/assembly';
+import { cdkCommand } from '../../tools/pr-diff/cli';
 import { STATEFUL_RESOURCE_TYPES, summarize } from '../../tools/pr-diff/summarize';
 import type { DiffSummary, TemplateMap } from '../../tools/pr-diff/summarize';
 
@@ -266,6 +267,15 @@ describe('pr-diff', () => {
       const { status, stdout } = runCli(['--base-dir', dirs.base, '--head-dir', dirs.memory]);
       expect(status).toBe(0);
       expect(stdout).toContain('`MemorySize` changed');
+    });
+
+    it("synthesizes with the project's installed CDK CLI, and with npx --no-install cdk only when none is installed", () => {
+      const project = fs.mkdtempSync(path.join(root, 'project-'));
+      expect(cdkCommand(project)).toEqual(['npx', '--no-install', 'cdk']);
+      const installed = path.join(project, 'node_modules', '.bin', 'cdk');
+      fs.mkdirSync(path.dirname(installed), { recursive: true });
+      fs.writeFileSync(installed, '');
+      expect(cdkCommand(project)).toEqual([installed]);
     });
 
     it('exits 2 with a message for a directory that is not an assembly', () => {
