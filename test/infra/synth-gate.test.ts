@@ -2,14 +2,42 @@ import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { buildSync } from 'esbuild';
 
 // The README's synth command (`npx cdk synth --quiet`), run by the CLI on a tiny app built through
 // the project's entry point (synthesizeCheckedApp, as bin/app.ts). Every stack of the fixture is
 // inside a Stage, as every stack of the platform is, so a bare synth selects none of them.
 const root = path.join(__dirname, '..', '..');
 const cdk = path.join(root, 'node_modules', '.bin', 'cdk');
-// tsx by its path rather than through npx: the same app, without npx's lookup on each run.
-const fixtureApp = `${path.join(root, 'node_modules', '.bin', 'tsx')} ${path.join('test', 'fixtures', 'synth-gate', 'app.ts')}`;
+
+/**
+ * The fixture app and the project code it imports (lib/compliance.ts…), compiled once by esbuild
+ * into one JavaScript file that node runs: tsx would compile the same code again in each of the
+ * three synths and pass every module of aws-cdk-lib and cdk-nag through its loader (about 1.5 s of
+ * CPU a synth). Packages stay external, resolved from the project's node_modules, so the bundle
+ * lives under node_modules/.cache.
+ */
+let fixtureApp: string;
+let bundleDir: string;
+beforeAll(() => {
+  const cache = path.join(root, 'node_modules', '.cache');
+  fs.mkdirSync(cache, { recursive: true });
+  bundleDir = fs.mkdtempSync(path.join(cache, 'synth-gate-'));
+  const outfile = path.join(bundleDir, 'app.js');
+  buildSync({
+    entryPoints: [path.join(root, 'test', 'fixtures', 'synth-gate', 'app.ts')],
+    bundle: true,
+    platform: 'node',
+    target: 'node20',
+    packages: 'external',
+    outfile,
+    logLevel: 'warning',
+  });
+  fixtureApp = `${process.execPath} ${outfile}`;
+});
+afterAll(() => {
+  fs.rmSync(bundleDir, { recursive: true, force: true });
+});
 
 /** `cdk synth --quiet [flags…] [selection…]` of the fixture with `-c violation=<violation>`. */
 function synth(violation: string, ...selection: string[]): { status: number | null; output: string } {

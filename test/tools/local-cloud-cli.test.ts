@@ -2,7 +2,7 @@ import * as fs from 'node:fs';
 import * as http from 'node:http';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { startLocalCloud } from '../e2e/support/local-cloud';
+import { startLocalCloud, type RunningCloud } from '../e2e/support/local-cloud';
 
 /** A one-stack cloud assembly written by hand, so these start-up checks need no synth. */
 function tinyAssembly(resources: Record<string, { Type: string; Properties?: Record<string, unknown> }>): string {
@@ -39,18 +39,6 @@ test('refuses to start when the assembly uses a resource type the runner does no
   await expect(startLocalCloud(assembly)).rejects.toThrow(/does not support:\s+- AWS::Kinesis::Stream \(dev-Tiny\/Stream\)/);
 });
 
-test('lists the deliberately inert types and starts', async () => {
-  const cloud = await startLocalCloud(
-    tinyAssembly({ Alarm: { Type: 'AWS::CloudWatch::Alarm', Properties: {} }, Queue: { Type: 'AWS::SQS::Queue', Properties: {} } }),
-  );
-  try {
-    expect(cloud.output()).toMatch(/not emulated +AWS::CloudWatch::Alarm ×1/);
-    expect(Object.values(cloud.endpoints.queues)[0]).toMatch(/\/000000000000\/dev-Tiny-Queue$/);
-  } finally {
-    await cloud.stop();
-  }
-});
-
 test('a port already in use is a clear error naming the port', async () => {
   const blocker = http.createServer();
   await new Promise<void>((resolve) => blocker.listen(0, '127.0.0.1', () => resolve()));
@@ -64,48 +52,67 @@ test('a port already in use is a clear error naming the port', async () => {
   }
 });
 
-test("serves a user pool's client-credentials clients with the scopes their pool's resource servers declare, warning loudly about any other", async () => {
-  const cloud = await startLocalCloud(
-    tinyAssembly({
-      Pool: { Type: 'AWS::Cognito::UserPool', Properties: {} },
-      Server: {
-        Type: 'AWS::Cognito::UserPoolResourceServer',
-        Properties: {
-          UserPoolId: { Ref: 'Pool' },
-          Identifier: 'things',
-          Name: 'Things',
-          Scopes: [
-            { ScopeName: 'read', ScopeDescription: 'r' },
-            { ScopeName: 'write', ScopeDescription: 'w' },
-          ],
+/**
+ * The two cases that start the runner successfully share one instance (a start costs about 1.5 s of
+ * CPU): its assembly holds both the inert types and the user pool with its clients, and each case
+ * reads what it checks from that one start.
+ */
+describe('a runner started on one assembly', () => {
+  let cloud: RunningCloud;
+  beforeAll(async () => {
+    cloud = await startLocalCloud(
+      tinyAssembly({
+        Alarm: { Type: 'AWS::CloudWatch::Alarm', Properties: {} },
+        Queue: { Type: 'AWS::SQS::Queue', Properties: {} },
+        Pool: { Type: 'AWS::Cognito::UserPool', Properties: {} },
+        Server: {
+          Type: 'AWS::Cognito::UserPoolResourceServer',
+          Properties: {
+            UserPoolId: { Ref: 'Pool' },
+            Identifier: 'things',
+            Name: 'Things',
+            Scopes: [
+              { ScopeName: 'read', ScopeDescription: 'r' },
+              { ScopeName: 'write', ScopeDescription: 'w' },
+            ],
+          },
         },
-      },
-      Machine: {
-        Type: 'AWS::Cognito::UserPoolClient',
-        Properties: {
-          UserPoolId: { Ref: 'Pool' },
-          GenerateSecret: true,
-          AllowedOAuthFlows: ['client_credentials'],
-          AllowedOAuthFlowsUserPoolClient: true,
-          AllowedOAuthScopes: [{ 'Fn::Join': ['', [{ Ref: 'Server' }, '/read']] }, 'things/delete'],
+        Machine: {
+          Type: 'AWS::Cognito::UserPoolClient',
+          Properties: {
+            UserPoolId: { Ref: 'Pool' },
+            GenerateSecret: true,
+            AllowedOAuthFlows: ['client_credentials'],
+            AllowedOAuthFlowsUserPoolClient: true,
+            AllowedOAuthScopes: [{ 'Fn::Join': ['', [{ Ref: 'Server' }, '/read']] }, 'things/delete'],
+          },
         },
-      },
-      Writer: {
-        Type: 'AWS::Cognito::UserPoolClient',
-        Properties: {
-          UserPoolId: { Ref: 'Pool' },
-          GenerateSecret: true,
-          AllowedOAuthFlows: ['client_credentials'],
-          AllowedOAuthScopes: ['things/read', 'things/write'],
+        Writer: {
+          Type: 'AWS::Cognito::UserPoolClient',
+          Properties: {
+            UserPoolId: { Ref: 'Pool' },
+            GenerateSecret: true,
+            AllowedOAuthFlows: ['client_credentials'],
+            AllowedOAuthScopes: ['things/read', 'things/write'],
+          },
         },
-      },
-      Browser: {
-        Type: 'AWS::Cognito::UserPoolClient',
-        Properties: { UserPoolId: { Ref: 'Pool' }, GenerateSecret: false, AllowedOAuthFlows: ['code'], AllowedOAuthScopes: ['openid'] },
-      },
-    }),
-  );
-  try {
+        Browser: {
+          Type: 'AWS::Cognito::UserPoolClient',
+          Properties: { UserPoolId: { Ref: 'Pool' }, GenerateSecret: false, AllowedOAuthFlows: ['code'], AllowedOAuthScopes: ['openid'] },
+        },
+      }),
+    );
+  });
+  afterAll(async () => {
+    await cloud?.stop();
+  });
+
+  test('lists the deliberately inert types and starts', () => {
+    expect(cloud.output()).toMatch(/not emulated +AWS::CloudWatch::Alarm ×1/);
+    expect(Object.values(cloud.endpoints.queues)[0]).toMatch(/\/000000000000\/dev-Tiny-Queue$/);
+  });
+
+  test("serves a user pool's client-credentials clients with the scopes their pool's resource servers declare, warning loudly about any other", async () => {
     const { tokens, token } = cloud.endpoints;
     expect(tokens.map((client) => [client.name, client.scopes])).toEqual([
       ['dev-Tiny/Machine', ['things/read']],
@@ -132,7 +139,5 @@ test("serves a user pool's client-credentials clients with the scopes their pool
       token_use: 'access',
       client_id: token!.clientId,
     });
-  } finally {
-    await cloud.stop();
-  }
+  });
 });

@@ -3,12 +3,13 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { App, Stack, Stage } from 'aws-cdk-lib';
-import type { StackProps } from 'aws-cdk-lib';
+import type { AppProps, StackProps } from 'aws-cdk-lib';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as ecs from 'aws-cdk-lib/aws-ecs';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { readAssemblyTemplates } from '../../tools/pr-diff/assembly';
+import { cdkCommand } from '../../tools/pr-diff/cli';
 import { STATEFUL_RESOURCE_TYPES, summarize } from '../../tools/pr-diff/summarize';
 import type { DiffSummary, TemplateMap } from '../../tools/pr-diff/summarize';
 
@@ -47,11 +48,20 @@ class ApiStack extends Stack {
   }
 }
 
+/**
+ * An App for the fixtures, without the CDK's built-in CloudFormation validation (on in a plain App):
+ * it only checks templates, never changes them, and its WebAssembly engine takes about 2.7 s of CPU
+ * to start and 0.5 s per synth. These tests read the templates; the gate is test/infra/synth-gate.test.ts.
+ */
+function fixtureApp(props: AppProps): App {
+  return new App({ builtinCloudFormationValidation: false, ...props });
+}
+
 /** Synthesize the fixture app (stage `dev` with `Stateful` and `Api` stacks) into a fresh directory. */
 function synthVariant(root: string, name: string, overrides: Partial<Variant>): string {
   const variant = { ...BASE, ...overrides };
   const outdir = path.join(root, name);
-  const app = new App({ outdir, context: { 'aws:cdk:bundling-stacks': [] } });
+  const app = fixtureApp({ outdir, context: { 'aws:cdk:bundling-stacks': [] } });
   const stage = new Stage(app, 'dev');
   const stateful = new StatefulStack(stage, 'Stateful', variant);
   new ApiStack(stage, 'Api', stateful.table, variant);
@@ -70,7 +80,7 @@ function synthWorker(
   variant: { memoryMiB: number; reads: 'revision' | 'family'; references: 'weak' | 'strong' },
 ): string {
   const outdir = path.join(root, name);
-  const app = new App({ outdir, context: { '@aws-cdk/core:defaultCrossStackReferences': variant.references } });
+  const app = fixtureApp({ outdir, context: { '@aws-cdk/core:defaultCrossStackReferences': variant.references } });
   const stage = new Stage(app, 'prod', { env: { account: '111111111111', region: 'eu-west-1' } });
   const containers = new Stack(stage, 'Containers');
   const task = new ecs.FargateTaskDefinition(containers, 'ImportTask', { memoryLimitMiB: variant.memoryMiB, cpu: 256 });
@@ -257,6 +267,15 @@ describe('pr-diff', () => {
       const { status, stdout } = runCli(['--base-dir', dirs.base, '--head-dir', dirs.memory]);
       expect(status).toBe(0);
       expect(stdout).toContain('`MemorySize` changed');
+    });
+
+    it("synthesizes with the project's installed CDK CLI, and with npx --no-install cdk only when none is installed", () => {
+      const project = fs.mkdtempSync(path.join(root, 'project-'));
+      expect(cdkCommand(project)).toEqual(['npx', '--no-install', 'cdk']);
+      const installed = path.join(project, 'node_modules', '.bin', 'cdk');
+      fs.mkdirSync(path.dirname(installed), { recursive: true });
+      fs.writeFileSync(installed, '');
+      expect(cdkCommand(project)).toEqual([installed]);
     });
 
     it('exits 2 with a message for a directory that is not an assembly', () => {

@@ -86,6 +86,15 @@ function git(cwd: string, args: string[]): string {
 }
 
 /**
+ * The project's own CDK CLI: its installed `node_modules/.bin/cdk` (the one `npx --no-install cdk`
+ * would find there, without npx's lookup, about 0.8 s of CPU a run), else `npx --no-install cdk`.
+ */
+export function cdkCommand(projectDir: string): string[] {
+  const installed = path.join(projectDir, 'node_modules', '.bin', 'cdk');
+  return fs.existsSync(installed) ? [installed] : ['npx', '--no-install', 'cdk'];
+}
+
+/**
  * Synthesize the CDK app in `projectDir` into `outDir` with the CDK CLI.
  * No lookups (they would need AWS credentials: commit them in cdk.context.json),
  * no notices or telemetry (no network), no CDK::Metadata (it changes on every edit).
@@ -94,21 +103,10 @@ function git(cwd: string, args: string[]): string {
  */
 function synth(projectDir: string, outDir: string, label: string): void {
   process.stderr.write(`pr-diff: synthesizing ${label} into ${outDir}\n`);
+  const [command, ...cli] = cdkCommand(projectDir);
   const result = spawnSync(
-    'npx',
-    [
-      '--no-install',
-      'cdk',
-      'synth',
-      '--quiet',
-      '--no-notices',
-      '--no-version-reporting',
-      '--no-lookups',
-      '--no-staging',
-      '--no-validation',
-      '-o',
-      outDir,
-    ],
+    command,
+    [...cli, 'synth', '--quiet', '--no-notices', '--no-version-reporting', '--no-lookups', '--no-staging', '--no-validation', '-o', outDir],
     // The CLI's stdout goes to our stderr: our stdout is the Markdown summary only.
     { cwd: projectDir, stdio: ['ignore', 2, 'inherit'], env: { ...process.env, CDK_DISABLE_CLI_TELEMETRY: 'true' } },
   );
