@@ -128,10 +128,14 @@ function builderCommand(directory: string, runId: string): [string, string[]] {
   return [process.execPath, ['--import', 'tsx', BUILDER, directory, runId]];
 }
 
-/** The jest run's global setup: starts building the synthesis in the background unless it is cached. */
-export function startSharedSynthesis(): void {
+/**
+ * The jest run's global setup: names the run (its test files share one build's failure) and, with
+ * `inBackground`, starts building the synthesis unless it is cached.
+ */
+export function startSharedSynthesis(options: { inBackground: boolean }): void {
   const runId = `${process.pid}-${Date.now()}`;
   process.env[RUN_ID_VARIABLE] = runId;
+  if (!options.inBackground) return;
   const directory = sharedSynthesisDirectory();
   if (fs.existsSync(path.join(directory, 'manifest.json'))) return;
   const [command, args] = builderCommand(directory, runId);
