@@ -3,7 +3,7 @@
  * first argument: the whole app, every environment, as bin/app.ts builds it (the same feature flags,
  * cdk-nag's packs and the CDK's built-in validation) but without bundling.
  *
- *   tsx test/support/shared-synthesis-build.ts <folder> <run id>
+ *   tsx test/support/shared-synthesis-build.ts <folder> <run id> [--lock-taken]
  *
  * Run once per source state by the first process that needs it; the others wait on its lock. It
  * synthesizes into `<folder>.partial-<pid>` and renames that into place, so a reader never sees a
@@ -13,7 +13,7 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { COMPLIANCE_SYNTH_ERROR_FILE, lockHeld, releaseLock, takeLock, type SynthesisFailure } from './synthesis-cache';
+import { COMPLIANCE_SYNTH_ERROR_FILE, holdLock, lockHeld, releaseLock, takeLock, type SynthesisFailure } from './synthesis-cache';
 
 async function build(directory: string): Promise<void> {
   // Loaded here, not at the top: an error in lib/ (even one thrown while loading) is then written
@@ -62,13 +62,17 @@ function pruneEarlierStates(directory: string): void {
 }
 
 async function main(): Promise<void> {
-  const [directory, runId] = process.argv.slice(2);
-  if (directory === undefined || runId === undefined) throw new Error('usage: shared-synthesis-build.ts <folder> <run id>');
+  const [directory, runId, lockTaken] = process.argv.slice(2);
+  if (directory === undefined || runId === undefined) throw new Error('usage: shared-synthesis-build.ts <folder> <run id> [--lock-taken]');
   const lock = `${directory}.lock`;
-  for (;;) {
-    if (fs.existsSync(path.join(directory, 'manifest.json'))) return;
-    if (takeLock(lock)) break;
-    if (lockHeld(lock)) return; // another live process builds it; the caller waits for the folder
+  if (lockTaken === '--lock-taken') {
+    holdLock(lock); // taken for this process by the jest run's global setup
+  } else {
+    for (;;) {
+      if (fs.existsSync(path.join(directory, 'manifest.json'))) return;
+      if (takeLock(lock)) break;
+      if (lockHeld(lock)) return; // another live process builds it; the caller waits for the folder
+    }
   }
   try {
     if (fs.existsSync(path.join(directory, 'manifest.json'))) return;

@@ -83,12 +83,26 @@ export function takeLock(lock: string): boolean {
     if ((error as NodeJS.ErrnoException).code === 'EEXIST') return false;
     throw error;
   }
-  fs.writeFileSync(path.join(lock, 'pid'), String(process.pid));
+  holdLock(lock);
   return true;
+}
+
+/** Records this process as the holder of a lock it took or was handed. */
+export function holdLock(lock: string): void {
+  fs.writeFileSync(path.join(lock, 'pid'), String(process.pid));
 }
 
 export function releaseLock(lock: string): void {
   fs.rmSync(lock, { recursive: true, force: true });
+}
+
+function lockHolder(lock: string): number | undefined {
+  try {
+    const pid = Number(fs.readFileSync(path.join(lock, 'pid'), 'utf8'));
+    return Number.isInteger(pid) && pid > 0 ? pid : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 function isAlive(pid: number): boolean {
@@ -102,15 +116,11 @@ function isAlive(pid: number): boolean {
 
 /** Whether a live process holds the lock. A lock whose process died (a killed run) is removed. */
 export function lockHeld(lock: string): boolean {
-  let pid = NaN;
-  try {
-    pid = Number(fs.readFileSync(path.join(lock, 'pid'), 'utf8'));
-  } catch {
-    // No pid file: no lock, or one taken a moment ago whose pid is being written.
-  }
-  if (Number.isInteger(pid) && pid > 0) {
+  const pid = lockHolder(lock);
+  if (pid !== undefined) {
     if (isAlive(pid)) return true;
   } else {
+    // No pid file: no lock, or one taken a moment ago whose pid is being written.
     let age: number;
     try {
       age = Date.now() - fs.statSync(lock).mtimeMs;
@@ -123,9 +133,9 @@ export function lockHeld(lock: string): boolean {
   return false;
 }
 
-function builderCommand(directory: string, runId: string): [string, string[]] {
+function builderCommand(directory: string, runId: string, lockTaken = false): [string, string[]] {
   // tsx as a loader in one process: no type checking (tsc does that), no second process.
-  return [process.execPath, ['--import', 'tsx', BUILDER, directory, runId]];
+  return [process.execPath, ['--import', 'tsx', BUILDER, directory, runId, ...(lockTaken ? ['--lock-taken'] : [])]];
 }
 
 /**
@@ -138,9 +148,22 @@ export function startSharedSynthesis(options: { inBackground: boolean }): void {
   if (!options.inBackground) return;
   const directory = sharedSynthesisDirectory();
   if (fs.existsSync(path.join(directory, 'manifest.json'))) return;
-  const [command, args] = builderCommand(directory, runId);
+  // The lock is taken here, before the builder starts, so that no test file starts a second build
+  // meanwhile; the builder then records itself as its holder.
+  const lock = `${directory}.lock`;
+  if (!takeLock(lock)) return;
+  const [command, args] = builderCommand(directory, runId, true);
   // Its errors reach the tests through the error file; it may outlive a short jest run, which is fine.
-  spawn(command, args, { cwd: PROJECT, stdio: 'ignore' }).unref();
+  const builder = spawn(command, args, { cwd: PROJECT, stdio: 'ignore' });
+  // A builder that died before releasing the lock (it could not even start) must not leave the
+  // test files waiting: they then build it themselves and report the error.
+  const releaseIfStillOurs = () => {
+    const holder = lockHolder(lock);
+    if (holder === process.pid || holder === builder.pid) releaseLock(lock);
+  };
+  builder.on('exit', releaseIfStillOurs);
+  builder.on('error', releaseIfStillOurs);
+  builder.unref();
 }
 
 function readFailure(file: string): SynthesisFailure | undefined {
