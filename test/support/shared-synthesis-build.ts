@@ -50,14 +50,28 @@ async function build(directory: string): Promise<void> {
   }
 }
 
-/** Other folders of this project's earlier source states: each holds a few MB of templates. */
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/**
+ * What this checkout's earlier source states left in the temporary folder: their synthesis (a few
+ * MB each), their error files, and the partial folders of builds that were killed.
+ */
 function pruneEarlierStates(directory: string): void {
   const parent = path.dirname(directory);
   const prefix = path.basename(directory).replace(/[0-9a-f]+$/, '');
   for (const entry of fs.readdirSync(parent)) {
-    if (entry.startsWith(prefix) && /^[0-9a-f]+$/.test(entry.slice(prefix.length)) && entry !== path.basename(directory)) {
-      fs.rmSync(path.join(parent, entry), { recursive: true, force: true });
-    }
+    if (!entry.startsWith(prefix) || entry === path.basename(directory)) continue;
+    const rest = entry.slice(prefix.length);
+    const partialOf = /^[0-9a-f]+\.partial-(\d+)$/.exec(rest);
+    const earlier = /^[0-9a-f]+(\.error)?$/.test(rest) || (partialOf !== null && !isAlive(Number(partialOf[1])));
+    if (earlier) fs.rmSync(path.join(parent, entry), { recursive: true, force: true });
   }
 }
 
