@@ -36,6 +36,8 @@ const SOURCES = [
   'test/support/shared-synthesis-build.ts',
   'node_modules/aws-cdk-lib/package.json',
   'node_modules/cdk-nag/package.json',
+  // Handlers' asset hashes include the esbuild version (lib/constructs/source-fingerprint.ts).
+  'node_modules/esbuild/package.json',
 ];
 
 /** In the synthesis folder: the error that synth threw after writing the assembly (validation findings). */
