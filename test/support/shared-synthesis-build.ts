@@ -1,5 +1,5 @@
 /**
- * Builds the infra tests' shared synthesis (see shared-synthesis.ts) into the folder given as the
+ * Builds the infra tests' shared synthesis (see synthesis-cache.ts) into the folder given as the
  * first argument: the whole app, every environment, as bin/app.ts builds it (the same feature flags,
  * cdk-nag's packs and the CDK's built-in validation) but without bundling.
  *
