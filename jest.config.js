@@ -31,6 +31,8 @@ module.exports = {
       displayName: 'infra',
       testMatch: ['<rootDir>/test/infra/**/*.test.ts', '<rootDir>/test/tools/**/*.test.ts'],
       snapshotSerializers: ['<rootDir>/test/support/template-serializer.ts'],
+      // One synthesis of the whole app for every test file, cached across runs (test/support/synthesis-cache.ts).
+      globalSetup: '<rootDir>/test/support/infra-global-setup.ts',
     },
     {
       ...common,

@@ -1,11 +1,12 @@
 import { ENVIRONMENT_NAMES, ENVIRONMENTS, retainsData, type EnvironmentName } from '../../lib/config';
 import { PUBLIC_ROUTES } from '../../lib/constructs/public-api';
 import { listenersReachingUncheckedServices, methodsWithoutAuthorization, routeOf } from '../support/auth-policies';
-import { stacksOf, synthesizeApp, templateOf } from '../support/synth';
+import { synthesizedApp } from '../support/shared-synthesis';
+import { stacksOf, templateOf } from '../support/synth';
 import { resourcesOfType, type AppTemplates, type CfnTemplate } from '../support/template-graph';
 
 // Every stack of every environment: a method or listener added later is checked too.
-const stages = synthesizeApp();
+const stages = synthesizedApp();
 const apps = Object.fromEntries(
   ENVIRONMENT_NAMES.map((env) => [
     env,

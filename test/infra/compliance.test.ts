@@ -1,10 +1,4 @@
-import * as fs from 'node:fs';
-import * as os from 'node:os';
-import * as path from 'node:path';
-import { applyComplianceChecks } from '../../lib/compliance';
-import { ENVIRONMENT_NAMES, ENVIRONMENTS } from '../../lib/config';
-import { addEnvironments } from '../../lib/platform';
-import { testApp } from '../support/synth';
+import { complianceOutcome } from '../support/shared-synthesis';
 
 interface ValidationReport {
   pluginReports: {
@@ -13,25 +7,14 @@ interface ValidationReport {
   }[];
 }
 
-/** The app exactly as bin/app.ts builds it, checked by cdk-nag's AwsSolutions and Serverless packs and the CDK's default rules. */
-function synthesizeWithChecks(): { synthError?: Error; findings: string[] } {
-  const outdir = fs.mkdtempSync(path.join(os.tmpdir(), 'nag-'));
-  // With the CDK's default-rules validation too, as `cdk synth` runs it.
-  const app = testApp({ outdir, validate: true });
-  addEnvironments(
-    app,
-    ENVIRONMENT_NAMES.map((name) => ENVIRONMENTS[name]),
-  );
-  applyComplianceChecks(app);
-  let synthError: Error | undefined;
-  try {
-    app.synth();
-  } catch (error) {
-    synthError = error as Error;
-  }
-  const report = JSON.parse(fs.readFileSync(path.join(outdir, 'validation-report.json'), 'utf8')) as ValidationReport;
-  fs.rmSync(outdir, { recursive: true, force: true });
-  const findings = report.pluginReports.flatMap((plugin) =>
+/**
+ * The app exactly as bin/app.ts builds it, checked by cdk-nag's AwsSolutions and Serverless packs
+ * and the CDK's default rules: the infra tests' shared synthesis runs these checks
+ * (test/support/shared-synthesis-build.ts) and keeps their report and the error synth threw.
+ */
+function synthesizeWithChecks(): { synthError?: string; findings: string[] } {
+  const { report, synthError } = complianceOutcome();
+  const findings = (report as ValidationReport).pluginReports.flatMap((plugin) =>
     plugin.violations.flatMap((violation) =>
       violation.violatingConstructs.map((construct) => `${violation.severity} ${violation.ruleName} at ${construct.constructPath}`),
     ),

@@ -5,9 +5,10 @@ import { ENVIRONMENTS } from '../../lib/config';
 import { ContainersStack } from '../../lib/containers-stack';
 import { EXPORTS_READ } from '../../lib/constructs/identity';
 import { StatefulStack } from '../../lib/stateful-stack';
-import { synthesizeApp, templateOf, testApp } from '../support/synth';
+import { synthesizedApp } from '../support/shared-synthesis';
+import { templateOf, testApp } from '../support/synth';
 
-const stages = synthesizeApp();
+const stages = synthesizedApp();
 const dev = templateOf(stages.dev.containers);
 const prod = templateOf(stages.prod.containers);
 const staging = templateOf(stages.staging.containers);

@@ -1,7 +1,8 @@
 import { ENVIRONMENT_NAMES, ENVIRONMENTS, retainsData } from '../../lib/config';
-import { stacksOf, synthesizeApp } from '../support/synth';
+import { synthesizedApp } from '../support/shared-synthesis';
+import { stacksOf } from '../support/synth';
 
-const stages = synthesizeApp();
+const stages = synthesizedApp();
 
 describe.each(ENVIRONMENT_NAMES)('%s', (env) => {
   it('protects its stacks from deletion exactly when it retains its data', () => {

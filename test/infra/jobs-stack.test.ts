@@ -1,11 +1,10 @@
-import type { CfnElement, Stack } from 'aws-cdk-lib';
 import { Match, type Template } from 'aws-cdk-lib/assertions';
-import type { AppFunction } from '../../lib/constructs/app-function';
 import { IMPORT_CONTAINER_NAME } from '../../lib/constructs/import-job';
 import { ECS_START_ERRORS, IMPORT_STATES, LAMBDA_SERVICE_ERRORS, LAMBDA_TIMEOUT_ERROR } from '../../lib/constructs/import-pipeline';
-import { synthesizeApp, templateOf } from '../support/synth';
+import { synthesizedApp, type SynthesizedStack } from '../support/shared-synthesis';
+import { templateOf } from '../support/synth';
 
-const stages = synthesizeApp();
+const stages = synthesizedApp();
 const dev = stages.dev;
 const prod = stages.prod;
 const jobs = templateOf(prod.jobs);
@@ -37,9 +36,13 @@ function definitionOf(template: Template): { States: Record<string, Record<strin
   return JSON.parse(text) as ReturnType<typeof definitionOf>;
 }
 
-/** Every IAM statement attached to a function's role. */
-function statementsOf(stack: Stack, template: Template, fn: AppFunction): { Action: string | string[]; Resource: unknown }[] {
-  const roleId = stack.getLogicalId(fn.fn.role!.node.defaultChild as CfnElement);
+/** Every IAM statement attached to the role of the function (an AppFunction) at a construct path of the stack. */
+function statementsOf(
+  stack: SynthesizedStack,
+  template: Template,
+  functionPath: string,
+): { Action: string | string[]; Resource: unknown }[] {
+  const roleId = stack.logicalIdAt(`${functionPath}/Role/Resource`);
   return Object.values(resourcesOf(template, 'AWS::IAM::Policy'))
     .filter((policy) => JSON.stringify(policy.Properties.Roles).includes(`"${roleId}"`))
     .flatMap((policy) => (policy.Properties.PolicyDocument as { Statement: { Action: string | string[]; Resource: unknown }[] }).Statement);
@@ -63,7 +66,10 @@ describe('scheduled jobs', () => {
 
   it('gives every schedule a retry policy and its own dead-letter queue', () => {
     const schedules = Object.values(resourcesOf(jobs, 'AWS::Scheduler::Schedule'));
-    const jobCount = prod.jobs.scheduledJobs.jobs.length;
+    // One function per job, each an AppFunction under the ScheduledJobs construct.
+    const jobCount = prod.jobs
+      .elementsUnder('ScheduledJobs')
+      .filter((element) => /^ScheduledJobs\/[^/]+\/Function\/Resource$/.test(element.path)).length;
     expect(jobCount).toBeGreaterThan(0);
     expect(schedules).toHaveLength(jobCount);
     const deadLetterQueues = schedules.map((schedule) => {
@@ -95,7 +101,7 @@ describe('scheduled jobs', () => {
   });
 
   it('lets the cleanup delete only expired-object prefixes, and gives it no access to the users table', () => {
-    const statements = statementsOf(prod.jobs, jobs, prod.jobs.scheduledJobs.weeklyCleanup);
+    const statements = statementsOf(prod.jobs, jobs, 'ScheduledJobs/WeeklyCleanup');
     expect(actionsOf(statements).some((action) => action.startsWith('dynamodb:'))).toBe(false);
     const deletes = statements.filter((statement) => actionsOf([statement]).some((action) => action.startsWith('s3:DeleteObject')));
     const deletedPatterns = JSON.stringify(deletes.map((statement) => statement.Resource));
@@ -104,7 +110,7 @@ describe('scheduled jobs', () => {
   });
 
   it('lets the daily report read one counters item, write reports and publish to the reports topic', () => {
-    const actions = actionsOf(statementsOf(prod.jobs, jobs, prod.jobs.scheduledJobs.dailyReport));
+    const actions = actionsOf(statementsOf(prod.jobs, jobs, 'ScheduledJobs/DailyReport'));
     expect(actions.filter((action) => action.startsWith('dynamodb:'))).toEqual(['dynamodb:GetItem']);
     expect(actions).toContain('sns:Publish');
   });
@@ -247,7 +253,7 @@ describe('import pipeline', () => {
   });
 
   it('lets the state machine run only the import task definition and pass only its two roles', () => {
-    const roleId = prod.jobs.getLogicalId(prod.jobs.importPipeline.stateMachine.role.node.defaultChild as CfnElement);
+    const roleId = prod.jobs.logicalIdAt('ImportPipeline/StateMachine/Role/Resource');
     const statements = Object.values(resourcesOf(jobs, 'AWS::IAM::Policy'))
       .filter((policy) => JSON.stringify(policy.Properties.Roles).includes(`"${roleId}"`))
       .flatMap(
@@ -268,13 +274,13 @@ describe('import pipeline', () => {
   });
 
   it('lets the record-outcome function read the checkpoints table and nothing more of it', () => {
-    const statements = statementsOf(prod.jobs, jobs, prod.jobs.importPipeline.functions.recordOutcome);
+    const statements = statementsOf(prod.jobs, jobs, 'ImportPipeline/RecordOutcomeFunction');
     const onCheckpoints = statements.filter((statement) => JSON.stringify(statement.Resource).includes('ImportCheckpointsTable'));
     expect(actionsOf(onCheckpoints)).toEqual(['dynamodb:GetItem']);
   });
 
   it('lets Load create and read users and keep its checkpoint, and nothing else of DynamoDB', () => {
-    const statements = statementsOf(prod.jobs, jobs, prod.jobs.importPipeline.functions.load);
+    const statements = statementsOf(prod.jobs, jobs, 'ImportPipeline/LoadFunction');
     const on = (table: string) =>
       actionsOf(statements.filter((statement) => JSON.stringify(statement.Resource).includes(table)))
         .filter((action) => action.startsWith('dynamodb:'))
@@ -289,21 +295,21 @@ describe('import pipeline', () => {
   });
 
   it('lets the state machine invoke exactly the pipeline functions', () => {
-    const roleId = prod.jobs.getLogicalId(prod.jobs.importPipeline.stateMachine.role.node.defaultChild as CfnElement);
+    const roleId = prod.jobs.logicalIdAt('ImportPipeline/StateMachine/Role/Resource');
     const statements = Object.values(resourcesOf(jobs, 'AWS::IAM::Policy'))
       .filter((policy) => JSON.stringify(policy.Properties.Roles).includes(`"${roleId}"`))
       .flatMap((policy) => (policy.Properties.PolicyDocument as { Statement: { Action: string; Resource: unknown }[] }).Statement)
       .filter((statement) => statement.Action === 'lambda:InvokeFunction');
     const invoked = new Set(JSON.stringify(statements.map((statement) => statement.Resource)).match(/[A-Za-z0-9]+Function[0-9A-F]{8}/g));
-    const { validate, transform, load, recordOutcome } = prod.jobs.importPipeline.functions;
+    const pipelineFunctions = ['ValidateFunction', 'TransformFunction', 'LoadFunction', 'RecordOutcomeFunction'];
     expect([...invoked].sort()).toEqual(
-      [validate, transform, load, recordOutcome].map((fn) => prod.jobs.getLogicalId(fn.fn.node.defaultChild as CfnElement)).sort(),
+      pipelineFunctions.map((name) => prod.jobs.logicalIdAt(`ImportPipeline/${name}/Function/Resource`)).sort(),
     );
   });
 
   it('starts executions from the imports queue, reporting failed messages one by one', () => {
     jobs.hasResourceProperties('AWS::Lambda::EventSourceMapping', { FunctionResponseTypes: ['ReportBatchItemFailures'], BatchSize: 10 });
-    const actions = actionsOf(statementsOf(prod.jobs, jobs, prod.jobs.importPipeline.functions.startImport));
+    const actions = actionsOf(statementsOf(prod.jobs, jobs, 'ImportPipeline/StartImportFunction'));
     expect(actions).toContain('states:StartExecution');
   });
 });
@@ -311,7 +317,7 @@ describe('import pipeline', () => {
 describe('imports in the stateful stack', () => {
   it('subscribes the imports queue to upload events for imports/ only, filtering on the message body', () => {
     const subscriptions = Object.values(resourcesOf(stateful, 'AWS::SNS::Subscription'));
-    const importsQueueId = prod.stateful.getLogicalId(prod.stateful.importsQueue.node.defaultChild as CfnElement);
+    const importsQueueId = prod.stateful.logicalIdAt('ImportsQueue/Resource');
     const toImports = subscriptions.filter((subscription) => JSON.stringify(subscription.Properties.Endpoint).includes(importsQueueId));
     expect(toImports).toHaveLength(1);
     expect(toImports[0].Properties).toMatchObject({
@@ -327,7 +333,9 @@ describe('imports in the stateful stack', () => {
       SqsManagedSseEnabled: true,
       RedrivePolicy: { deadLetterTargetArn: Match.anyValue(), maxReceiveCount: 5 },
     });
-    const consumerTimeout = (prod.jobs.importPipeline.functions.startImport.fn.timeout?.toSeconds() ?? 0) * 6;
+    const startImport = jobs.toJSON().Resources[prod.jobs.logicalIdAt('ImportPipeline/StartImportFunction/Function/Resource')];
+    expect(startImport.Type).toBe('AWS::Lambda::Function');
+    const consumerTimeout = ((startImport.Properties.Timeout as number | undefined) ?? 0) * 6;
     expect(consumerTimeout).toBeLessThanOrEqual(180);
   });
 
@@ -343,7 +351,7 @@ describe('import status route', () => {
   it('serves GET /imports/{id} from the get-import function', () => {
     const api = templateOf(prod.api);
     const apiResources = resourcesOf(api, 'AWS::ApiGateway::Resource');
-    const functionId = prod.api.getLogicalId(prod.api.getImport.fn.node.defaultChild as CfnElement);
+    const functionId = prod.api.logicalIdAt('GetImport/Function/Resource');
     const methods = Object.values(resourcesOf(api, 'AWS::ApiGateway::Method')).filter((method) =>
       JSON.stringify(method.Properties.Integration).includes(functionId),
     );

@@ -3,9 +3,10 @@ import { Match, type Template } from 'aws-cdk-lib/assertions';
 import { Queue } from 'aws-cdk-lib/aws-sqs';
 import { monitoredQueue } from '../../lib/constructs/monitored-queue';
 import { ENVIRONMENT_NAMES, type EnvironmentName } from '../../lib/config';
-import { stacksOf, synthesizeApp, templateOf } from '../support/synth';
+import { synthesizedApp } from '../support/shared-synthesis';
+import { stacksOf, templateOf } from '../support/synth';
 
-const stages = synthesizeApp();
+const stages = synthesizedApp();
 const operations = (env: EnvironmentName): Template => templateOf(stages[env].operations);
 
 type Resource = { Type: string; Properties: Record<string, any> };

@@ -6,7 +6,8 @@ import { Stack, Stage } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import { guardPlaceholders, PLACEHOLDER_RULE_ID } from '../../lib/placeholder-guard';
 import { preflight } from '../../tools/preflight';
-import { stacksOf, synthesizeApp, templateOf, testApp } from '../support/synth';
+import { synthesizedApp } from '../support/shared-synthesis';
+import { stacksOf, templateOf, testApp } from '../support/synth';
 
 /** prod with values of a real deployment. */
 const REAL_PROD: EnvironmentConfig = {
@@ -78,7 +79,7 @@ describe('preflight (run by npm run deploy:<env> before cdk deploy)', () => {
 });
 
 describe('CloudFormation rule in every stack of an environment with placeholders', () => {
-  const stages = synthesizeApp();
+  const stages = synthesizedApp();
 
   it.each(ENVIRONMENT_NAMES)('%s: every stack carries an assertion that cannot hold, naming each setting', (env) => {
     const settings = placeholderSettings(ENVIRONMENTS[env]);

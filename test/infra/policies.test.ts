@@ -18,7 +18,8 @@ import {
   visibilityTimeoutsTooShort,
   wildcardIamStatements,
 } from '../support/policies';
-import { stacksOf, synthesizeApp, templateOf } from '../support/synth';
+import { synthesizedApp } from '../support/shared-synthesis';
+import { stacksOf, templateOf } from '../support/synth';
 import { resolveFunction, resolveReference, type AppTemplates, type CfnResource, type CfnTemplate } from '../support/template-graph';
 
 /**
@@ -52,7 +53,7 @@ const RESOURCE_POLICY_EXCEPTIONS: readonly ResourcePolicyException[] = [
 ];
 
 // Every stack of every environment, synthesized once: a resource added later is scanned too.
-const stages = synthesizeApp();
+const stages = synthesizedApp();
 const apps = Object.fromEntries(
   ENVIRONMENT_NAMES.map((env) => [
     env,

@@ -1,13 +1,14 @@
 import { ENVIRONMENT_NAMES } from '../../lib/config';
-import { stacksOf, synthesizeApp, templateOf } from '../support/synth';
+import { synthesizedApp } from '../support/shared-synthesis';
+import { stacksOf, templateOf } from '../support/synth';
 
 /**
  * One snapshot per stack per environment. The template serializer (jest.config.js) normalises
  * asset hashes, so a snapshot changes when the infrastructure changes, not when handler code does.
  * Review a snapshot diff like a `cdk diff`; update with `npx jest -u` once it is intended.
  */
-const stages = synthesizeApp();
-const cases = ENVIRONMENT_NAMES.flatMap((env) => stacksOf(stages[env]).map((stack) => [`${env}/${stack.node.id}`, stack] as const));
+const stages = synthesizedApp();
+const cases = ENVIRONMENT_NAMES.flatMap((env) => stacksOf(stages[env]).map((stack) => [`${env}/${stack.id}`, stack] as const));
 
 describe('template snapshots', () => {
   it.each(cases)('%s matches its snapshot', (_name, stack) => {

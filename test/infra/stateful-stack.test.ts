@@ -1,7 +1,8 @@
 import { ENVIRONMENT_NAMES, type EnvironmentName } from '../../lib/config';
-import { synthesizeApp, templateOf } from '../support/synth';
+import { synthesizedApp } from '../support/shared-synthesis';
+import { templateOf } from '../support/synth';
 
-const stages = synthesizeApp();
+const stages = synthesizedApp();
 const stateful = (env: EnvironmentName) => templateOf(stages[env].stateful);
 
 /**

@@ -1,9 +1,10 @@
 import { Match, type Template } from 'aws-cdk-lib/assertions';
-import type { AppStage } from '../../lib/app-stage';
+import type { SynthesizedStage } from '../support/shared-synthesis';
 import { ENVIRONMENTS, type EnvironmentName } from '../../lib/config';
-import { synthesizeApp, templateOf } from '../support/synth';
+import { synthesizedApp } from '../support/shared-synthesis';
+import { templateOf } from '../support/synth';
 
-const stages = synthesizeApp();
+const stages = synthesizedApp();
 
 type Resources = Record<string, { Type: string; Properties: Record<string, any>; DeletionPolicy?: string }>;
 
@@ -17,11 +18,11 @@ function only(template: Template, type: string, logicalIdPrefix = '') {
   return { id: matches[0][0], ...matches[0][1] };
 }
 
-const stateful = (stage: AppStage) => templateOf(stage.stateful);
-const uploads = (stage: AppStage) => templateOf(stage.uploads);
+const stateful = (stage: SynthesizedStage) => templateOf(stage.stateful);
+const uploads = (stage: SynthesizedStage) => templateOf(stage.uploads);
 
 /** The statements of the policies attached to the process-upload function's role. */
-function functionStatements(stage: AppStage): Record<string, any>[] {
+function functionStatements(stage: SynthesizedStage): Record<string, any>[] {
   const policies = resourcesOf(uploads(stage), 'AWS::IAM::Policy');
   return Object.values(policies).flatMap((policy) => policy.Properties.PolicyDocument.Statement as Record<string, any>[]);
 }

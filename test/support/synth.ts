@@ -3,6 +3,7 @@ import * as path from 'node:path';
 import { App, type AppProps, type Stack } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import type { AppStage } from '../../lib/app-stage';
+import type { SynthesizedStack, SynthesizedStage } from './shared-synthesis';
 import { ENVIRONMENT_NAMES, ENVIRONMENTS, type EnvironmentName } from '../../lib/config';
 import { addEnvironments } from '../../lib/platform';
 
@@ -45,15 +46,19 @@ export function synthesizeApp(): Record<EnvironmentName, AppStage> {
   return Object.fromEntries(stages.map((stage) => [stage.stageName, stage])) as Record<EnvironmentName, AppStage>;
 }
 
-/** Every stack of a stage, by construct ID. */
-export function stacksOf(stage: AppStage): Stack[] {
+/** Every stack of a stage, in the order the stage creates them. */
+export function stacksOf(stage: AppStage): Stack[];
+export function stacksOf(stage: SynthesizedStage): readonly SynthesizedStack[];
+export function stacksOf(stage: AppStage | SynthesizedStage): readonly (Stack | SynthesizedStack)[] {
+  if ('stacks' in stage) return stage.stacks;
   return stage.node.children.filter((child): child is Stack => (child as Stack).templateOptions !== undefined);
 }
 
 const templates = new WeakMap<Stack, Template>();
 
 /** The stack's template, computed once. */
-export function templateOf(stack: Stack): Template {
+export function templateOf(stack: Stack | SynthesizedStack): Template {
+  if ('logicalIdAt' in stack) return stack.template;
   let template = templates.get(stack);
   if (template === undefined) {
     template = Template.fromStack(stack);

@@ -9,7 +9,8 @@ import { estimateEnvironments, estimateStack, round, toMarkdown, type CostTempla
 import { PRICE_REGIONS, pricesFor } from '../../tools/cost-estimate/prices';
 import { loadProfile } from '../../tools/cost-estimate/profile';
 import { estimateUsage, FLOWS, importFileCost, lambdaInvocationsUsd, readTemplateFacts } from '../../tools/cost-estimate/usage';
-import { stacksOf, synthesizeApp, templateOf, testApp } from '../support/synth';
+import { synthesizedApp } from '../support/shared-synthesis';
+import { stacksOf, templateOf, testApp } from '../support/synth';
 
 describe('cost estimate of a template', () => {
   it('prices NAT gateways, load balancers, keys, alarms and dashboards by the month', () => {
@@ -60,10 +61,10 @@ describe('cost estimate of a template', () => {
   });
 });
 
-const stages = synthesizeApp();
+const stages = synthesizedApp();
 const templates: Record<string, CostTemplate> = Object.fromEntries(
   Object.values(stages).flatMap((stage) =>
-    stacksOf(stage).map((stack) => [`${stage.stageName}/${stack.node.id}`, templateOf(stack).toJSON()] as const),
+    stacksOf(stage).map((stack) => [`${stage.stageName}/${stack.id}`, templateOf(stack).toJSON()] as const),
   ),
 );
 const estimates = estimateEnvironments(templates);
