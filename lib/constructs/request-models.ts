@@ -37,10 +37,12 @@ export function structuralModelOf(schema: z.ZodMiniType): JsonSchema {
     const type = property.type === undefined ? undefined : TYPES[property.type];
     properties[name] = type === undefined ? {} : { type };
   }
+  const required = full.required ?? [];
   return {
     schema: JsonSchemaVersion.DRAFT4,
     type: JsonSchemaType.OBJECT,
-    required: full.required ?? [],
+    // Draft 4 forbids an empty `required` (at least one item), and API Gateway refuses such a model.
+    ...(required.length > 0 ? { required } : {}),
     properties,
   };
 }

@@ -1,3 +1,4 @@
+import Ajv from 'ajv-draft-04';
 import { Match, type Template } from 'aws-cdk-lib/assertions';
 import { ENVIRONMENT_NAMES } from '../../lib/config';
 import { synthesizedApp, type SynthesizedStack } from '../support/shared-synthesis';
@@ -150,6 +151,22 @@ describe('users API', () => {
       RequestModels: { 'application/json': { Ref: Match.anyValue() } },
     });
   });
+
+  it.each(ENVIRONMENT_NAMES)(
+    'gives API Gateway request models that are valid JSON Schema draft 4 in %s (invalid ones fail the deploy)',
+    (env) => {
+      // API Gateway refuses a model that is not valid draft 4 (for example `required: []`, which
+      // draft 4 forbids); ajv checks each against the draft-4 meta-schema here, before a deploy does.
+      const ajv = new Ajv({ strict: false });
+      const models = Object.entries(api(env).findResources('AWS::ApiGateway::Model'));
+
+      expect(models.length).toBeGreaterThan(0);
+      for (const [model, { Properties }] of models) {
+        const valid = ajv.validateSchema(Properties.Schema as object);
+        expect({ model, errors: valid ? [] : ajv.errors }).toEqual({ model, errors: [] });
+      }
+    },
+  );
 
   it('answers unknown routes with a JSON 404, and gateway errors in the handlers’ error shape', () => {
     template.hasResourceProperties('AWS::ApiGateway::GatewayResponse', {
