@@ -4,8 +4,6 @@ import { App, type AppProps, type Stack } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import type { AppStage } from '../../lib/app-stage';
 import type { SynthesizedStack, SynthesizedStage } from './shared-synthesis';
-import { ENVIRONMENT_NAMES, ENVIRONMENTS, type EnvironmentName } from '../../lib/config';
-import { addEnvironments } from '../../lib/platform';
 
 /** The feature flags of cdk.json: tests synthesize with the same flags as `cdk synth`. */
 const FEATURE_FLAGS = (
@@ -31,19 +29,6 @@ export function testApp(props: TestAppProps = {}): App {
     ...appProps,
     context: { ...FEATURE_FLAGS, ...(bundle ? {} : { 'aws:cdk:bundling-stacks': [] }), ...appProps.context },
   });
-}
-
-/**
- * The whole app, every environment, synthesized once per test file without bundling
- * (bundling is checked by the real synth in CI and by test/infra/template-serializer.test.ts).
- */
-export function synthesizeApp(): Record<EnvironmentName, AppStage> {
-  const app = testApp();
-  const stages = addEnvironments(
-    app,
-    ENVIRONMENT_NAMES.map((name) => ENVIRONMENTS[name]),
-  );
-  return Object.fromEntries(stages.map((stage) => [stage.stageName, stage])) as Record<EnvironmentName, AppStage>;
 }
 
 /** Every stack of a stage, in the order the stage creates them. */
