@@ -2,6 +2,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import type { AssemblyStack } from '../../tools/local-cloud/assembly';
+import { buildLocalImage } from '../../tools/local-cloud/containers';
 import { LocalFunction } from '../../tools/local-cloud/lambda';
 import { encodeS3EventKey, eventMatches } from '../../tools/local-cloud/messaging';
 import { CloudModel } from '../../tools/local-cloud/model';
@@ -149,5 +150,74 @@ describe('a local Lambda function', () => {
     expect((timedOut as { error: { errorMessage: string } }).error.errorMessage).toMatch(/Task timed out after 1\.00 seconds$/);
     const after = (await fn.invoke({})) as { result: { pid: number } };
     expect(after.result.pid).not.toBe(before.result.pid);
+  });
+});
+
+describe('local images in a shared cache', () => {
+  let directory: string;
+  const imageRoot = () => path.join(directory, 'cache', 'image-abcdef0123456789');
+  const build = (log: (line: string) => void) =>
+    buildLocalImage({
+      contextDirectory: path.join(directory, 'context'),
+      dockerfile: 'Dockerfile',
+      cacheKey: 'abcdef0123456789abcdef',
+      cacheDirectory: path.join(directory, 'cache'),
+      projectDirectory: directory,
+      log,
+    });
+  beforeAll(() => {
+    directory = fs.mkdtempSync(path.join(os.tmpdir(), 'local-image-'));
+    fs.mkdirSync(path.join(directory, 'context'));
+    fs.mkdirSync(path.join(directory, 'node_modules'));
+    fs.writeFileSync(path.join(directory, 'context', 'app.js'), 'console.log("app")\n');
+    // The build stage's RUN fails if the image is visible under its final name before it is complete
+    // (a quoted absolute path: the runner redirects only bare ones).
+    fs.writeFileSync(
+      path.join(directory, 'context', 'Dockerfile'),
+      [
+        'FROM node:24 AS build',
+        'WORKDIR /src',
+        'COPY app.js ./',
+        `RUN test ! -e "${imageRoot()}" && mkdir -p /out && cp app.js /out/app.js`,
+        'FROM node:24-alpine',
+        'WORKDIR /app',
+        'COPY app.js ./copied.js',
+        'COPY --from=build /out ./dist',
+        'ENTRYPOINT ["node", "dist/app.js"]',
+      ].join('\n'),
+    );
+  });
+  afterAll(() => {
+    fs.rmSync(directory, { recursive: true, force: true });
+  });
+
+  test('an image appears under its name only once complete, and another instance reuses it without building', () => {
+    const lines: string[] = [];
+    const first = build((line) => lines.push(line));
+    expect(lines.filter((line) => line.startsWith('image    built'))).toHaveLength(1);
+    expect(fs.readFileSync(path.join(first.root, 'dist', 'app.js'), 'utf8')).toBe('console.log("app")\n');
+    expect(fs.existsSync(path.join(first.root, 'copied.js'))).toBe(true);
+    expect(first.entrypoint).toEqual(['node', 'dist/app.js']);
+    // Nothing of the build is left beside the image.
+    expect(fs.readdirSync(path.join(directory, 'cache'))).toEqual([path.basename(first.root)]);
+
+    const again: string[] = [];
+    const second = build((line) => again.push(line));
+    expect(second.root).toBe(first.root);
+    expect(again.filter((line) => line.startsWith('image    built'))).toEqual([]);
+  });
+
+  test('a folder an interrupted build left under the image name (no .complete) is replaced', () => {
+    fs.rmSync(imageRoot(), { recursive: true, force: true });
+    fs.mkdirSync(path.join(imageRoot(), 'dist'), { recursive: true });
+    fs.writeFileSync(path.join(imageRoot(), 'dist', 'app.js'), 'half');
+    // (the leftover is there from the start here, so the probe looks at a name nothing else uses)
+    fs.writeFileSync(
+      path.join(directory, 'context', 'Dockerfile'),
+      fs.readFileSync(path.join(directory, 'context', 'Dockerfile'), 'utf8').replace(imageRoot(), `${imageRoot()}-unused`),
+    );
+    const image = build(() => undefined);
+    expect(fs.readFileSync(path.join(image.root, 'dist', 'app.js'), 'utf8')).toBe('console.log("app")\n');
+    expect(fs.existsSync(path.join(image.root, '.complete'))).toBe(true);
   });
 });

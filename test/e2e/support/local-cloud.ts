@@ -95,11 +95,17 @@ export async function startLocalCloud(assembly: string, extraArguments: string[]
   // Node itself with tsx's loader (not the tsx wrapper), so Ctrl-C (SIGINT) reaches the runner.
   const node = (args: string[]) => [process.execPath, ['--import', 'tsx', ...args]] as const;
   const cli = path.join(PROJECT, 'tools', 'local-cloud', 'cli.ts');
-  const child: ChildProcess = spawn(...node([cli, '--assembly', assembly, '--no-synth', '--work', workDirectory, ...extraArguments]), {
-    cwd: PROJECT,
-    stdio: ['ignore', 'pipe', 'pipe'],
-    env: { ...process.env, NODE_NO_WARNINGS: '1' },
-  });
+  // Local images are keyed by their asset's content hash: test files and runs share them, so the
+  // worker image is built from its Dockerfile once per source state, not once per started cloud.
+  const imageCache = path.join(os.tmpdir(), 'local-cloud-images');
+  const child: ChildProcess = spawn(
+    ...node([cli, '--assembly', assembly, '--no-synth', '--work', workDirectory, '--image-cache', imageCache, ...extraArguments]),
+    {
+      cwd: PROJECT,
+      stdio: ['ignore', 'pipe', 'pipe'],
+      env: { ...process.env, NODE_NO_WARNINGS: '1' },
+    },
+  );
   let output = '';
   child.stdout?.setEncoding('utf8').on('data', (text: string) => (output += text));
   child.stderr?.setEncoding('utf8').on('data', (text: string) => (output += text));
