@@ -3,11 +3,21 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import type { AssemblyStack } from '../../tools/local-cloud/assembly';
 import { buildLocalImage } from '../../tools/local-cloud/containers';
+import { startStepFunctions } from '../../tools/local-cloud/step-functions';
 import { LocalFunction } from '../../tools/local-cloud/lambda';
 import { encodeS3EventKey, eventMatches } from '../../tools/local-cloud/messaging';
 import { CloudModel } from '../../tools/local-cloud/model';
 import { toCronerPattern } from '../../tools/local-cloud/scheduler';
 import { filterMatches } from '../../tools/local-cloud/sns';
+
+// The real ASL validator, counted: the local Step Functions validates each definition once.
+jest.mock('asl-validator', () => {
+  const actual = jest.requireActual('asl-validator') as (...args: unknown[]) => unknown;
+  return Object.assign(
+    jest.fn((...args: unknown[]) => actual(...args)),
+    { __esModule: false },
+  );
+});
 
 const s3Event = (key: string) => ({ Records: [{ eventName: 'ObjectCreated:Put', s3: { bucket: { name: 'b' }, object: { key } } }] });
 
@@ -220,4 +230,80 @@ describe('local images in a shared cache', () => {
     expect(fs.readFileSync(path.join(image.root, 'dist', 'app.js'), 'utf8')).toBe('console.log("app")\n');
     expect(fs.existsSync(path.join(image.root, '.complete'))).toBe(true);
   });
+});
+
+describe('the local Step Functions API', () => {
+  test('validates a definition on its first execution only, and each execution still runs on its own input', async () => {
+    const validator = jest.requireMock('asl-validator') as jest.Mock;
+    validator.mockClear();
+    const arn = 'arn:aws:states:eu-west-1:000000000000:stateMachine:Probe';
+    const api = await startStepFunctions({
+      host: '127.0.0.1',
+      machines: [
+        {
+          arn,
+          name: 'Probe',
+          definition: {
+            StartAt: 'Work',
+            States: { Work: { Type: 'Task', Resource: 'arn:aws:lambda:eu-west-1:000000000000:function:probe', End: true } },
+          } as never,
+          runTask: async (_state, _resource, input) => ({ doubled: 2 * Number((input as { n: number }).n) }),
+        },
+      ],
+      log: () => undefined,
+    });
+    try {
+      const call = async (action: string, body: unknown) =>
+        (await (
+          await fetch(api.url, { method: 'POST', headers: { 'x-amz-target': `AWSStepFunctions.${action}` }, body: JSON.stringify(body) })
+        ).json()) as Record<string, unknown>;
+      const started = await Promise.all(
+        [1, 2, 3].map((n) => call('StartExecution', { stateMachineArn: arn, input: JSON.stringify({ n }) })),
+      );
+      const outputs: unknown[] = [];
+      for (const { executionArn } of started) {
+        for (
+          let described = await call('DescribeExecution', { executionArn });
+          ;
+          described = await call('DescribeExecution', { executionArn })
+        ) {
+          if (described.status !== 'RUNNING') {
+            expect(described.status).toBe('SUCCEEDED');
+            outputs.push(JSON.parse(described.output as string));
+            break;
+          }
+          await new Promise((resolve) => setTimeout(resolve, 10));
+        }
+      }
+      expect(outputs).toEqual([{ doubled: 2 }, { doubled: 4 }, { doubled: 6 }]);
+      expect(validator).toHaveBeenCalledTimes(1);
+    } finally {
+      await api.close();
+    }
+  });
+});
+
+test('a definition the validator refuses answers StartExecution with 400 InvalidDefinition, and the API keeps serving', async () => {
+  const arn = 'arn:aws:states:eu-west-1:000000000000:stateMachine:Broken';
+  const api = await startStepFunctions({
+    host: '127.0.0.1',
+    // No End and no Next: not a valid state machine.
+    machines: [{ arn, name: 'Broken', definition: { StartAt: 'Work', States: { Work: { Type: 'Pass' } } }, runTask: async () => null }],
+    log: () => undefined,
+  });
+  try {
+    const call = (action: string, body: unknown) =>
+      fetch(api.url, { method: 'POST', headers: { 'x-amz-target': `AWSStepFunctions.${action}` }, body: JSON.stringify(body) });
+    for (let attempt = 0; attempt < 2; attempt += 1) {
+      const refused = await call('StartExecution', { stateMachineArn: arn, input: '{}' });
+      expect(refused.status).toBe(400);
+      expect(await refused.json()).toMatchObject({
+        __type: expect.stringMatching(/InvalidDefinition$/),
+        message: expect.stringMatching(/End/),
+      });
+    }
+    expect(await (await call('ListExecutions', { stateMachineArn: arn })).json()).toEqual({ executions: [] });
+  } finally {
+    await api.close();
+  }
 });
