@@ -20,8 +20,9 @@ let dynamo: DynamoDBClient;
 const tokens: Record<string, string> = {};
 
 beforeAll(async () => {
-  // Queue visibility timeouts × 0.01 so a poison message reaches its DLQ in seconds.
-  cloud = await startLocalCloud(devAssembly(), ['--visibility-scale', '0.01']);
+  // Queue visibility timeouts × 0.005 (the runner's floor is 1 s) so a poison message reaches its DLQ
+  // after its maxReceiveCount receives in seconds.
+  cloud = await startLocalCloud(devAssembly(), ['--visibility-scale', '0.005']);
   const { gatewayUrl, region, credentials } = cloud.endpoints;
   s3 = localS3Client(cloud.endpoints);
   sqs = new SQSClient({ endpoint: gatewayUrl, region, credentials });

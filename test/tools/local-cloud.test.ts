@@ -2,11 +2,22 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import type { AssemblyStack } from '../../tools/local-cloud/assembly';
+import { buildLocalImage } from '../../tools/local-cloud/containers';
+import { startStepFunctions } from '../../tools/local-cloud/step-functions';
 import { LocalFunction } from '../../tools/local-cloud/lambda';
 import { encodeS3EventKey, eventMatches } from '../../tools/local-cloud/messaging';
 import { CloudModel } from '../../tools/local-cloud/model';
 import { toCronerPattern } from '../../tools/local-cloud/scheduler';
 import { filterMatches } from '../../tools/local-cloud/sns';
+
+// The real ASL validator, counted: the local Step Functions validates each definition once.
+jest.mock('asl-validator', () => {
+  const actual = jest.requireActual('asl-validator') as (...args: unknown[]) => unknown;
+  return Object.assign(
+    jest.fn((...args: unknown[]) => actual(...args)),
+    { __esModule: false },
+  );
+});
 
 const s3Event = (key: string) => ({ Records: [{ eventName: 'ObjectCreated:Put', s3: { bucket: { name: 'b' }, object: { key } } }] });
 
@@ -150,4 +161,149 @@ describe('a local Lambda function', () => {
     const after = (await fn.invoke({})) as { result: { pid: number } };
     expect(after.result.pid).not.toBe(before.result.pid);
   });
+});
+
+describe('local images in a shared cache', () => {
+  let directory: string;
+  const imageRoot = () => path.join(directory, 'cache', 'image-abcdef0123456789');
+  const build = (log: (line: string) => void) =>
+    buildLocalImage({
+      contextDirectory: path.join(directory, 'context'),
+      dockerfile: 'Dockerfile',
+      cacheKey: 'abcdef0123456789abcdef',
+      cacheDirectory: path.join(directory, 'cache'),
+      projectDirectory: directory,
+      log,
+    });
+  beforeAll(() => {
+    directory = fs.mkdtempSync(path.join(os.tmpdir(), 'local-image-'));
+    fs.mkdirSync(path.join(directory, 'context'));
+    fs.mkdirSync(path.join(directory, 'node_modules'));
+    fs.writeFileSync(path.join(directory, 'context', 'app.js'), 'console.log("app")\n');
+    // The build stage's RUN fails if the image is visible under its final name before it is complete
+    // (a quoted absolute path: the runner redirects only bare ones).
+    fs.writeFileSync(
+      path.join(directory, 'context', 'Dockerfile'),
+      [
+        'FROM node:24 AS build',
+        'WORKDIR /src',
+        'COPY app.js ./',
+        `RUN test ! -e "${imageRoot()}" && mkdir -p /out && cp app.js /out/app.js`,
+        'FROM node:24-alpine',
+        'WORKDIR /app',
+        'COPY app.js ./copied.js',
+        'COPY --from=build /out ./dist',
+        'ENTRYPOINT ["node", "dist/app.js"]',
+      ].join('\n'),
+    );
+  });
+  afterAll(() => {
+    fs.rmSync(directory, { recursive: true, force: true });
+  });
+
+  test('an image appears under its name only once complete, and another instance reuses it without building', () => {
+    const lines: string[] = [];
+    const first = build((line) => lines.push(line));
+    expect(lines.filter((line) => line.startsWith('image    built'))).toHaveLength(1);
+    expect(fs.readFileSync(path.join(first.root, 'dist', 'app.js'), 'utf8')).toBe('console.log("app")\n');
+    expect(fs.existsSync(path.join(first.root, 'copied.js'))).toBe(true);
+    expect(first.entrypoint).toEqual(['node', 'dist/app.js']);
+    // Nothing of the build is left beside the image.
+    expect(fs.readdirSync(path.join(directory, 'cache'))).toEqual([path.basename(first.root)]);
+
+    const again: string[] = [];
+    const second = build((line) => again.push(line));
+    expect(second.root).toBe(first.root);
+    expect(again.filter((line) => line.startsWith('image    built'))).toEqual([]);
+  });
+
+  test('a folder an interrupted build left under the image name (no .complete) is replaced', () => {
+    fs.rmSync(imageRoot(), { recursive: true, force: true });
+    fs.mkdirSync(path.join(imageRoot(), 'dist'), { recursive: true });
+    fs.writeFileSync(path.join(imageRoot(), 'dist', 'app.js'), 'half');
+    // (the leftover is there from the start here, so the probe looks at a name nothing else uses)
+    fs.writeFileSync(
+      path.join(directory, 'context', 'Dockerfile'),
+      fs.readFileSync(path.join(directory, 'context', 'Dockerfile'), 'utf8').replace(imageRoot(), `${imageRoot()}-unused`),
+    );
+    const image = build(() => undefined);
+    expect(fs.readFileSync(path.join(image.root, 'dist', 'app.js'), 'utf8')).toBe('console.log("app")\n');
+    expect(fs.existsSync(path.join(image.root, '.complete'))).toBe(true);
+  });
+});
+
+describe('the local Step Functions API', () => {
+  test('validates a definition on its first execution only, and each execution still runs on its own input', async () => {
+    const validator = jest.requireMock('asl-validator') as jest.Mock;
+    validator.mockClear();
+    const arn = 'arn:aws:states:eu-west-1:000000000000:stateMachine:Probe';
+    const api = await startStepFunctions({
+      host: '127.0.0.1',
+      machines: [
+        {
+          arn,
+          name: 'Probe',
+          definition: {
+            StartAt: 'Work',
+            States: { Work: { Type: 'Task', Resource: 'arn:aws:lambda:eu-west-1:000000000000:function:probe', End: true } },
+          } as never,
+          runTask: async (_state, _resource, input) => ({ doubled: 2 * Number((input as { n: number }).n) }),
+        },
+      ],
+      log: () => undefined,
+    });
+    try {
+      const call = async (action: string, body: unknown) =>
+        (await (
+          await fetch(api.url, { method: 'POST', headers: { 'x-amz-target': `AWSStepFunctions.${action}` }, body: JSON.stringify(body) })
+        ).json()) as Record<string, unknown>;
+      const started = await Promise.all(
+        [1, 2, 3].map((n) => call('StartExecution', { stateMachineArn: arn, input: JSON.stringify({ n }) })),
+      );
+      const outputs: unknown[] = [];
+      for (const { executionArn } of started) {
+        for (
+          let described = await call('DescribeExecution', { executionArn });
+          ;
+          described = await call('DescribeExecution', { executionArn })
+        ) {
+          if (described.status !== 'RUNNING') {
+            expect(described.status).toBe('SUCCEEDED');
+            outputs.push(JSON.parse(described.output as string));
+            break;
+          }
+          await new Promise((resolve) => setTimeout(resolve, 10));
+        }
+      }
+      expect(outputs).toEqual([{ doubled: 2 }, { doubled: 4 }, { doubled: 6 }]);
+      expect(validator).toHaveBeenCalledTimes(1);
+    } finally {
+      await api.close();
+    }
+  });
+});
+
+test('a definition the validator refuses answers StartExecution with 400 InvalidDefinition, and the API keeps serving', async () => {
+  const arn = 'arn:aws:states:eu-west-1:000000000000:stateMachine:Broken';
+  const api = await startStepFunctions({
+    host: '127.0.0.1',
+    // No End and no Next: not a valid state machine.
+    machines: [{ arn, name: 'Broken', definition: { StartAt: 'Work', States: { Work: { Type: 'Pass' } } }, runTask: async () => null }],
+    log: () => undefined,
+  });
+  try {
+    const call = (action: string, body: unknown) =>
+      fetch(api.url, { method: 'POST', headers: { 'x-amz-target': `AWSStepFunctions.${action}` }, body: JSON.stringify(body) });
+    for (let attempt = 0; attempt < 2; attempt += 1) {
+      const refused = await call('StartExecution', { stateMachineArn: arn, input: '{}' });
+      expect(refused.status).toBe(400);
+      expect(await refused.json()).toMatchObject({
+        __type: expect.stringMatching(/InvalidDefinition$/),
+        message: expect.stringMatching(/End/),
+      });
+    }
+    expect(await (await call('ListExecutions', { stateMachineArn: arn })).json()).toEqual({ executions: [] });
+  } finally {
+    await api.close();
+  }
 });

@@ -1,4 +1,5 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 
@@ -51,32 +52,51 @@ export function buildLocalImage(options: {
   }
   if (fs.existsSync(path.join(root, '.complete'))) return { root, entrypoint, command, environment };
 
-  fs.rmSync(root, { recursive: true, force: true });
-  const scratch = path.join(options.cacheDirectory, `build-${hash}`);
-  fs.rmSync(scratch, { recursive: true, force: true });
+  // Built in folders of this process's own and renamed into place when complete, so several
+  // runners sharing one cache (the end-to-end tests do) never see or remove each other's half-built image.
+  const unique = `${process.pid}-${randomUUID().slice(0, 8)}`;
+  const building = `${root}.partial-${unique}`;
+  const scratch = path.join(options.cacheDirectory, `build-${hash}-${unique}`);
   fs.mkdirSync(scratch, { recursive: true });
-  for (const { keyword, argument } of final.instructions) {
-    if (keyword !== 'COPY') continue;
-    const from = /--from=(\S+)/.exec(argument)?.[1];
-    const parts = argument.split(/\s+/).filter((part) => !part.startsWith('--'));
-    const destination = parts.pop() as string;
-    const target = path.join(root, path.isAbsolute(destination) ? path.relative(final.workdir, destination) : destination);
-    if (from === undefined) {
-      for (const source of parts) copy(path.join(options.contextDirectory, source), target);
-      continue;
+  try {
+    for (const { keyword, argument } of final.instructions) {
+      if (keyword !== 'COPY') continue;
+      const from = /--from=(\S+)/.exec(argument)?.[1];
+      const parts = argument.split(/\s+/).filter((part) => !part.startsWith('--'));
+      const destination = parts.pop() as string;
+      const target = path.join(building, path.isAbsolute(destination) ? path.relative(final.workdir, destination) : destination);
+      if (from === undefined) {
+        for (const source of parts) copy(path.join(options.contextDirectory, source), target);
+        continue;
+      }
+      const stage = stages.find((candidate) => candidate.name === from);
+      if (stage === undefined) throw new Error(`${options.dockerfile}: COPY --from=${from} names no stage of this Dockerfile`);
+      const context = path.join(scratch, 'context');
+      if (!fs.existsSync(context)) {
+        fs.cpSync(options.contextDirectory, context, { recursive: true });
+        fs.symlinkSync(path.join(options.projectDirectory, 'node_modules'), path.join(context, 'node_modules'));
+      }
+      runStage(stage, context, scratch, options.log);
+      for (const source of parts) copy(path.join(scratch, source), target);
     }
-    const stage = stages.find((candidate) => candidate.name === from);
-    if (stage === undefined) throw new Error(`${options.dockerfile}: COPY --from=${from} names no stage of this Dockerfile`);
-    const context = path.join(scratch, 'context');
-    if (!fs.existsSync(context)) {
-      fs.cpSync(options.contextDirectory, context, { recursive: true });
-      fs.symlinkSync(path.join(options.projectDirectory, 'node_modules'), path.join(context, 'node_modules'));
+    fs.mkdirSync(building, { recursive: true });
+    fs.writeFileSync(path.join(building, '.complete'), new Date().toISOString());
+    try {
+      fs.renameSync(building, root);
+    } catch (error) {
+      // Another runner finished the same image first: use its copy. A folder left by an
+      // interrupted build of an older runner (no .complete) is replaced.
+      if (fs.existsSync(path.join(root, '.complete'))) fs.rmSync(building, { recursive: true, force: true });
+      else {
+        if (!fs.existsSync(root)) throw error;
+        fs.rmSync(root, { recursive: true, force: true });
+        fs.renameSync(building, root);
+      }
     }
-    runStage(stage, context, scratch, options.log);
-    for (const source of parts) copy(path.join(scratch, source), target);
+  } finally {
+    fs.rmSync(scratch, { recursive: true, force: true });
+    fs.rmSync(building, { recursive: true, force: true });
   }
-  fs.writeFileSync(path.join(root, '.complete'), new Date().toISOString());
-  fs.rmSync(scratch, { recursive: true, force: true });
   options.log(
     `image    built ${options.dockerfile} locally into ${path.relative(process.cwd(), root)} (entrypoint ${[...entrypoint, ...command].join(' ')})`,
   );

@@ -44,12 +44,15 @@ export function startEventSourceMapping(
         const batch: Message[] = [];
         const windowEnds = Date.now() + spec.batchingWindowSeconds * 1000;
         do {
-          const waitSeconds = batch.length === 0 ? 1 : Math.max(0, Math.ceil((windowEnds - Date.now()) / 1000));
+          // An empty batch waits as Lambda's pollers do, in 20 s long polls (the engine answers as
+          // soon as a message is sent or becomes visible again); a batch being gathered waits at
+          // most 1 s at a time for the rest of its window.
+          const waitSeconds = batch.length === 0 ? 20 : Math.min(1, Math.max(0, Math.ceil((windowEnds - Date.now()) / 1000)));
           const received = await sqs.send(
             new ReceiveMessageCommand({
               QueueUrl: spec.queueUrl,
               MaxNumberOfMessages: Math.min(10, spec.batchSize - batch.length),
-              WaitTimeSeconds: Math.min(waitSeconds, 1),
+              WaitTimeSeconds: waitSeconds,
               MessageSystemAttributeNames: ['All'],
               MessageAttributeNames: ['All'],
             }),

@@ -48,6 +48,11 @@ export interface PlatformOptions {
   readonly dataDirectory?: string;
   /** Where logs, the local images and endpoints.json go (.local/ of the project by default). */
   readonly workDirectory: string;
+  /**
+   * Where locally built images are kept, by asset hash (`<workDirectory>/images` by default). Images
+   * are content-addressed, so instances and runs may share one folder (the end-to-end tests do).
+   */
+  readonly imageCacheDirectory?: string;
   /** The project folder (its node_modules stands in for images' `npm ci`). */
   readonly projectDirectory: string;
   readonly host?: string;
@@ -459,7 +464,7 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
         contextDirectory: path.resolve(taskDefinition.stack.directory, entry.source.directory ?? '.'),
         dockerfile: entry.source.dockerFile ?? 'Dockerfile',
         cacheKey: assetId,
-        cacheDirectory: path.join(options.workDirectory, 'images'),
+        cacheDirectory: options.imageCacheDirectory ?? path.join(options.workDirectory, 'images'),
         projectDirectory: options.projectDirectory,
         log: stamp,
       });
