@@ -3,8 +3,7 @@ import { createTableFromTemplate, startLocalDynamo, type LocalDynamo } from '../
 import { localAwsEnv } from '../support/local-aws-env';
 import { startLocalTokenIssuer, type LocalTokenIssuer } from '../support/local-token-issuer';
 import { statefulStackTemplate } from '../support/stateful-tables';
-import { logsWithMessage, spawnWorker, type WorkerProcess } from '../support/worker-process';
-import { cachedWorkerBundle } from './worker-bundle';
+import { buildWorkerBundle, logsWithMessage, spawnWorker, type WorkerProcess } from '../support/worker-process';
 
 // The real export server (the bundle the image runs) behind a loopback identity provider whose
 // RS256 tokens are shaped like Cognito's client-credentials access tokens.
@@ -20,7 +19,7 @@ const CHALLENGE = 'Bearer realm="user-data-api"';
 const INVALID_TOKEN = 'Bearer realm="user-data-api", error="invalid_token"';
 
 beforeAll(async () => {
-  [bundle, dynamo, issuer] = await Promise.all([cachedWorkerBundle(), startLocalDynamo(), startLocalTokenIssuer()]);
+  [bundle, dynamo, issuer] = await Promise.all([buildWorkerBundle(), startLocalDynamo(), startLocalTokenIssuer()]);
   const tableName = await createTableFromTemplate(dynamo.client, statefulStackTemplate(), 'UsersTable');
   workerEnv = {
     ...localAwsEnv({ dynamodb: dynamo.endpoint }),

@@ -4,8 +4,7 @@ import { createTableFromTemplate, startLocalDynamo, type LocalDynamo } from '../
 import { localAwsEnv } from '../support/local-aws-env';
 import { startLocalTokenIssuer, type LocalTokenIssuer } from '../support/local-token-issuer';
 import { statefulStackTemplate } from '../support/stateful-tables';
-import { logsWithMessage, spawnWorker, type WorkerProcess } from '../support/worker-process';
-import { cachedWorkerBundle } from './worker-bundle';
+import { buildWorkerBundle, logsWithMessage, spawnWorker, type WorkerProcess } from '../support/worker-process';
 
 let dynamo: LocalDynamo;
 let worker: WorkerProcess;
@@ -31,7 +30,7 @@ const USERS = [...TRICKY, ...PLAIN].map((user, i) => ({
 }));
 
 beforeAll(async () => {
-  const [bundle, engine, tokens] = await Promise.all([cachedWorkerBundle(), startLocalDynamo(), startLocalTokenIssuer()]);
+  const [bundle, engine, tokens] = await Promise.all([buildWorkerBundle(), startLocalDynamo(), startLocalTokenIssuer()]);
   dynamo = engine;
   issuer = tokens;
   authorization = { authorization: `Bearer ${await issuer.sign()}` };
