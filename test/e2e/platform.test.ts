@@ -65,7 +65,7 @@ async function pollImport(id: string, timeoutMs = 30_000): Promise<Record<string
   );
 }
 
-test('creates, lists, gets and deletes a user over HTTP', async () => {
+test('creates, lists, gets, changes and deletes a user over HTTP', async () => {
   const created = await api('/users', 'users.write', {
     method: 'POST',
     headers: json,
@@ -80,6 +80,19 @@ test('creates, lists, gets and deletes a user over HTTP', async () => {
   const fetched = await api(`/users/${user.id}`, 'users.read');
   expect(fetched.status).toBe(200);
   expect(await fetched.json()).toMatchObject({ id: user.id, email: 'ada.e2e@example.com' });
+
+  const patch = (body: unknown, scope = 'users.write') =>
+    api(`/users/${user.id}`, scope, { method: 'PATCH', headers: json, body: JSON.stringify(body) });
+  const changed = await patch({ phone: '+447700900123' });
+  expect(changed.status).toBe(200);
+  expect(await changed.json()).toMatchObject({ id: user.id, name: 'Ada Lovelace', phone: '+447700900123', updatedAt: expect.any(String) });
+  // Refused by the gateway's model (a number for the name) and by the handler (the email), both as JSON 400s.
+  for (const refused of [await patch({ name: 42 }), await patch({ email: 'other@example.com' })]) {
+    expect(refused.status).toBe(400);
+    expect(await refused.json()).toMatchObject({ error: 'BadRequest' });
+  }
+  expect((await patch({ name: 'Read Only' }, 'users.read')).status).toBe(403);
+  expect(await (await api(`/users/${user.id}`, 'users.read')).json()).toMatchObject({ name: 'Ada Lovelace', phone: '+447700900123' });
 
   expect((await api(`/users/${user.id}`, 'users.write', { method: 'DELETE' })).status).toBe(204);
   expect((await api(`/users/${user.id}`, 'users.read')).status).toBe(404);
