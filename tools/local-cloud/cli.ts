@@ -76,9 +76,10 @@ async function main(argv: string[]): Promise<void> {
     checkTask: plugins.checkTask,
     log,
   });
+  log(await banner(platform.endpoints, stage, assemblyDirectory, Date.now() - started));
+  // Written last: a script (or test) that waits for endpoints.json finds the banner printed.
   fs.mkdirSync(workDirectory, { recursive: true });
   fs.writeFileSync(endpointsFile, `${JSON.stringify(platform.endpoints, null, 2)}\n`);
-  log(await banner(platform.endpoints, stage, assemblyDirectory, Date.now() - started));
 
   let stopping = false;
   const stop = async () => {

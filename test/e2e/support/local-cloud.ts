@@ -176,6 +176,12 @@ export async function startLocalCloud(
     }
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
+  // The runner prints its banner before it writes endpoints.json, but the pipe's data can reach
+  // this process a little after the file is seen: wait for the banner's last line too.
+  while (!/^ {2}endpoints {7}/m.test(output)) {
+    if (Date.now() > deadline) throw new Error(`the runner wrote its endpoints but not its banner within 60 s:\n${output}`);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
   const endpoints = JSON.parse(fs.readFileSync(endpointsFile, 'utf8')) as Endpoints;
   return {
     endpoints,
