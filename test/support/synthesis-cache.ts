@@ -14,6 +14,7 @@ import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { sourceHash } from './source-hash';
 
 const PROJECT = path.join(__dirname, '..', '..');
 const BUILDER = path.join(__dirname, 'shared-synthesis-build.ts');
@@ -56,26 +57,10 @@ const RUN_ID_VARIABLE = 'INFRA_SHARED_SYNTHESIS_RUN';
 /** How long a test file waits for another process's build before giving up. */
 const WAIT_LIMIT_MS = 10 * 60_000;
 
-function sourceHash(): string {
-  const hash = createHash('sha256').update(process.version);
-  const walk = (entry: string) => {
-    const full = path.join(PROJECT, entry);
-    if (!fs.existsSync(full)) return;
-    if (fs.statSync(full).isDirectory()) {
-      for (const child of fs.readdirSync(full).sort()) {
-        if (child === 'node_modules' || child === 'dist' || child.startsWith('.')) continue;
-        walk(path.join(entry, child));
-      }
-    } else hash.update(entry).update(fs.readFileSync(full));
-  };
-  for (const source of SOURCES) walk(source);
-  return hash.digest('hex').slice(0, 16);
-}
-
 /** The synthesis folder of the current sources; one name prefix per checkout (paths end up in metadata). */
 export function sharedSynthesisDirectory(): string {
   const checkout = createHash('sha256').update(PROJECT).digest('hex').slice(0, 8);
-  return path.join(os.tmpdir(), `infra-synthesis-${checkout}-${sourceHash()}`);
+  return path.join(os.tmpdir(), `infra-synthesis-${checkout}-${sourceHash(SOURCES, [process.version])}`);
 }
 
 export function takeLock(lock: string): boolean {

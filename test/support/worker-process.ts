@@ -1,8 +1,8 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { sourceHash } from './source-hash';
 
 const ROOT = path.join(__dirname, '..', '..');
 const BUILD_SCRIPT = path.join(ROOT, 'containers', 'worker', 'build.mjs');
@@ -16,28 +16,14 @@ const CACHE_DIR = path.join(os.tmpdir(), 'worker-bundle-cache');
 /** Bundles unused for this long are removed when a new one is built. */
 const CACHE_MAX_AGE_MS = 24 * 3600_000;
 
-/** A hash of every input file's path and content: any change to what the bundle is built from gives a new key. */
-function bundleKey(): string {
-  const hash = createHash('sha256').update(process.version);
-  const files = BUNDLE_INPUTS.flatMap((input) => {
-    const absolute = path.join(ROOT, input);
-    if (fs.statSync(absolute).isFile()) return [input];
-    return (fs.readdirSync(absolute, { recursive: true }) as string[])
-      .map((entry) => path.join(input, entry))
-      .filter((file) => !/(^|[\\/])(node_modules|dist)([\\/]|$)/.test(file) && fs.statSync(path.join(ROOT, file)).isFile());
-  });
-  for (const file of files.sort()) hash.update(`\0${file}\0`).update(fs.readFileSync(path.join(ROOT, file)));
-  return hash.digest('hex').slice(0, 24);
-}
-
 /**
  * Bundles the worker with containers/worker/build.mjs, the script the Dockerfile runs: tests run
  * the same file the image runs with `node dist/worker.js`. The bundle is kept in the temporary
- * folder under a hash of its sources (bundleKey), so the test files that run the worker, and later
+ * folder under a hash of its sources, so the test files that run the worker, and later
  * runs, build it once per version of the sources instead of once per file.
  */
 export async function buildWorkerBundle(): Promise<string> {
-  const folder = path.join(CACHE_DIR, bundleKey());
+  const folder = path.join(CACHE_DIR, sourceHash(BUNDLE_INPUTS, [process.version]));
   const outfile = path.join(folder, 'worker.js');
   if (fs.existsSync(outfile)) {
     const now = new Date();

@@ -17,10 +17,9 @@ import { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { AppFunction } from '../../lib/constructs/app-function';
 import { readAssemblyTemplates } from '../../tools/pr-diff/assembly';
 import { summarize } from '../../tools/pr-diff/summarize';
+import { compiledEntry } from '../support/compiled-entry';
 
 const REPO_ROOT = path.join(__dirname, '..', '..');
-const CLI = path.join(REPO_ROOT, 'tools', 'pr-diff', 'cli.ts');
-const TSX = path.join(REPO_ROOT, 'node_modules', '.bin', 'tsx');
 const APP_FUNCTION = path.join(REPO_ROOT, 'lib', 'constructs', 'app-function');
 
 const LOCK_FILE = JSON.stringify({ name: 'fixture', version: '1.0.0', lockfileVersion: 3, requires: true, packages: {} });
@@ -154,7 +153,9 @@ describe('pr-diff across directories', () => {
 
     const diffPr = (bundling: 'bundle' | 'skip-bundling') => {
       const env = bundling === 'skip-bundling' ? { ...process.env, FIXTURE_SKIP_BUNDLING: '1' } : process.env;
-      const result = spawnSync(TSX, [CLI, '--base', 'HEAD'], { cwd: repo, encoding: 'utf8', timeout: 120_000, env });
+      // The tool compiled once (the same code without tsx's loader; pr-diff.test.ts runs it through tsx).
+      const tool = compiledEntry({ entry: 'tools/pr-diff/cli.ts', sources: ['tools/pr-diff'] });
+      const result = spawnSync(process.execPath, [tool, '--base', 'HEAD'], { cwd: repo, encoding: 'utf8', timeout: 120_000, env });
       return { status: result.status, stdout: result.stdout, stderr: result.stderr };
     };
 

@@ -12,6 +12,7 @@ import { readAssemblyTemplates } from '../../tools/pr-diff/assembly';
 import { cdkCommand } from '../../tools/pr-diff/cli';
 import { STATEFUL_RESOURCE_TYPES, summarize } from '../../tools/pr-diff/summarize';
 import type { DiffSummary, TemplateMap } from '../../tools/pr-diff/summarize';
+import { compiledEntry } from '../support/compiled-entry';
 
 /** The knobs a pull request turns on the little fixture app. */
 interface Variant {
@@ -99,8 +100,14 @@ function synthWorker(
 const CLI = path.join(__dirname, '..', '..', 'tools', 'pr-diff', 'cli.ts');
 const TSX = path.join(__dirname, '..', '..', 'node_modules', '.bin', 'tsx');
 
-function runCli(args: string[]): { status: number | null; stdout: string; stderr: string } {
-  const result = spawnSync(TSX, [CLI, ...args], { encoding: 'utf8', timeout: 60_000 });
+/**
+ * The tool as `npm run diff:pr` runs it (tsx) for the first case, compiled once (compiledEntry,
+ * the same code without tsx's loader) for the others.
+ */
+function runCli(args: string[], through: 'tsx' | 'compiled' = 'compiled'): { status: number | null; stdout: string; stderr: string } {
+  const [command, ...prefix] =
+    through === 'tsx' ? [TSX, CLI] : [process.execPath, compiledEntry({ entry: 'tools/pr-diff/cli.ts', sources: ['tools/pr-diff'] })];
+  const result = spawnSync(command, [...prefix, ...args], { encoding: 'utf8', timeout: 60_000 });
   return { status: result.status, stdout: result.stdout, stderr: result.stderr };
 }
 
@@ -257,7 +264,7 @@ describe('pr-diff', () => {
   describe('cli', () => {
     it('exits 1 and prints the failing verdict for the table rename', () => {
       const out = path.join(root, 'rename-summary.md');
-      const { status, stdout } = runCli(['--base-dir', dirs.base, '--head-dir', dirs.renamedTable, '--out', out]);
+      const { status, stdout } = runCli(['--base-dir', dirs.base, '--head-dir', dirs.renamedTable, '--out', out], 'tsx');
       expect(status).toBe(1);
       expect(stdout).toMatch(/^❌ \*\*FAIL\*\*/);
       expect(fs.readFileSync(out, 'utf8')).toBe(stdout);

@@ -1,80 +1,23 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { S3Client } from '@aws-sdk/client-s3';
 import type { Endpoints } from '../../../tools/local-cloud/platform';
+import { compiledEntry } from '../../support/compiled-entry';
+import { sourceHash } from '../../support/source-hash';
 
 const PROJECT = path.join(__dirname, '..', '..', '..');
 const SOURCES = ['lib', 'bin', 'lambda', 'containers', 'cdk.json', 'package-lock.json'];
 
-/** A hash of everything the dev assembly is made from: the cached cdk.out is reused while it holds. */
-function sourceHash(sources: readonly string[] = SOURCES): string {
-  const hash = createHash('sha256');
-  const walk = (entry: string) => {
-    const full = path.join(PROJECT, entry);
-    if (!fs.existsSync(full)) return;
-    if (fs.statSync(full).isDirectory()) {
-      for (const child of fs.readdirSync(full).sort()) {
-        if (child === 'node_modules' || child === 'dist' || child.startsWith('.')) continue;
-        walk(path.join(entry, child));
-      }
-    } else hash.update(entry).update(fs.readFileSync(full));
-  };
-  for (const source of sources) walk(source);
-  return hash.digest('hex').slice(0, 16);
-}
-
-/**
- * The runner (tools/local-cloud/cli.ts and what it imports) compiled once per source state into one
- * CommonJS file, with esbuild as tsx compiles each file, its packages left to node_modules. Started
- * with plain `node`, the runner loads in about half the CPU time it takes through tsx's loader
- * hooks (which hash and look up every module the AWS SDK and the engines load). Kept under
- * node_modules/.cache so the packages (and fauxqs, an ES module) resolve as from the sources.
- */
+/** The runner compiled once per source state (compiledEntry); startLocalCloud runs it unless `throughTsx` is set. */
 export function compiledRunner(): string {
-  const directory = path.join(
-    PROJECT,
-    'node_modules',
-    '.cache',
-    'local-cloud-runner',
-    sourceHash(['tools/local-cloud', 'package-lock.json']),
-  );
-  const cli = path.join(directory, 'cli.js');
-  if (fs.existsSync(cli)) return cli;
-  const partial = `${directory}.partial-${process.pid}`;
-  fs.mkdirSync(partial, { recursive: true });
-  // In a Node process of its own: esbuild's API refuses to run inside Jest's module sandbox.
-  const build = {
-    entryPoints: [path.join(PROJECT, 'tools', 'local-cloud', 'cli.ts')],
-    outfile: path.join(partial, 'cli.js'),
-    bundle: true,
-    platform: 'node',
-    format: 'cjs',
-    target: 'node20',
-    packages: 'external',
-    keepNames: true,
-    logLevel: 'warning',
-  };
-  const result = spawnSync(process.execPath, ['-e', `require('esbuild').buildSync(${JSON.stringify(build)})`], {
-    cwd: PROJECT,
-    encoding: 'utf8',
+  // Each Lambda execution environment runs lambda-bootstrap.mjs, found beside the runner's code.
+  return compiledEntry({
+    entry: 'tools/local-cloud/cli.ts',
+    sources: ['tools/local-cloud'],
+    besides: ['tools/local-cloud/lambda-bootstrap.mjs'],
   });
-  if (result.status !== 0) {
-    fs.rmSync(partial, { recursive: true, force: true });
-    throw new Error(`compiling the runner failed: ${result.stderr}`);
-  }
-  // Each Lambda execution environment runs this file, found beside the runner's code.
-  fs.copyFileSync(path.join(PROJECT, 'tools', 'local-cloud', 'lambda-bootstrap.mjs'), path.join(partial, 'lambda-bootstrap.mjs'));
-  try {
-    fs.renameSync(partial, directory);
-  } catch (error) {
-    // Another test file compiled the same sources at the same time: keep its copy.
-    if (!fs.existsSync(cli)) throw error;
-    fs.rmSync(partial, { recursive: true, force: true });
-  }
-  return cli;
 }
 
 /**
@@ -82,7 +25,7 @@ export function compiledRunner(): string {
  * system's temporary folder (never in the repository), so test files share one real synth.
  */
 export function devAssembly(): string {
-  const directory = path.join(os.tmpdir(), `local-cloud-cdkout-dev-${sourceHash()}`);
+  const directory = path.join(os.tmpdir(), `local-cloud-cdkout-dev-${sourceHash(SOURCES)}`);
   if (fs.existsSync(path.join(directory, 'manifest.json'))) return directory;
   const partial = `${directory}.partial-${process.pid}`;
   const result = spawnSync(
