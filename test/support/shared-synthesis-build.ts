@@ -13,7 +13,7 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { COMPLIANCE_SYNTH_ERROR_FILE, holdLock, lockHeld, releaseLock, takeLock, type SynthesisFailure } from './synthesis-cache';
+import { COMPLIANCE_SYNTH_ERROR_FILE, holdLock, isAlive, lockHeld, releaseLock, takeLock, type SynthesisFailure } from './synthesis-cache';
 
 async function build(directory: string): Promise<void> {
   // Loaded here, not at the top: an error in lib/ (even one thrown while loading) is then written
@@ -47,15 +47,6 @@ async function build(directory: string): Promise<void> {
     // Another process renamed the same synthesis into place first (its lock was taken as stale).
     if (!fs.existsSync(path.join(directory, 'manifest.json'))) throw error;
     fs.rmSync(partial, { recursive: true, force: true });
-  }
-}
-
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
   }
 }
 

@@ -92,7 +92,8 @@ function lockHolder(lock: string): number | undefined {
   }
 }
 
-function isAlive(pid: number): boolean {
+/** Whether process `pid` still runs (EPERM: it runs, as another user). */
+export function isAlive(pid: number): boolean {
   try {
     process.kill(pid, 0);
     return true;
