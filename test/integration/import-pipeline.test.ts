@@ -550,8 +550,8 @@ describe('the synthesized import state machine, run locally', () => {
         largeMachine,
       );
 
-      expect(run.status).toBe('FAILED');
-      expect(run.error).toBe('States.TaskFailed');
+      // With the cause, so a failure for another reason says which.
+      expect({ status: run.status, error: run.error, cause: run.cause }).toMatchObject({ status: 'FAILED', error: 'States.TaskFailed' });
       // A failed run is retried once (a Spot interruption fails a run the same way), then recorded.
       expect(run.retried).toEqual([IMPORT_STATES.runJob]);
       expect(run.visited).toEqual([

@@ -2,6 +2,7 @@ import * as fs from 'node:fs/promises';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { CreateBucketCommand, S3Client } from '@aws-sdk/client-s3';
+import type * as http from 'node:http';
 import S3rver from 's3rver';
 import { DUMMY_ACCOUNT } from 's3rver/lib/models/account';
 import { LOCAL_CREDENTIALS } from './local-aws-env';
@@ -42,6 +43,13 @@ export async function startLocalS3(buckets: readonly string[] = []): Promise<Loc
     configureBuckets: buckets.map((name) => ({ name })),
   });
   const { port } = await server.run();
+  // Real S3 keeps idle connections open far longer than Node's 5 s default. With the default, a
+  // kept-alive connection that idled 5 s (while a worker process ran, say) can be reused in the
+  // instant the server closes it: ECONNRESET, which a client that retries nothing (the import tests
+  // set AWS_MAX_ATTEMPTS=1) reports as a failed task.
+  const httpServer = (server as unknown as { httpServer: http.Server }).httpServer;
+  httpServer.keepAliveTimeout = 10 * 60_000;
+  httpServer.headersTimeout = httpServer.keepAliveTimeout + 1_000;
   const endpoint = `http://127.0.0.1:${port}`;
   const client = new S3Client({
     endpoint,

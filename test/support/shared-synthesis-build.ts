@@ -13,7 +13,16 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { COMPLIANCE_SYNTH_ERROR_FILE, holdLock, isAlive, lockHeld, releaseLock, takeLock, type SynthesisFailure } from './synthesis-cache';
+import {
+  COMPLIANCE_SYNTH_ERROR_FILE,
+  holdLock,
+  isAlive,
+  lockHeld,
+  releaseLock,
+  SYNTHESIS_VARIANTS,
+  takeLock,
+  type SynthesisFailure,
+} from './synthesis-cache';
 
 async function build(directory: string): Promise<void> {
   // Loaded here, not at the top: an error in lib/ (even one thrown while loading) is then written
@@ -40,6 +49,14 @@ async function build(directory: string): Promise<void> {
       path.join(partial, COMPLIANCE_SYNTH_ERROR_FILE),
       error instanceof Error ? (error.stack ?? error.message) : String(error),
     );
+  }
+  for (const [name, variant] of Object.entries(SYNTHESIS_VARIANTS)) {
+    const shipped = ENVIRONMENTS[variant.environment];
+    const variantApp = testApp({ outdir: path.join(partial, 'variants', name) });
+    addEnvironments(variantApp, [
+      { ...shipped, containers: { ...shipped.containers, exportServiceEnabled: variant.exportServiceEnabled } },
+    ]);
+    variantApp.synth();
   }
   try {
     fs.renameSync(partial, directory);

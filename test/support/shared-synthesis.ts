@@ -8,7 +8,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { Template } from 'aws-cdk-lib/assertions';
 import { ENVIRONMENT_NAMES, type EnvironmentName } from '../../lib/config';
-import { COMPLIANCE_SYNTH_ERROR_FILE, sharedSynthesis } from './synthesis-cache';
+import { COMPLIANCE_SYNTH_ERROR_FILE, sharedSynthesis, SYNTHESIS_VARIANTS, type SynthesisVariant } from './synthesis-cache';
 
 interface MetadataEntry {
   readonly type: string;
@@ -172,6 +172,11 @@ export function synthesizedApp(): Record<EnvironmentName, SynthesizedStage> {
     >;
   }
   return stages;
+}
+
+/** A configuration the tests need beside the shipped one (SYNTHESIS_VARIANTS), synthesized with the app. */
+export function synthesizedVariant(name: SynthesisVariant): SynthesizedStage {
+  return readStage(path.join(sharedSynthesis(), 'variants', name), SYNTHESIS_VARIANTS[name].environment);
 }
 
 /** What the synthesis's checks found: cdk-nag's and the built-in validation's report, and the error synth threw for them, if any. */

@@ -41,6 +41,17 @@ const SOURCES = [
   'node_modules/esbuild/package.json',
 ];
 
+/**
+ * Configurations the tests need beside the app as shipped, synthesized with it (no cdk-nag, no
+ * validation) into `variants/<name>` of the synthesis folder: one environment each, in its
+ * `assembly-<environment>` folder. The builder makes each from the shipped configuration.
+ */
+export const SYNTHESIS_VARIANTS = {
+  /** dev with `containers.exportServiceEnabled: false` (the cost tool's idle dev). */
+  'dev-without-export-service': { environment: 'dev', exportServiceEnabled: false },
+} as const;
+export type SynthesisVariant = keyof typeof SYNTHESIS_VARIANTS;
+
 /** In the synthesis folder: the error that synth threw after writing the assembly (validation findings). */
 export const COMPLIANCE_SYNTH_ERROR_FILE = 'compliance-synth-error.txt';
 

@@ -1,16 +1,14 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { ENVIRONMENTS } from '../../lib/config';
-import { addEnvironments } from '../../lib/platform';
 import { breakEven, containersMonthlyUsd, lambdaMonthlyUsd, tasksNeeded } from '../../tools/cost-estimate/breakeven';
 import { parseCostArgs, runCost } from '../../tools/cost-estimate/command';
 import { estimateEnvironments, estimateStack, round, toMarkdown, type CostTemplate } from '../../tools/cost-estimate/estimate';
 import { PRICE_REGIONS, pricesFor } from '../../tools/cost-estimate/prices';
 import { loadProfile } from '../../tools/cost-estimate/profile';
 import { estimateUsage, FLOWS, importFileCost, lambdaInvocationsUsd, readTemplateFacts } from '../../tools/cost-estimate/usage';
-import { synthesizedApp } from '../support/shared-synthesis';
-import { stacksOf, templateOf, testApp } from '../support/synth';
+import { synthesizedApp, synthesizedVariant } from '../support/shared-synthesis';
+import { stacksOf, templateOf } from '../support/synth';
 
 describe('cost estimate of a template', () => {
   it('prices NAT gateways, load balancers, keys, alarms and dashboards by the month', () => {
@@ -397,9 +395,8 @@ describe('break-even', () => {
 });
 
 describe('an environment without the export service', () => {
-  const noExport = { ...ENVIRONMENTS.dev, containers: { ...ENVIRONMENTS.dev.containers, exportServiceEnabled: false } };
-  const [stage] = addEnvironments(testApp(), [noExport]);
-  const devTemplates = Object.fromEntries(stacksOf(stage).map((stack) => [`dev/${stack.node.id}`, templateOf(stack).toJSON()]));
+  const stage = synthesizedVariant('dev-without-export-service');
+  const devTemplates = Object.fromEntries(stacksOf(stage).map((stack) => [`dev/${stack.id}`, templateOf(stack).toJSON()]));
 
   it('has no load balancer, service or alarm on them, and no output pointing at them', () => {
     const containers = JSON.stringify(devTemplates['dev/Containers']);
