@@ -1,17 +1,9 @@
-import { Template } from 'aws-cdk-lib/assertions';
-import { ENVIRONMENTS } from '../../lib/config';
-import { StatefulStack } from '../../lib/stateful-stack';
 import { createTableFromTemplate, type LocalDynamo } from './local-dynamodb';
-import { testApp } from './synth';
+import { sharedStackTemplate } from './synthesis-cache';
 
-let statefulTemplate: { Resources: Record<string, { Type: string; Properties: Record<string, unknown> }> } | undefined;
-
-/** The dev stateful stack's template, synthesized once per test file. */
-export function statefulStackTemplate(): NonNullable<typeof statefulTemplate> {
-  statefulTemplate ??= Template.fromStack(new StatefulStack(testApp(), 'Stateful', { config: ENVIRONMENTS.dev })).toJSON() as NonNullable<
-    typeof statefulTemplate
-  >;
-  return statefulTemplate;
+/** The dev stateful stack's template, from the shared synthesis (the app as bin/app.ts builds it). */
+export function statefulStackTemplate(): ReturnType<typeof sharedStackTemplate> {
+  return sharedStackTemplate('dev', 'Stateful');
 }
 
 /** Creates the users table exactly as the stateful stack declares it, in the local engine. */

@@ -209,3 +209,25 @@ export function sharedSynthesis(): string {
     }
   }
 }
+
+/** A CloudFormation template as JSON. */
+export interface TemplateJson {
+  readonly Resources: Record<string, { Type: string; Properties: Record<string, unknown> }>;
+}
+
+/**
+ * One stack's template from the shared synthesis (`dev`, `Stateful` for dev/Stateful), read as
+ * JSON without loading aws-cdk-lib: the integration tests create their tables from it exactly as
+ * the app declares them, without synthesizing a stack of their own.
+ */
+export function sharedStackTemplate(environment: string, stackId: string): TemplateJson {
+  const directory = path.join(sharedSynthesis(), `assembly-${environment}`);
+  const manifest = JSON.parse(fs.readFileSync(path.join(directory, 'manifest.json'), 'utf8')) as {
+    artifacts: Record<string, { type: string; displayName?: string; properties?: { templateFile?: string } }>;
+  };
+  const artifact = Object.values(manifest.artifacts).find(
+    (candidate) => candidate.type === 'aws:cloudformation:stack' && candidate.displayName === `${environment}/${stackId}`,
+  );
+  if (artifact?.properties?.templateFile === undefined) throw new Error(`No stack ${environment}/${stackId} in the shared synthesis`);
+  return JSON.parse(fs.readFileSync(path.join(directory, artifact.properties.templateFile), 'utf8')) as TemplateJson;
+}
