@@ -3,7 +3,7 @@ import { createTableFromTemplate, startLocalDynamo, type LocalDynamo } from '../
 import { localAwsEnv } from '../support/local-aws-env';
 import { startLocalTokenIssuer, type LocalTokenIssuer } from '../support/local-token-issuer';
 import { statefulStackTemplate } from '../support/stateful-tables';
-import { buildWorkerBundle, logsWithMessage, spawnWorker, type WorkerProcess } from '../support/worker-process';
+import { buildWorkerBundle, exportServerUrl, logsWithMessage, spawnWorker, type WorkerProcess } from '../support/worker-process';
 
 // The real export server (the bundle the image runs) behind a loopback identity provider whose
 // RS256 tokens are shaped like Cognito's client-credentials access tokens.
@@ -31,10 +31,7 @@ beforeAll(async () => {
     AUTH_REQUIRED_SCOPE: EXPORT_SCOPE,
   };
   worker = spawnWorker(bundle, ['serve'], workerEnv);
-  for (let waited = 0; url === undefined && waited < 15_000; waited += 50) {
-    await new Promise((resolve) => setTimeout(resolve, 50));
-    url = logsWithMessage(worker.lines, 'Export server listening')[0]?.url as string;
-  }
+  url = await exportServerUrl(worker);
 });
 
 afterAll(async () => {
@@ -238,11 +235,7 @@ describe('when the signing keys cannot be fetched', () => {
   it('answers 503 with Retry-After to a well-formed token, and still 401 to no token: never a 200', async () => {
     const keyless = spawnWorker(bundle, ['serve'], { ...workerEnv, AUTH_JWKS_URL: 'http://127.0.0.1:9/.well-known/jwks.json' });
     try {
-      let keylessUrl: string | undefined;
-      for (let waited = 0; keylessUrl === undefined && waited < 15_000; waited += 50) {
-        await new Promise((resolve) => setTimeout(resolve, 50));
-        keylessUrl = logsWithMessage(keyless.lines, 'Export server listening')[0]?.url as string | undefined;
-      }
+      const keylessUrl = await exportServerUrl(keyless);
       const withToken = await fetch(`${keylessUrl}/exports/users.csv`, { headers: bearer(await issuer.sign()) });
       expect(withToken.status).toBe(503);
       expect(withToken.headers.get('retry-after')).toBe('5');

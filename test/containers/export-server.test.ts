@@ -4,7 +4,7 @@ import { createTableFromTemplate, startLocalDynamo, type LocalDynamo } from '../
 import { localAwsEnv } from '../support/local-aws-env';
 import { startLocalTokenIssuer, type LocalTokenIssuer } from '../support/local-token-issuer';
 import { statefulStackTemplate } from '../support/stateful-tables';
-import { buildWorkerBundle, logsWithMessage, spawnWorker, type WorkerProcess } from '../support/worker-process';
+import { buildWorkerBundle, exportServerUrl, spawnWorker, type WorkerProcess } from '../support/worker-process';
 
 let dynamo: LocalDynamo;
 let worker: WorkerProcess;
@@ -51,10 +51,7 @@ beforeAll(async () => {
     AUTH_CLIENT_IDS: 'local-client',
     AUTH_REQUIRED_SCOPE: 'user-data-api/exports.read',
   });
-  for (let waited = 0; url === undefined && waited < 15_000; waited += 50) {
-    await new Promise((resolve) => setTimeout(resolve, 50));
-    url = logsWithMessage(worker.lines, 'Export server listening')[0]?.url as string;
-  }
+  url = await exportServerUrl(worker);
 });
 
 afterAll(async () => {

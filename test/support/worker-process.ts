@@ -105,3 +105,16 @@ export function logsWithMessage(lines: readonly string[], message: string): Reco
     .map((line) => JSON.parse(line) as Record<string, unknown>)
     .filter((entry) => entry.message === message);
 }
+
+/**
+ * The URL the export server logs once it listens (`Export server listening`); fails, with the
+ * worker's output, if it has not listened within 15 s.
+ */
+export async function exportServerUrl(worker: WorkerProcess): Promise<string> {
+  for (let waited = 0; waited < 15_000; waited += 50) {
+    const url = logsWithMessage(worker.lines, 'Export server listening')[0]?.url;
+    if (typeof url === 'string') return url;
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  throw new Error(`The export server did not listen within 15 s:\n${worker.lines.join('\n')}`);
+}
