@@ -4,6 +4,7 @@
  * runs them on every environment and feeds each a hand-made violation, so none can pass vacuously.
  */
 import { RegionInfo } from 'aws-cdk-lib/region-info';
+import { intrinsicsIn, referencesIn } from '../../tools/pr-diff/intrinsics';
 import {
   asList,
   describeRef,
@@ -493,25 +494,11 @@ const VALUES_CHANGING_ON_UPDATE: Readonly<Record<string, readonly string[]>> = {
 /** A container image built from an asset: its URI names the image's hash, new with every build. */
 const ASSET_IMAGE_URI = /container-assets|\.dkr\.ecr\..*:[0-9a-f]{64}/;
 
-/** Every intrinsic object (`{ "Ref": ... }`, `{ "Fn::GetAtt": ... }`, ...) inside `value`, at any depth. */
-function intrinsicsIn(value: unknown, names: readonly string[]): Array<[string, unknown]> {
-  if (Array.isArray(value)) return value.flatMap((item) => intrinsicsIn(item, names));
-  if (typeof value !== 'object' || value === null) return [];
-  const record = value as Record<string, unknown>;
-  const keys = Object.keys(record);
-  const own: Array<[string, unknown]> = keys.length === 1 && names.includes(keys[0]) ? [[keys[0], record[keys[0]]]] : [];
-  return [...own, ...Object.values(record).flatMap((item) => intrinsicsIn(item, names))];
-}
-
 /** What in an output's value changes on update: `Type attribute of stack/LogicalId`, or the asset image. */
 function changingValuesIn(app: AppTemplates, stack: string, value: unknown): string[] {
-  const found = intrinsicsIn(value, ['Ref', 'Fn::GetAtt']).flatMap(([name, arg]) => {
-    const logicalId = name === 'Ref' ? arg : Array.isArray(arg) ? arg[0] : typeof arg === 'string' ? arg.split('.')[0] : undefined;
-    const attribute =
-      name === 'Ref' ? 'Ref' : Array.isArray(arg) ? arg[1] : typeof arg === 'string' ? arg.split('.').slice(1).join('.') : undefined;
-    if (typeof logicalId !== 'string') return [];
+  const found = referencesIn(value).flatMap(({ logicalId, attribute }) => {
     const resource = app[stack]?.Resources?.[logicalId];
-    if (resource === undefined || !(VALUES_CHANGING_ON_UPDATE[resource.Type] ?? []).includes(attribute as string)) return [];
+    if (resource === undefined || !(VALUES_CHANGING_ON_UPDATE[resource.Type] ?? []).includes(attribute)) return [];
     return [`${resource.Type} ${attribute} of ${stack}/${logicalId}`];
   });
   return ASSET_IMAGE_URI.test(JSON.stringify(value)) ? [...found, 'a container image URI built from an asset'] : found;

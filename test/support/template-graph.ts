@@ -5,6 +5,8 @@
  * Pure functions over plain template JSON, so tests can feed them hand-made fragments.
  */
 
+import { referenceTarget } from '../../tools/pr-diff/intrinsics';
+
 /** One resource of a CloudFormation template, as synthesized. */
 export interface CfnResource {
   readonly Type: string;
@@ -73,10 +75,9 @@ export function resolveReference(app: AppTemplates, fromStack: string, value: un
   const fn = intrinsic(value);
   if (fn === undefined) return undefined;
   const [name, arg] = fn;
-  if (name === 'Ref' && typeof arg === 'string') return resourceAt(app, { stack: fromStack, logicalId: arg });
-  if (name === 'Fn::GetAtt') {
-    const logicalId = Array.isArray(arg) ? arg[0] : typeof arg === 'string' ? arg.split('.')[0] : undefined;
-    return typeof logicalId === 'string' ? resourceAt(app, { stack: fromStack, logicalId }) : undefined;
+  if (name === 'Ref' || name === 'Fn::GetAtt') {
+    const target = referenceTarget(name, arg);
+    return target === undefined ? undefined : resourceAt(app, { stack: fromStack, logicalId: target.logicalId });
   }
   if (name === 'Fn::GetStackOutput' && isRecord(arg) && typeof arg.StackName === 'string' && typeof arg.OutputName === 'string') {
     const output = app[arg.StackName]?.Outputs?.[arg.OutputName];

@@ -6,6 +6,7 @@
  */
 import { fullDiff, ResourceImpact } from '@aws-cdk/cloudformation-diff';
 import type { ResourceDifference, TemplateDiff } from '@aws-cdk/cloudformation-diff';
+import { intrinsicsIn, referencesIn } from './intrinsics';
 
 /**
  * Resource types that hold data: replacing or removing one of them loses (or
@@ -344,22 +345,11 @@ function compareStackIds(a: string, b: string): number {
 
 // ---------------------------------------------------------------- Stale consumers
 
-/** Every intrinsic (`{ "Ref": ... }`) named in `names` inside `value`, at any depth. */
-function intrinsicsIn(value: unknown, names: readonly string[]): Array<[string, unknown]> {
-  if (Array.isArray(value)) return value.flatMap((item) => intrinsicsIn(item, names));
-  if (typeof value !== 'object' || value === null) return [];
-  const record = value as Record<string, unknown>;
-  const keys = Object.keys(record);
-  const own: Array<[string, unknown]> = keys.length === 1 && names.includes(keys[0]) ? [[keys[0], record[keys[0]]]] : [];
-  return [...own, ...Object.values(record).flatMap((item) => intrinsicsIn(item, names))];
-}
-
-/** The logical IDs a value names with `Ref` or `Fn::GetAtt`. */
+/** The logical IDs a value names with `Ref` or `Fn::GetAtt` (pseudo parameters left out). */
 function referencedLogicalIds(value: unknown): string[] {
-  return intrinsicsIn(value, ['Ref', 'Fn::GetAtt']).flatMap(([name, arg]) => {
-    const id = name === 'Ref' ? arg : Array.isArray(arg) ? arg[0] : typeof arg === 'string' ? arg.split('.')[0] : undefined;
-    return typeof id === 'string' && !id.startsWith('AWS::') ? [id] : [];
-  });
+  return referencesIn(value)
+    .map((target) => target.logicalId)
+    .filter((id) => !id.startsWith('AWS::'));
 }
 
 type Outputs = Record<string, { Value?: unknown; Export?: { Name?: unknown } }>;
