@@ -1,18 +1,11 @@
-import { ENVIRONMENT_NAMES, ENVIRONMENTS, retainsData, type EnvironmentName } from '../../lib/config';
+import { ENVIRONMENT_NAMES, ENVIRONMENTS, retainsData } from '../../lib/config';
 import { PUBLIC_ROUTES } from '../../lib/constructs/public-api';
 import { listenersReachingUncheckedServices, methodsWithoutAuthorization, routeOf } from '../support/auth-policies';
-import { synthesizedApp } from '../support/shared-synthesis';
-import { stacksOf, templateOf } from '../support/synth';
-import { resourcesOfType, type AppTemplates, type CfnTemplate } from '../support/template-graph';
+import { appTemplatesByEnvironment } from '../support/shared-synthesis';
+import { resourcesOfType, type AppTemplates } from '../support/template-graph';
 
 // Every stack of every environment: a method or listener added later is checked too.
-const stages = synthesizedApp();
-const apps = Object.fromEntries(
-  ENVIRONMENT_NAMES.map((env) => [
-    env,
-    Object.fromEntries(stacksOf(stages[env]).map((stack) => [stack.stackName, templateOf(stack).toJSON() as CfnTemplate])),
-  ]),
-) as Record<EnvironmentName, AppTemplates>;
+const apps = appTemplatesByEnvironment();
 
 const props = (entry: { resource: { Properties?: Record<string, unknown> } }) => entry.resource.Properties ?? {};
 

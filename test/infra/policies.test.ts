@@ -1,4 +1,4 @@
-import { ENVIRONMENT_NAMES, ENVIRONMENTS, retainsData, type EnvironmentName } from '../../lib/config';
+import { ENVIRONMENT_NAMES, ENVIRONMENTS, retainsData } from '../../lib/config';
 import { FUNCTION_RUNTIME } from '../../lib/constructs/app-function';
 import {
   asyncTargetsWithoutFailureHandling,
@@ -18,8 +18,7 @@ import {
   visibilityTimeoutsTooShort,
   wildcardIamStatements,
 } from '../support/policies';
-import { synthesizedApp } from '../support/shared-synthesis';
-import { stacksOf, templateOf } from '../support/synth';
+import { appTemplatesByEnvironment } from '../support/shared-synthesis';
 import { resolveFunction, resolveReference, type AppTemplates, type CfnResource, type CfnTemplate } from '../support/template-graph';
 
 /**
@@ -53,13 +52,7 @@ const RESOURCE_POLICY_EXCEPTIONS: readonly ResourcePolicyException[] = [
 ];
 
 // Every stack of every environment, synthesized once: a resource added later is scanned too.
-const stages = synthesizedApp();
-const apps = Object.fromEntries(
-  ENVIRONMENT_NAMES.map((env) => [
-    env,
-    Object.fromEntries(stacksOf(stages[env]).map((stack) => [stack.stackName, templateOf(stack).toJSON() as CfnTemplate])),
-  ]),
-) as Record<EnvironmentName, AppTemplates>;
+const apps = appTemplatesByEnvironment();
 
 describe.each(ENVIRONMENT_NAMES)('app-wide policies in %s', (env) => {
   const app = apps[env];

@@ -8,6 +8,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { Template } from 'aws-cdk-lib/assertions';
 import { ENVIRONMENT_NAMES, type EnvironmentName } from '../../lib/config';
+import type { AppTemplates, CfnTemplate } from './template-graph';
 import { COMPLIANCE_SYNTH_ERROR_FILE, sharedSynthesis, SYNTHESIS_VARIANTS, type SynthesisVariant } from './synthesis-cache';
 
 interface MetadataEntry {
@@ -172,6 +173,17 @@ export function synthesizedApp(): Record<EnvironmentName, SynthesizedStage> {
     >;
   }
   return stages;
+}
+
+/** Every environment's templates by stack name, as the app-wide policies read them (test/support/template-graph.ts). */
+export function appTemplatesByEnvironment(): Record<EnvironmentName, AppTemplates> {
+  const stages = synthesizedApp();
+  return Object.fromEntries(
+    ENVIRONMENT_NAMES.map((env) => [
+      env,
+      Object.fromEntries(stages[env].stacks.map((stack) => [stack.stackName, stack.template.toJSON() as CfnTemplate])),
+    ]),
+  ) as Record<EnvironmentName, AppTemplates>;
 }
 
 /** A configuration the tests need beside the shipped one (SYNTHESIS_VARIANTS), synthesized with the app. */

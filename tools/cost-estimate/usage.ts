@@ -262,6 +262,9 @@ export function estimateUsage(
     add(flow, 'DynamoDB on-demand writes', writes, 'write request units', perMillion('dynamoWritePerMillion'));
   };
   const idleSqsRequests = FIGURES.sqsPollersPerQueue.value * 3 * 60 * HOURS_PER_MONTH;
+  /** A flow's queue long-polled by Lambda's pollers while idle: a fixed cost. */
+  const idleQueuePolls = (flow: Flow) =>
+    add(flow, 'SQS long polls of the idle event source', idleSqsRequests, 'requests', perMillion('sqsPerMillion'), 'fixed', 'sqsRequests');
 
   // Fixed lines, from the same per-stack estimate as the idle table, each under the flow it serves.
   const fixed = fixedPrices(table);
@@ -334,30 +337,14 @@ export function estimateUsage(
     'usage',
     'sqsRequests',
   );
-  add(
-    'Uploads',
-    'SQS long polls of the idle event source',
-    idleSqsRequests,
-    'requests',
-    perMillion('sqsPerMillion'),
-    'fixed',
-    'sqsRequests',
-  );
+  idleQueuePolls('Uploads');
   lambdaRequests('Uploads', `Lambda requests (batches of ${uploadBatch})`, uploadInvocations);
   lambdaCompute('Uploads', 'Lambda compute, ProcessUpload', processUpload, uploads.filesPerMonth * FIGURES.uploadSecondsPerRecord.value);
   dynamo('Uploads', 0, 2 * uploads.filesPerMonth);
   logs('Uploads', uploadInvocations * FIGURES.logBytesPerInvocation.value);
 
   // Imports: each file by the path its size takes, transitions counted from the definition.
-  add(
-    'Imports',
-    'SQS long polls of the idle event source',
-    idleSqsRequests,
-    'requests',
-    perMillion('sqsPerMillion'),
-    'fixed',
-    'sqsRequests',
-  );
+  idleQueuePolls('Imports');
   for (const { perMonth, rows } of profile.imports.files) {
     if (perMonth === 0) continue;
     const cost = importFileCost(facts, rows, table);
