@@ -1,6 +1,6 @@
 import { NoValidRecordsError } from './import-errors';
 import type { ImportLine } from './import-file';
-import { duplicateReason, type ImportStatus, type JobCounts, type JobProblem, type LineProblem } from './import-job';
+import { duplicateReason, IMPORT_CHUNK_RECORDS, type ImportStatus, type JobCounts, type JobProblem, type LineProblem } from './import-job';
 import { buildUser, normaliseNewUser } from './user';
 
 /**
@@ -67,8 +67,6 @@ export interface ImportUserWriter {
 
 /** Keeps a checkpoint item small (DynamoDB items stop at 400 KB). Every problem is also logged. */
 export const MAX_REPORTED_PROBLEMS = 100;
-/** Records per chunk, so per checkpoint. */
-export const DEFAULT_CHUNK_RECORDS = 1000;
 /**
  * Conditional puts in flight at once. Measured with bench/import-load.ts (15 ms per call): the rate
  * grows almost linearly up to here; the SDK's default socket pool is 50.
@@ -138,7 +136,7 @@ export interface RunImportOptions {
   readonly users: ImportUserWriter;
   /** The `createdAt` of the users the import creates. @default the time each chunk is loaded */
   readonly now?: () => Date;
-  /** @default DEFAULT_CHUNK_RECORDS */
+  /** Records per chunk, so per checkpoint. @default IMPORT_CHUNK_RECORDS */
   readonly chunkRecords?: number;
   /** @default DEFAULT_WRITE_CONCURRENCY */
   readonly concurrency?: number;
@@ -167,7 +165,7 @@ export interface ImportRun {
 export async function runImport(options: RunImportOptions): Promise<ImportRun> {
   const { importId, checkpoints } = options;
   const log = options.log ?? (() => undefined);
-  const chunkRecords = options.chunkRecords ?? DEFAULT_CHUNK_RECORDS;
+  const chunkRecords = options.chunkRecords ?? IMPORT_CHUNK_RECORDS;
 
   const previous = await checkpoints.get(importId);
   if (previous?.status === 'SUCCEEDED') {

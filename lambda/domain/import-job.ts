@@ -127,14 +127,16 @@ export function failureMessage(failure: CaughtFailure): string {
   return cause === '' ? failure.Error : cause.slice(0, 1000);
 }
 
-/** Records per working chunk: small enough to hold in memory, large enough to keep S3 requests few. */
+/**
+ * Records per chunk: Validate's working chunks in S3 and the engine's chunks (one checkpoint each)
+ * on both paths. Small enough to hold in memory, large enough to keep S3 requests few.
+ */
 export const IMPORT_CHUNK_RECORDS = 1000;
 
 /**
  * The environment variable that sets the records per chunk of both import paths: the Lambda path's
  * Validate (working chunks) and Load (checkpoints), and the Fargate worker (checkpoints). The CDK
- * app never sets it, so deployed imports use IMPORT_CHUNK_RECORDS and the engine's
- * DEFAULT_CHUNK_RECORDS; tests set it to cross chunk boundaries with a few hundred records.
+ * app never sets it, so deployed imports use IMPORT_CHUNK_RECORDS; tests set it to cross chunk boundaries with a few hundred records.
  */
 export const IMPORT_CHUNK_SIZE_VARIABLE = 'IMPORT_CHUNK_SIZE';
 

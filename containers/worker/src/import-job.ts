@@ -20,7 +20,7 @@ export interface ImportJobOptions {
   readonly format: ImportFormat;
   readonly usersTable: string;
   readonly checkpointsTable: string;
-  /** Records per checkpoint. @default DEFAULT_CHUNK_RECORDS */
+  /** Records per checkpoint. @default IMPORT_CHUNK_RECORDS */
   readonly chunkSize?: number;
   /** Conditional puts in flight at once. @default DEFAULT_WRITE_CONCURRENCY */
   readonly concurrency?: number;
