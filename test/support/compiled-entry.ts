@@ -14,6 +14,9 @@ export interface CompiledEntryProps {
   readonly besides?: readonly string[];
 }
 
+/** Entry → compiled file, within one test file. */
+const compiledThisRun = new Map<string, string>();
+
 /**
  * A tool's TypeScript entry point compiled once per source state into one CommonJS file, with
  * esbuild as tsx compiles each file, its packages left to node_modules. Run with plain `node`, a
@@ -23,6 +26,15 @@ export interface CompiledEntryProps {
  * under node_modules/.cache so the packages resolve as from the sources.
  */
 export function compiledEntry(props: CompiledEntryProps): string {
+  // Hashing the sources (the lock file among them) once per test file is enough.
+  const known = compiledThisRun.get(props.entry);
+  if (known !== undefined) return known;
+  const compiled = compileEntry(props);
+  compiledThisRun.set(props.entry, compiled);
+  return compiled;
+}
+
+function compileEntry(props: CompiledEntryProps): string {
   const name = path.basename(props.entry, '.ts');
   const directory = path.join(
     PROJECT,

@@ -1,9 +1,12 @@
 import { createTableFromTemplate, type LocalDynamo } from './local-dynamodb';
 import { sharedStackTemplate } from './synthesis-cache';
 
-/** The dev stateful stack's template, from the shared synthesis (the app as bin/app.ts builds it). */
+let statefulTemplate: ReturnType<typeof sharedStackTemplate> | undefined;
+
+/** The dev stateful stack's template, from the shared synthesis (the app as bin/app.ts builds it), read once per file. */
 export function statefulStackTemplate(): ReturnType<typeof sharedStackTemplate> {
-  return sharedStackTemplate('dev', 'Stateful');
+  statefulTemplate ??= sharedStackTemplate('dev', 'Stateful');
+  return statefulTemplate;
 }
 
 /** Creates the users table exactly as the stateful stack declares it, in the local engine. */
